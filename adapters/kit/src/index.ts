@@ -154,3 +154,27 @@ export class ProviderError extends Error {
 
 /** Credentials as stored on a channel account (decrypted), keyed by the names of DESIGN Appendix A. */
 export type Credentials = Record<string, string | undefined>;
+
+/** Options every send takes: the provider's base URL comes from config so tests can use a fake on loopback. */
+export interface SendOptions {
+  baseUrl: string;
+  /** Abort a send that takes too long; the worker retries it. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One inbound webhook route's adapter. The gateway calls, in order:
+ * accountIdentifiers (untrusted peek, to find the account whose secret signs the request),
+ * verify (raw bytes, that account's credentials), then parse.
+ */
+export interface InboundAdapter {
+  /** The account identifiers the request names, read before it is trusted. Throws MalformedPayloadError. */
+  accountIdentifiers(req: RawRequest): string[];
+  /** Checks the provider's signature over the raw bytes with the account's credentials. */
+  verify(req: RawRequest, credentials: Credentials): VerifyResult;
+  /** Every message and status the request carries, in order. Throws MalformedPayloadError. */
+  parse(req: RawRequest): NormalizedEvent[];
+}
+
+/** A provider's send. Throws ProviderError (transient or permanent). */
+export type SendFn = (message: OutboundMessage, credentials: Credentials, options: SendOptions) => Promise<SendResult>;
