@@ -1,1 +1,5 @@
-export {};
+export * from './client.js';
+export * from './migrate.js';
+export * from './tenants.js';
+export { tenants, registryMigrations } from './schema/registry.js';
+export { tenantTables, TEMPLATE_SCHEMA, type TenantTables } from './schema/tenant.js';
