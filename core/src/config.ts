@@ -1,0 +1,99 @@
+/**
+ * Configuration: read from the environment once, in each process's main, and passed down.
+ * No other module reads process.env.
+ */
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
+// 32 zero-ish bytes, base64: only ever used outside production.
+const DEV_ENCRYPTION_KEY = Buffer.from('dev-only-encryption-key-32-bytes').toString('base64');
+
+const optionalUrl = z.url().optional();
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, optionalUrl),
+  REDIS_URL: z.preprocess(emptyAsUndefined, optionalUrl),
+  PGLITE_DIR: z.string().default('./.data/pglite'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8003),
+  GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8004),
+  JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  JWKS_URL: z.preprocess(emptyAsUndefined, optionalUrl),
+  JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().optional()),
+  JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  ENCRYPTION_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+      .optional(),
+  ),
+  PUBLIC_BASE_URL: z.url().default('http://localhost:8003'),
+  WHATSAPP_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  TWILIO_ACCOUNT_SID: z.preprocess(emptyAsUndefined, z.string().optional()),
+  TWILIO_AUTH_TOKEN: z.preprocess(emptyAsUndefined, z.string().optional()),
+  SENDGRID_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  WHATSAPP_API_URL: z.url().default('https://graph.facebook.com/v21.0'),
+  MESSENGER_API_URL: z.url().default('https://graph.facebook.com/v21.0'),
+  TWILIO_API_URL: z.url().default('https://api.twilio.com'),
+  SENDGRID_API_URL: z.url().default('https://api.sendgrid.com'),
+  NOTIFICATION_SERVICE_URL: z.preprocess(emptyAsUndefined, optionalUrl),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest webhook body accepted (bytes); larger ones get 413. */
+  WEBHOOK_BODY_LIMIT: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  /** Largest API request body (bytes). */
+  API_BODY_LIMIT: z.coerce.number().int().positive().default(1024 * 1024),
+  DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config extends Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY'> {
+  production: boolean;
+  JWT_SECRET: string | undefined;
+  ENCRYPTION_KEY: string;
+  /** Human-readable notes about embedded defaults in use; main prints them as warnings. */
+  warnings: string[];
+}
+
+/** Thrown when the environment is unusable; its message is the one line to print. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses and validates the environment. Throws ConfigError naming the variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${issue.path.join('.')} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const warnings: string[] = [];
+  if (production) {
+    if (!e.JWT_SECRET && !e.JWKS_URL) throw new ConfigError('missing configuration: JWT_SECRET or JWKS_URL is required in production');
+    if (!e.ENCRYPTION_KEY) throw new ConfigError('missing configuration: ENCRYPTION_KEY is required in production');
+    if (!e.DATABASE_URL) throw new ConfigError('missing configuration: DATABASE_URL is required in production');
+  } else {
+    if (!e.JWT_SECRET && !e.JWKS_URL) warnings.push('JWT_SECRET is not set: using the development secret');
+    if (!e.ENCRYPTION_KEY) warnings.push('ENCRYPTION_KEY is not set: using the development key');
+    if (!e.DATABASE_URL) warnings.push(`DATABASE_URL is not set: using the embedded PGlite database in ${e.PGLITE_DIR}`);
+    if (!e.REDIS_URL) warnings.push('REDIS_URL is not set: using the in-process queue and event bus');
+  }
+  return {
+    ...e,
+    production,
+    JWT_SECRET: e.JWT_SECRET ?? (e.JWKS_URL ? undefined : DEV_JWT_SECRET),
+    ENCRYPTION_KEY: e.ENCRYPTION_KEY ?? DEV_ENCRYPTION_KEY,
+    warnings,
+  };
+}
+
+/** Requires what the one-app-per-process commands need (DESIGN §3). */
+export function requireExternalServices(config: Config, app: string): void {
+  if (!config.DATABASE_URL) throw new ConfigError(`missing configuration: DATABASE_URL is required to run ${app} alone`);
+  if (!config.REDIS_URL) throw new ConfigError(`missing configuration: REDIS_URL is required to run ${app} alone`);
+}

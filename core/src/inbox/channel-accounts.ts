@@ -1,0 +1,178 @@
+/**
+ * The tenant's provider connections (DESIGN Appendix A). Credentials are write-only:
+ * sealed with AES-256-GCM before they reach the table, and never returned by the API.
+ */
+import { Channel } from '@comms/adapter-kit';
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import type { TenantContext } from '../context.js';
+import { AppError, notFound } from '../errors.js';
+import { decodeCursor, type Page, toPage } from '../pagination.js';
+import { isUniqueViolation } from './conversations.js';
+import { type ChannelAccountRow, type ChannelAccountView, channelAccountView } from './views.js';
+
+export const PROVIDER_CREDENTIALS: Record<Channel, readonly string[]> = {
+  whatsapp: ['access_token', 'app_secret', 'verify_token'],
+  messenger: ['page_access_token', 'app_secret', 'verify_token'],
+  instagram: ['page_access_token', 'app_secret', 'verify_token'],
+  sms: ['account_sid', 'auth_token'],
+  twilio_whatsapp: ['account_sid', 'auth_token'],
+  email: ['api_key', 'from_email', 'inbound_token', 'event_public_key'],
+};
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+/** How a webhook will name this account, in one normal form. */
+export function normalizeIdentifier(provider: Channel, identifier: string): string {
+  const raw = identifier.trim();
+  const fail = (what: string) =>
+    new AppError('bad_request', `identifier must be ${what}`, {
+      errors: [{ field: 'identifier', message: `must be ${what}` }],
+    });
+  switch (provider) {
+    case 'sms':
+    case 'twilio_whatsapp': {
+      const number = raw.replace(/^whatsapp:/i, '');
+      if (!E164.test(number)) throw fail('a phone number in E.164 form, such as +14155550100');
+      return number;
+    }
+    case 'email':
+      if (!EMAIL.test(raw)) throw fail('an email address');
+      return raw.toLowerCase();
+    default:
+      if (!/^\d{5,30}$/.test(raw)) throw fail(`the numeric ${provider === 'whatsapp' ? 'phone_number_id' : 'account id'}`);
+      return raw;
+  }
+}
+
+function checkCredentialNames(provider: Channel, credentials: Record<string, unknown>): void {
+  const allowed = PROVIDER_CREDENTIALS[provider];
+  const unknown = Object.keys(credentials).filter((k) => !allowed.includes(k));
+  if (unknown.length)
+    throw new AppError('bad_request', `${provider} accounts take credentials ${allowed.join(', ')}`, {
+      errors: unknown.map((k) => ({ field: `credentials.${k}`, message: `not a ${provider} credential` })),
+    });
+}
+
+function seal(ctx: TenantContext, credentials: Record<string, string>) {
+  const names = Object.keys(credentials).sort();
+  return {
+    credentialsEncrypted: names.length ? ctx.secrets.seal(JSON.stringify(credentials)) : null,
+    credentialNames: names,
+  };
+}
+
+/** The account's credentials, decrypted. For the gateway and the worker only. */
+export function openCredentials(ctx: Pick<TenantContext, 'secrets'>, row: ChannelAccountRow): Record<string, string> {
+  if (!row.credentialsEncrypted) return {};
+  return JSON.parse(ctx.secrets.open(row.credentialsEncrypted)) as Record<string, string>;
+}
+
+export interface ChannelAccountInput {
+  provider: Channel;
+  name: string;
+  identifier: string;
+  credentials?: Record<string, string>;
+  settings?: Record<string, unknown>;
+}
+
+export async function createChannelAccount(ctx: TenantContext, input: ChannelAccountInput): Promise<ChannelAccountView> {
+  const { channelAccounts: a } = ctx.tenant.tables;
+  const credentials = input.credentials ?? {};
+  checkCredentialNames(input.provider, credentials);
+  const identifier = normalizeIdentifier(input.provider, input.identifier);
+  try {
+    const [row] = await ctx.db
+      .insert(a)
+      .values({
+        provider: input.provider,
+        name: input.name,
+        identifier,
+        settings: input.settings ?? {},
+        ...seal(ctx, credentials),
+      })
+      .returning();
+    return channelAccountView(row!);
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw new AppError('conflict', `a ${input.provider} account with identifier ${identifier} already exists`);
+    throw err;
+  }
+}
+
+export async function findChannelAccount(ctx: TenantContext, id: number): Promise<ChannelAccountRow> {
+  const { channelAccounts: a } = ctx.tenant.tables;
+  const [row] = await ctx.db
+    .select()
+    .from(a)
+    .where(and(eq(a.id, id), isNull(a.deletedAt)))
+    .limit(1);
+  if (!row) throw notFound(`channel account ${id}`);
+  return row;
+}
+
+export async function listChannelAccounts(
+  ctx: TenantContext,
+  f: { provider?: string; limit: number; cursor?: string },
+): Promise<Page<ChannelAccountView>> {
+  const { channelAccounts: a } = ctx.tenant.tables;
+  const where = [isNull(a.deletedAt)];
+  if (f.provider) where.push(eq(a.provider, f.provider));
+  if (f.cursor) where.push(gt(a.id, (decodeCursor(f.cursor, ['int']) as [number])[0]));
+  const rows = await ctx.db
+    .select()
+    .from(a)
+    .where(and(...where))
+    .orderBy(asc(a.id))
+    .limit(f.limit + 1);
+  return toPage(rows, f.limit, (r) => [r.id], channelAccountView);
+}
+
+export async function updateChannelAccount(
+  ctx: TenantContext,
+  id: number,
+  input: {
+    name?: string;
+    identifier?: string;
+    /** Merged into the stored ones; a null value removes that credential. */
+    credentials?: Record<string, string | null>;
+    status?: 'active' | 'disabled';
+    settings?: Record<string, unknown>;
+  },
+): Promise<ChannelAccountView> {
+  const { channelAccounts: a } = ctx.tenant.tables;
+  const current = await findChannelAccount(ctx, id);
+  const provider = current.provider as Channel;
+  const patch: Partial<ChannelAccountRow> = { updatedAt: new Date() };
+  if (input.name !== undefined) patch.name = input.name;
+  if (input.status !== undefined) patch.status = input.status;
+  if (input.settings !== undefined) patch.settings = input.settings;
+  if (input.identifier !== undefined) patch.identifier = normalizeIdentifier(provider, input.identifier);
+  if (input.credentials !== undefined) {
+    checkCredentialNames(provider, input.credentials);
+    const merged: Record<string, string> = openCredentials(ctx, current);
+    for (const [k, v] of Object.entries(input.credentials)) {
+      if (v === null) delete merged[k];
+      else merged[k] = v;
+    }
+    Object.assign(patch, seal(ctx, merged));
+  }
+  try {
+    const [row] = await ctx.db.update(a).set(patch).where(eq(a.id, id)).returning();
+    return channelAccountView(row!);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('conflict', `another ${provider} account has that identifier`);
+    throw err;
+  }
+}
+
+/** Soft delete: messages keep pointing at the account; webhooks for it stop being accepted. */
+export async function deleteChannelAccount(ctx: TenantContext, id: number): Promise<void> {
+  const { channelAccounts: a } = ctx.tenant.tables;
+  const [row] = await ctx.db
+    .update(a)
+    .set({ deletedAt: new Date(), status: 'deleted', updatedAt: new Date() })
+    .where(and(eq(a.id, id), isNull(a.deletedAt)))
+    .returning({ id: a.id });
+  if (!row) throw notFound(`channel account ${id}`);
+}

@@ -1,0 +1,248 @@
+/** Inbox conversations: listing with filters and keyset pagination, and the agent's actions on one. */
+import { and, desc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { TenantContext } from '../context.js';
+import { AppError, notFound } from '../errors.js';
+import { decodeCursor, type Page, toPage } from '../pagination.js';
+import { type ConversationRow, type ConversationView, conversationView } from './views.js';
+
+export const CONVERSATION_STATUSES = ['new', 'open', 'replied', 'qualified', 'archived'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+
+export interface ConversationFilters {
+  status?: ConversationStatus[];
+  channel?: string[];
+  priority?: string[];
+  /** A user id, or `none` for unassigned conversations. */
+  assigned_to?: string;
+  is_lead?: boolean;
+  is_spam?: boolean;
+  unread?: boolean;
+  q?: string;
+  limit: number;
+  cursor?: string;
+}
+
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export async function listConversations(ctx: TenantContext, f: ConversationFilters): Promise<Page<ConversationView>> {
+  const { inboxConversations: c, inboxMessages: m } = ctx.tenant.tables;
+  const where: (SQL | undefined)[] = [];
+  if (f.status?.length) where.push(f.status.length === 1 ? eq(c.status, f.status[0]!) : inArray(c.status, f.status));
+  if (f.channel?.length) where.push(inArray(c.channel, f.channel));
+  if (f.priority?.length) where.push(inArray(c.priority, f.priority));
+  if (f.assigned_to === 'none') where.push(isNull(c.assignedTo));
+  else if (f.assigned_to) where.push(eq(c.assignedTo, f.assigned_to));
+  if (f.is_lead !== undefined) where.push(eq(c.isLead, f.is_lead));
+  where.push(eq(c.isSpam, f.is_spam ?? false));
+  if (f.unread === true) where.push(gt(c.unreadCount, 0));
+  if (f.unread === false) where.push(eq(c.unreadCount, 0));
+  if (f.q) {
+    const pattern = likePattern(f.q);
+    where.push(
+      or(
+        ilike(c.contactName, pattern),
+        ilike(c.contactIdentifier, pattern),
+        sql`exists (select 1 from ${m} where ${m.conversationId} = ${c.id} and ${m.content} ilike ${pattern})`,
+      ),
+    );
+  }
+  if (f.cursor) {
+    const [at, id] = decodeCursor(f.cursor, ['date', 'int']) as [Date, number];
+    // Row comparison matches the (last_message_at desc, id desc) index: a deep page costs what the first does.
+    where.push(sql`(${c.lastMessageAt}, ${c.id}) < (${at.toISOString()}::timestamptz, ${id})`);
+  }
+  const rows = await ctx.db
+    .select()
+    .from(c)
+    .where(and(...where))
+    .orderBy(desc(c.lastMessageAt), desc(c.id))
+    .limit(f.limit + 1);
+  return toPage(rows, f.limit, (r) => [r.lastMessageAt.toISOString(), r.id], conversationView);
+}
+
+export async function findConversation(ctx: TenantContext, id: number): Promise<ConversationRow> {
+  const { inboxConversations: c } = ctx.tenant.tables;
+  const [row] = await ctx.db.select().from(c).where(eq(c.id, id)).limit(1);
+  if (!row) throw notFound(`conversation ${id}`);
+  return row;
+}
+
+export interface CreateConversationInput {
+  channel: string;
+  contact_identifier: string;
+  contact_name?: string | null;
+  channel_account_id?: number | null;
+  external_id?: string | null;
+  priority?: string;
+  tags?: string[];
+  contact_metadata?: Record<string, unknown>;
+  platform_metadata?: Record<string, unknown>;
+}
+
+export async function createConversation(ctx: TenantContext, input: CreateConversationInput): Promise<ConversationView> {
+  const { inboxConversations: c, channelAccounts: a } = ctx.tenant.tables;
+  if (input.channel_account_id != null) {
+    const [account] = await ctx.db
+      .select({ provider: a.provider })
+      .from(a)
+      .where(and(eq(a.id, input.channel_account_id), isNull(a.deletedAt)));
+    if (!account) throw new AppError('unprocessable', `channel account ${input.channel_account_id} does not exist`);
+    if (account.provider !== input.channel)
+      throw new AppError(
+        'unprocessable',
+        `channel account ${input.channel_account_id} is a ${account.provider} account, not ${input.channel}`,
+      );
+  }
+  const [row] = await ctx.db
+    .insert(c)
+    .values({
+      channel: input.channel,
+      contactIdentifier: input.contact_identifier,
+      contactName: input.contact_name ?? null,
+      channelAccountId: input.channel_account_id ?? null,
+      externalId: input.external_id ?? null,
+      priority: input.priority ?? 'normal',
+      tags: input.tags ?? [],
+      contactMetadata: input.contact_metadata ?? {},
+      platformMetadata: input.platform_metadata ?? {},
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) {
+    const [existing] = await ctx.db
+      .select({ id: c.id })
+      .from(c)
+      .where(
+        and(
+          eq(c.channel, input.channel),
+          eq(c.contactIdentifier, input.contact_identifier),
+          sql`coalesce(${c.channelAccountId}, 0) = ${input.channel_account_id ?? 0}`,
+          sql`${c.status} <> 'archived'`,
+        ),
+      );
+    throw new AppError(
+      'conflict',
+      `an open conversation with this contact already exists${existing ? ` (id ${existing.id})` : ''}`,
+    );
+  }
+  const view = conversationView(row);
+  await ctx.bus.publish({ type: 'conversation_created', tenant: ctx.tenant.slug, data: view });
+  return view;
+}
+
+export interface UpdateConversationInput {
+  contact_name?: string | null;
+  contact_metadata?: Record<string, unknown>;
+  status?: ConversationStatus;
+  priority?: string;
+  tags?: string[];
+  is_spam?: boolean;
+  spam_reason?: string | null;
+  platform_metadata?: Record<string, unknown>;
+}
+
+/** Writes `patch` to the conversation and publishes `type`; a live-contact clash (reopening) is a 409. */
+async function patchConversation(
+  ctx: TenantContext,
+  id: number,
+  patch: Partial<ConversationRow>,
+  type: 'conversation_updated' | 'conversation_archived' | 'conversation_assigned' | 'conversation_qualified',
+): Promise<ConversationView> {
+  const { inboxConversations: c } = ctx.tenant.tables;
+  let row: ConversationRow | undefined;
+  try {
+    [row] = await ctx.db
+      .update(c)
+      .set({ ...patch, updatedAt: new Date() })
+      .where(eq(c.id, id))
+      .returning();
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw new AppError('conflict', 'another open conversation with this contact exists; archive it first');
+    throw err;
+  }
+  if (!row) throw notFound(`conversation ${id}`);
+  const view = conversationView(row);
+  await ctx.bus.publish({ type, tenant: ctx.tenant.slug, data: view });
+  return view;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === '23505') return true;
+  }
+  return false;
+}
+
+export async function updateConversation(
+  ctx: TenantContext,
+  id: number,
+  input: UpdateConversationInput,
+): Promise<ConversationView> {
+  const current = await findConversation(ctx, id);
+  const patch: Partial<ConversationRow> = {};
+  if (input.contact_name !== undefined) patch.contactName = input.contact_name;
+  if (input.contact_metadata !== undefined) patch.contactMetadata = input.contact_metadata;
+  if (input.priority !== undefined) patch.priority = input.priority;
+  if (input.tags !== undefined) patch.tags = input.tags;
+  if (input.platform_metadata !== undefined) patch.platformMetadata = input.platform_metadata;
+  if (input.is_spam !== undefined) {
+    patch.isSpam = input.is_spam;
+    patch.spamReason = input.is_spam ? (input.spam_reason ?? 'marked by an agent') : null;
+  }
+  if (input.status !== undefined && input.status !== current.status) {
+    patch.status = input.status;
+    patch.archivedAt = input.status === 'archived' ? new Date() : null;
+  }
+  const type = patch.status === 'archived' ? 'conversation_archived' : 'conversation_updated';
+  return patchConversation(ctx, id, patch, type);
+}
+
+export async function assignConversation(
+  ctx: TenantContext,
+  id: number,
+  userId: string | null,
+): Promise<ConversationView> {
+  const current = await findConversation(ctx, id);
+  const patch: Partial<ConversationRow> = { assignedTo: userId, assignedAt: userId ? new Date() : null };
+  // Someone taking a new conversation has opened it.
+  if (userId && current.status === 'new') patch.status = 'open';
+  return patchConversation(ctx, id, patch, 'conversation_assigned');
+}
+
+export async function qualifyConversation(
+  ctx: TenantContext,
+  id: number,
+  input: { lead_id?: string | null; notes?: string | null },
+): Promise<ConversationView> {
+  const current = await findConversation(ctx, id);
+  if (current.status === 'archived') throw new AppError('conflict', `conversation ${id} is archived`);
+  return patchConversation(
+    ctx,
+    id,
+    {
+      isLead: true,
+      leadId: input.lead_id ?? current.leadId,
+      qualificationNotes: input.notes ?? current.qualificationNotes,
+      qualifiedAt: new Date(),
+      qualifiedBy: ctx.actor?.userId ?? null,
+      status: 'qualified',
+    },
+    'conversation_qualified',
+  );
+}
+
+export async function markConversationRead(ctx: TenantContext, id: number): Promise<ConversationView> {
+  await findConversation(ctx, id);
+  return patchConversation(ctx, id, { unreadCount: 0 }, 'conversation_updated');
+}
+
+/** DELETE archives: nothing is erased. */
+export async function archiveConversation(ctx: TenantContext, id: number): Promise<ConversationView> {
+  const current = await findConversation(ctx, id);
+  if (current.status === 'archived') return conversationView(current);
+  return patchConversation(ctx, id, { status: 'archived', archivedAt: new Date() }, 'conversation_archived');
+}

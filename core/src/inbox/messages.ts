@@ -1,0 +1,207 @@
+/** Inbox messages: the agent's outbound replies, the list per conversation, and status changes. */
+import type { DeliveryStatus, MessageType } from '@comms/adapter-kit';
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import type { TenantContext } from '../context.js';
+import { AppError, notFound } from '../errors.js';
+import { decodeCursor, type Page, toPage } from '../pagination.js';
+import { findConversation } from './conversations.js';
+import { canMoveStatus, statusPredecessors } from './status.js';
+import { conversationView, type MessageRow, type MessageView, messageView } from './views.js';
+
+/** Meta's customer-service window: free-form replies only within 24 h of the customer's last message. */
+export const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const WINDOWED_CHANNELS = new Set(['whatsapp', 'messenger', 'instagram', 'twilio_whatsapp']);
+
+export interface SendMessageInput {
+  conversation_id: number;
+  type: MessageType;
+  content?: string | null;
+  media_url?: string | null;
+  quick_reply_id?: number | null;
+  /** WhatsApp template, for replies outside the 24-hour window. */
+  template?: { name: string; language: string; components?: unknown[] } | null;
+}
+
+/**
+ * Stores an outbound message as `pending` and hands it to the outbound queue. If the queue
+ * is unreachable the message is still stored: the sweeper enqueues it later, so no accepted
+ * reply is lost.
+ */
+export async function sendMessage(ctx: TenantContext, input: SendMessageInput): Promise<MessageView> {
+  const { inboxMessages: m, inboxConversations: c } = ctx.tenant.tables;
+  if (input.type === 'text' && !input.content?.trim() && !input.template)
+    throw new AppError('unprocessable', 'a text message needs content', {
+      errors: [{ field: 'content', message: 'required for type text' }],
+    });
+  if (input.type !== 'text' && input.type !== 'location' && !input.media_url)
+    throw new AppError('unprocessable', `a ${input.type} message needs media_url`, {
+      errors: [{ field: 'media_url', message: `required for type ${input.type}` }],
+    });
+  const conversation = await findConversation(ctx, input.conversation_id);
+  if (WINDOWED_CHANNELS.has(conversation.channel) && !input.template) {
+    const last = conversation.lastInboundAt;
+    if (!last || Date.now() - last.getTime() > REPLY_WINDOW_MS) {
+      throw new AppError(
+        'unprocessable',
+        conversation.channel === 'whatsapp'
+          ? 'the 24-hour customer service window is closed: the customer last wrote more than 24 hours ago (or never), so only a template message can be sent'
+          : `the 24-hour messaging window of ${conversation.channel} is closed: the customer last wrote more than 24 hours ago (or never)`,
+      );
+    }
+  }
+  if (input.template && conversation.channel !== 'whatsapp')
+    throw new AppError('unprocessable', 'templates are only sent on WhatsApp', {
+      errors: [{ field: 'template', message: 'only for whatsapp conversations' }],
+    });
+
+  const now = new Date();
+  const preview = input.content ?? (input.template ? `[template ${input.template.name}]` : `[${input.type}]`);
+  const { message, conversationRow } = await ctx.db.transaction(async (tx) => {
+    const [message] = await tx
+      .insert(m)
+      .values({
+        conversationId: conversation.id,
+        channelAccountId: conversation.channelAccountId,
+        direction: 'out',
+        type: input.type,
+        content: input.content ?? null,
+        mediaUrl: input.media_url ?? null,
+        status: 'pending',
+        statusUpdatedAt: now,
+        sentBy: ctx.actor?.userId ?? null,
+        quickReplyId: input.quick_reply_id ?? null,
+        metadata: input.template ? { template: { components: [], ...input.template } } : {},
+      })
+      .returning();
+    // An agent's reply: the conversation is `replied` (reopened if it was archived) and read.
+    const [conversationRow] = await tx
+      .update(c)
+      .set({
+        status: 'replied',
+        archivedAt: null,
+        lastMessage: preview,
+        lastMessageAt: now,
+        messageCount: sql`${c.messageCount} + 1`,
+        unreadCount: 0,
+        updatedAt: now,
+      })
+      .where(eq(c.id, conversation.id))
+      .returning();
+    return { message: message!, conversationRow: conversationRow! };
+  });
+  await enqueueSend(ctx, message.id);
+  const view = messageView(message);
+  await ctx.bus.publish({ type: 'conversation_updated', tenant: ctx.tenant.slug, data: conversationView(conversationRow) });
+  return view;
+}
+
+/** Hands a message to the outbound queue; a queue outage is logged and left to the sweeper. */
+export async function enqueueSend(ctx: TenantContext, messageId: number): Promise<boolean> {
+  try {
+    await ctx.queues.add('outbound-send', { tenant: ctx.tenant.slug, message_id: messageId });
+    return true;
+  } catch (err) {
+    ctx.log.warn({ message_id: messageId, err: String(err) }, 'outbound queue unavailable; the sweeper will enqueue');
+    return false;
+  }
+}
+
+export async function listMessages(
+  ctx: TenantContext,
+  conversationId: number,
+  options: { limit: number; cursor?: string; order: 'asc' | 'desc' },
+): Promise<Page<MessageView>> {
+  const { inboxMessages: m } = ctx.tenant.tables;
+  await findConversation(ctx, conversationId);
+  const where = [eq(m.conversationId, conversationId)];
+  if (options.cursor) {
+    const [id] = decodeCursor(options.cursor, ['int']) as [number];
+    where.push(options.order === 'desc' ? lt(m.id, id) : gt(m.id, id));
+  }
+  const rows = await ctx.db
+    .select()
+    .from(m)
+    .where(and(...where))
+    .orderBy(options.order === 'desc' ? desc(m.id) : asc(m.id))
+    .limit(options.limit + 1);
+  return toPage(rows, options.limit, (r) => [r.id], messageView);
+}
+
+export async function findMessage(ctx: TenantContext, id: number): Promise<MessageRow> {
+  const { inboxMessages: m } = ctx.tenant.tables;
+  const [row] = await ctx.db.select().from(m).where(eq(m.id, id)).limit(1);
+  if (!row) throw notFound(`message ${id}`);
+  return row;
+}
+
+const STATUS_EVENT = {
+  sent: 'message_sent',
+  delivered: 'message_delivered',
+  read: 'message_read',
+  failed: 'message_failed',
+} as const;
+
+/**
+ * Moves a message's status forward, never back. Returns the updated row, or null when the
+ * move is not forward (a late or repeated event): the caller decides whether that is an error.
+ */
+export async function applyMessageStatus(
+  ctx: TenantContext,
+  where: { id: number } | { channelAccountId: number | null; externalId: string },
+  status: Exclude<DeliveryStatus, 'pending'>,
+  extra: { error?: { code: string; message: string } | null; at?: Date } = {},
+): Promise<MessageRow | null> {
+  const { inboxMessages: m } = ctx.tenant.tables;
+  const match =
+    'id' in where
+      ? eq(m.id, where.id)
+      : and(
+          sql`${m.channelAccountId} is not distinct from ${where.channelAccountId}`,
+          eq(m.externalId, where.externalId),
+        );
+  const [row] = await ctx.db
+    .update(m)
+    .set({
+      status,
+      statusUpdatedAt: extra.at ?? new Date(),
+      ...(status === 'failed' ? { error: extra.error ?? { code: 'unknown', message: 'failed' } } : {}),
+    })
+    .where(and(match, inArray(m.status, statusPredecessors(status))))
+    .returning();
+  if (!row) return null;
+  await ctx.bus.publish({ type: STATUS_EVENT[status], tenant: ctx.tenant.slug, data: messageView(row) });
+  return row;
+}
+
+/** `PUT /messages/{id}/status`: forward moves apply, the same status is a no-op, a backward one is a 409. */
+export async function updateMessageStatus(
+  ctx: TenantContext,
+  id: number,
+  status: Exclude<DeliveryStatus, 'pending'>,
+  error?: { code: string; message: string } | null,
+): Promise<MessageView> {
+  const current = await findMessage(ctx, id);
+  if (current.status === status) return messageView(current);
+  if (!canMoveStatus(current.status as DeliveryStatus, status))
+    throw new AppError('conflict', `status cannot move from ${current.status} to ${status}: it only moves forward`);
+  const row = await applyMessageStatus(ctx, { id }, status, { error: error ?? null });
+  // Lost a race with another update: report what the message now is.
+  return messageView(row ?? (await findMessage(ctx, id)));
+}
+
+/** `POST /messages/{id}/retry`: a failed outbound message goes back to pending and into the queue. */
+export async function retryMessage(ctx: TenantContext, id: number): Promise<MessageView> {
+  const { inboxMessages: m } = ctx.tenant.tables;
+  const current = await findMessage(ctx, id);
+  if (current.direction !== 'out') throw new AppError('conflict', `message ${id} is inbound; only replies are sent`);
+  if (current.status !== 'failed')
+    throw new AppError('conflict', `message ${id} is ${current.status}; only a failed message can be retried`);
+  const [row] = await ctx.db
+    .update(m)
+    .set({ status: 'pending', statusUpdatedAt: new Date(), error: null })
+    .where(and(eq(m.id, id), eq(m.status, 'failed')))
+    .returning();
+  if (!row) throw new AppError('conflict', `message ${id} changed while retrying it`);
+  await enqueueSend(ctx, id);
+  return messageView(row);
+}

@@ -1,0 +1,42 @@
+/** Opaque keyset cursors: base64url JSON of the last row's sort key. */
+import { AppError } from './errors.js';
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export function encodeCursor(key: unknown[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** Decodes a cursor whose parts must match `shape` ('date' | 'int'); a bad one is a 400. */
+export function decodeCursor(cursor: string, shape: ('date' | 'int')[]): (Date | number)[] {
+  const invalid = () => new AppError('bad_request', 'cursor is not valid: pass next_cursor from a previous page');
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(parts) || parts.length !== shape.length) throw invalid();
+  return shape.map((kind, i) => {
+    const v = parts[i];
+    if (kind === 'int') {
+      if (!Number.isSafeInteger(v)) throw invalid();
+      return v as number;
+    }
+    if (typeof v !== 'string') throw invalid();
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) throw invalid();
+    return d;
+  });
+}
+
+/** Given `limit + 1` rows, the page and the cursor after it. */
+export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => unknown[], map: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
+  return { data: page.map(map), next_cursor: more && last ? encodeCursor(key(last)) : null };
+}

@@ -1,0 +1,54 @@
+/** Every queue's name, payload schema and retry policy, in one place. Job data carries ids, never bodies or secrets. */
+import { z } from 'zod';
+
+export const OutboundSendJob = z.object({ tenant: z.string(), message_id: z.number().int().positive() });
+export type OutboundSendJob = z.infer<typeof OutboundSendJob>;
+
+export const StatusUpdateJob = z.object({
+  tenant: z.string(),
+  /** The webhook receipt whose status event this applies. */
+  webhook_event_id: z.number().int().positive(),
+  /** Index of the status among the receipt's events. */
+  index: z.number().int().nonnegative(),
+});
+export type StatusUpdateJob = z.infer<typeof StatusUpdateJob>;
+
+export const NotificationJob = z.object({
+  tenant: z.string(),
+  user_id: z.uuid(),
+  entry_id: z.number().int().positive(),
+  reason: z.enum(['mention', 'direct']),
+});
+export type NotificationJob = z.infer<typeof NotificationJob>;
+
+export interface QueuePolicy {
+  attempts: number;
+  /** Exponential backoff base (ms): delay = base * 2^(attempt-1), with jitter. */
+  backoffMs: number;
+  /** Jobs kept after completion / failure (BullMQ retention). */
+  keepCompleted: number;
+  keepFailed: number;
+  concurrency: number;
+}
+
+export const QUEUES = {
+  'outbound-send': {
+    schema: OutboundSendJob,
+    policy: { attempts: 8, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 20 },
+    jobId: (d: OutboundSendJob) => `send-${d.tenant}-${d.message_id}`,
+  },
+  'status-update': {
+    schema: StatusUpdateJob,
+    // A status may arrive before our send stored the provider id: retry for about 20 minutes.
+    policy: { attempts: 12, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 10 },
+    jobId: (d: StatusUpdateJob) => `status-${d.tenant}-${d.webhook_event_id}-${d.index}`,
+  },
+  notifications: {
+    schema: NotificationJob,
+    policy: { attempts: 6, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 5 },
+    jobId: (d: NotificationJob) => `notify-${d.tenant}-${d.entry_id}-${d.user_id}`,
+  },
+} as const;
+
+export type QueueName = keyof typeof QUEUES;
+export type JobData<N extends QueueName> = z.infer<(typeof QUEUES)[N]['schema']>;

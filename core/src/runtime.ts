@@ -1,0 +1,75 @@
+/** Everything a process shares: built once in main from the config, closed on shutdown. */
+import { type Database, migrateRegistry, openDatabase } from '@comms/db';
+import { type AuthVerifier, createAuthVerifier } from './auth.js';
+import { createInProcessBus, type EventBus } from './bus/index.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createBullQueues } from './queue/bullmq.js';
+import { createInProcessQueues } from './queue/in-process.js';
+import type { Queues } from './queue/index.js';
+import { createSecretBox, type SecretBox } from './secrets.js';
+import { createTenantResolver, type Tenant, type TenantResolver } from './tenancy.js';
+import type { TenantContext } from './context.js';
+import type { Principal } from './auth.js';
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  database: Database;
+  bus: EventBus;
+  queues: Queues;
+  secrets: SecretBox;
+  tenants: TenantResolver;
+  auth: AuthVerifier;
+  /** The context a service call runs in, for one tenant. */
+  context(tenant: Tenant, extra?: { actor?: Principal; log?: Logger }): TenantContext;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  log?: Logger;
+  bus?: EventBus;
+  queues?: Queues;
+}
+
+export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const log = overrides.log ?? createLogger({ level: config.LOG_LEVEL });
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, poolSize: config.DB_POOL_SIZE });
+  await migrateRegistry(database.db);
+  const bus = overrides.bus ?? createInProcessBus();
+  const queues =
+    overrides.queues ?? (config.REDIS_URL ? createBullQueues(config.REDIS_URL, log) : createInProcessQueues(log));
+  const secrets = createSecretBox(config.ENCRYPTION_KEY);
+  const runtime: Runtime = {
+    config,
+    log,
+    database,
+    bus,
+    queues,
+    secrets,
+    tenants: createTenantResolver(database.db),
+    auth: createAuthVerifier({
+      jwtSecret: config.JWT_SECRET,
+      jwksUrl: config.JWKS_URL,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    }),
+    context(tenant, extra = {}) {
+      return {
+        db: database.db,
+        tenant,
+        bus,
+        queues,
+        secrets,
+        log: extra.log ?? log,
+        ...(extra.actor ? { actor: extra.actor } : {}),
+      };
+    },
+    async close() {
+      await queues.close();
+      await bus.close();
+      await database.close();
+    },
+  };
+  return runtime;
+}
