@@ -1,1 +1,5 @@
-export {};
+export { createApiApp, type ApiApp, type ApiAppOptions } from './app.js';
+export type { ApiEnv } from './lib/env.js';
+export { router } from './lib/env.js';
+export { problemResponse, appErrorResponse } from './lib/problem.js';
+export * as openapi from './lib/openapi.js';

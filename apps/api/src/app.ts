@@ -1,0 +1,117 @@
+/** The API app: platform endpoints, docs, tenants, and the tenant-scoped inbox routes. */
+import { AppError, type Runtime } from '@comms/core';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type ApiEnv, router } from './lib/env.js';
+import { appErrorResponse, problemResponse } from './lib/problem.js';
+import { authenticate, tenantScope } from './middleware/auth.js';
+import { createHttpMetrics, observe } from './middleware/observe.js';
+import { channelAccountRoutes } from './routes/channel-accounts.js';
+import { conversationRoutes } from './routes/conversations.js';
+import { docsRoutes } from './routes/docs.js';
+import { messageRoutes } from './routes/messages.js';
+import { quickReplyRoutes } from './routes/quick-replies.js';
+import { tenantRoutes } from './routes/tenants.js';
+
+export interface ApiAppOptions {
+  /** One log line per request (off in benchmarks). */
+  logRequests?: boolean;
+  /** Extra routers mounted inside the tenant scope (chat, admin); they see `ctx`. */
+  extend?: (app: ReturnType<typeof router>) => void;
+}
+
+export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = createHttpMetrics(registry);
+  new Gauge({
+    name: 'queue_jobs',
+    help: 'Jobs per queue and state',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      try {
+        const counts = await runtime.queues.counts();
+        for (const [queue, states] of Object.entries(counts))
+          for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
+      } catch {
+        // Queue unreachable: /ready says so; metrics still answer.
+      }
+    },
+  });
+
+  const app = router();
+  app.use('*', async (c, next) => {
+    c.set('runtime', runtime);
+    await next();
+  });
+  app.use('*', observe(metrics, { logRequests: options.logRequests ?? true }));
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) return appErrorResponse(err);
+    if (err instanceof HTTPException) {
+      const res = err.getResponse();
+      return problemResponse(res.status, err.message || 'request failed');
+    }
+    if (err instanceof SyntaxError) return problemResponse(400, 'the body is not valid JSON');
+    (c.get('log') ?? runtime.log).error({ err }, 'unhandled error');
+    return problemResponse(500, `an unexpected error occurred (request ${c.get('requestId') ?? 'unknown'})`);
+  });
+  app.notFound((c) => problemResponse(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/ready', async (c) => {
+    const checks: Record<string, 'ok' | 'unavailable'> = {};
+    await Promise.all([
+      runtime.database.ping().then(
+        () => (checks.database = 'ok'),
+        () => (checks.database = 'unavailable'),
+      ),
+      runtime.queues.ping().then(
+        () => (checks[runtime.queues.kind === 'bullmq' ? 'redis' : 'queue'] = 'ok'),
+        () => (checks[runtime.queues.kind === 'bullmq' ? 'redis' : 'queue'] = 'unavailable'),
+      ),
+    ]);
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    return c.json({ status: ok ? 'ready' : 'unavailable', checks }, ok ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  app.route('/', docsRoutes);
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: runtime.config.API_BODY_LIMIT,
+      onError: () => problemResponse(413, `the body is larger than ${runtime.config.API_BODY_LIMIT} bytes`),
+    }),
+  );
+  app.use('/api/*', authenticate());
+  app.use('/api/v1/tenants/:tenant/communications/*', tenantScope());
+
+  app.route('/', tenantRoutes);
+  app.route('/', conversationRoutes);
+  app.route('/', messageRoutes);
+  app.route('/', quickReplyRoutes);
+  app.route('/', channelAccountRoutes);
+  options.extend?.(app);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'Access or service token from the User Service',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Communication Service API',
+      version: '1.0.0',
+      description: 'Inbox and team chat for travel agencies. Errors are application/problem+json.',
+    },
+    servers: [{ url: runtime.config.PUBLIC_BASE_URL }],
+  });
+  return app;
+}
+
+export type ApiApp = ReturnType<typeof createApiApp>;

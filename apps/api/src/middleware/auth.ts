@@ -1,0 +1,35 @@
+/** Bearer tokens (DESIGN §5): 401 with WWW-Authenticate for missing, malformed, forged or expired ones. */
+import { AppError, canActOnTenant } from '@comms/core';
+import type { MiddlewareHandler } from 'hono';
+import type { ApiEnv } from '../lib/env.js';
+
+export function bearerToken(header: string | undefined): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match ? match[1]! : null;
+}
+
+export function authenticate(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    if (!token) throw new AppError('unauthorized', 'an Authorization: Bearer token is required');
+    c.set('principal', await c.get('runtime').auth.verify(token));
+    await next();
+  };
+}
+
+/**
+ * Resolves `{tenant}` after checking the token may act on it: a token of another tenant gets 403
+ * before any lookup, so it learns nothing about which tenants exist; an unknown tenant gets 404.
+ */
+export function tenantScope(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const slug = c.req.param('tenant') ?? '';
+    const principal = c.get('principal');
+    if (!canActOnTenant(principal, slug)) throw new AppError('forbidden', `this token may not act on tenant '${slug.slice(0, 50)}'`);
+    const runtime = c.get('runtime');
+    const tenant = await runtime.tenants.resolve(slug);
+    c.set('tenant', tenant);
+    c.set('ctx', runtime.context(tenant, { actor: principal, log: c.get('log').child({ tenant: tenant.slug }) }));
+    await next();
+  };
+}

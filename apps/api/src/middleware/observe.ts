@@ -1,0 +1,51 @@
+/** Request id, one log line per request (no bodies, no identifiers), and Prometheus request metrics. */
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ApiEnv } from '../lib/env.js';
+
+export function createHttpMetrics(registry: Registry) {
+  return {
+    requests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}
+
+export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
+
+export function observe(metrics: HttpMetrics, options: { logRequests: boolean }): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    const log = c.get('runtime').log.child({ request_id: requestId });
+    c.set('requestId', requestId);
+    c.set('log', log);
+    await next();
+    c.header('x-request-id', requestId);
+    const status = String(c.res.status);
+    // The route template (`/conversations/:id`), never the concrete path: ids and slugs stay out of labels.
+    const route = routePath(c) || 'unmatched';
+    const seconds = (performance.now() - started) / 1000;
+    const labels = { method: c.req.method, route, status };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, seconds);
+    if (options.logRequests)
+      log.info(
+        { method: c.req.method, route, status: c.res.status, duration_ms: Math.round(seconds * 1000) },
+        'request',
+      );
+  };
+}

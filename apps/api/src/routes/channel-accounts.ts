@@ -1,0 +1,133 @@
+/** Channel accounts: the tenant's provider connections; credentials are write-only (DESIGN Appendix A). */
+import {
+  AppError,
+  channelAccountView,
+  createChannelAccount,
+  deleteChannelAccount,
+  findChannelAccount,
+  isTenantAdmin,
+  listChannelAccounts,
+  updateChannelAccount,
+} from '@comms/core';
+import { Channel } from '@comms/adapter-kit';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { type ApiEnv, router } from '../lib/env.js';
+import { bearer, IdParam, jsonBody, jsonResponse, PageQuery, pageOf, problems, TenantParam, Timestamp } from '../lib/openapi.js';
+
+export const ChannelAccount = z
+  .object({
+    id: z.number().int(),
+    provider: z.string(),
+    name: z.string(),
+    identifier: z.string(),
+    credentials: z.array(z.string()).openapi({ description: 'Names of the credentials that are set; values are never returned' }),
+    status: z.string(),
+    settings: z.record(z.string(), z.unknown()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi('ChannelAccount');
+
+const Secret = z.string().min(1).max(4096);
+const CreateChannelAccount = z
+  .object({
+    provider: Channel,
+    name: z.string().trim().min(1).max(200),
+    identifier: z.string().trim().min(1).max(320),
+    credentials: z.record(z.string(), Secret).optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('CreateChannelAccount');
+
+const UpdateChannelAccount = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    identifier: z.string().trim().min(1).max(320).optional(),
+    credentials: z
+      .record(z.string(), Secret.nullable())
+      .optional()
+      .openapi({ description: 'Merged into the stored credentials; null removes one' }),
+    status: z.enum(['active', 'disabled']).optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .openapi('UpdateChannelAccount');
+
+/** Provider connections and their secrets are the tenant admins' business. */
+const adminsOnly: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  if (!isTenantAdmin(c.get('principal'))) throw new AppError('forbidden', 'only tenant admins manage channel accounts');
+  await next();
+};
+
+const tags = ['channel accounts'];
+const base = '/api/v1/tenants/{tenant}/communications/channel-accounts';
+
+const app = router();
+app.use('/api/v1/tenants/:tenant/communications/channel-accounts', adminsOnly);
+app.use('/api/v1/tenants/:tenant/communications/channel-accounts/*', adminsOnly);
+
+export const channelAccountRoutes = app
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: base,
+      operationId: 'createChannelAccount',
+      tags,
+      security: bearer,
+      request: { params: TenantParam, body: jsonBody(CreateChannelAccount) },
+      responses: { 201: jsonResponse(ChannelAccount, 'The account, credentials by name only'), ...problems(404, 409) },
+    }),
+    async (c) => c.json(await createChannelAccount(c.get('ctx'), c.req.valid('json')), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: base,
+      operationId: 'listChannelAccounts',
+      tags,
+      security: bearer,
+      request: { params: TenantParam, query: PageQuery.extend({ provider: Channel.optional() }) },
+      responses: { 200: jsonResponse(pageOf(ChannelAccount, 'ChannelAccountPage'), 'A page of accounts'), ...problems(404) },
+    }),
+    async (c) => c.json(await listChannelAccounts(c.get('ctx'), c.req.valid('query')), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: `${base}/{id}`,
+      operationId: 'getChannelAccount',
+      tags,
+      security: bearer,
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(ChannelAccount, 'The account'), ...problems(404) },
+    }),
+    async (c) => c.json(channelAccountView(await findChannelAccount(c.get('ctx'), c.req.valid('param').id)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: `${base}/{id}`,
+      operationId: 'updateChannelAccount',
+      tags,
+      security: bearer,
+      request: { params: IdParam, body: jsonBody(UpdateChannelAccount) },
+      responses: { 200: jsonResponse(ChannelAccount, 'The account'), ...problems(404, 409) },
+    }),
+    async (c) => c.json(await updateChannelAccount(c.get('ctx'), c.req.valid('param').id, c.req.valid('json')), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: `${base}/{id}`,
+      operationId: 'deleteChannelAccount',
+      tags,
+      security: bearer,
+      request: { params: IdParam },
+      responses: { 204: { description: 'Deleted; webhooks for it are no longer accepted' }, ...problems(404) },
+    }),
+    async (c) => {
+      await deleteChannelAccount(c.get('ctx'), c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );
