@@ -18,3 +18,4 @@ export * from './inbox/views.js';
 export * from './runtime.js';
 export { createBullQueues, bullQueuesForBoard, QUEUE_PREFIX } from './queue/bullmq.js';
 export * from './tenant-admin.js';
+export * from './chat/index.js';

@@ -1,5 +1,5 @@
 export * from './client.js';
 export * from './migrate.js';
 export * from './tenants.js';
-export { tenants, registryMigrations } from './schema/registry.js';
+export { tenants } from './schema/registry.js';
 export { tenantTables, TEMPLATE_SCHEMA, type TenantTables } from './schema/tenant.js';

@@ -58,7 +58,10 @@ export async function migrateRegistry(db: Db): Promise<string[]> {
     const applied: string[] = [];
     for (const m of migrations().registry) {
       if (done.has(m.name)) continue;
-      for (const statement of m.statements) await tx.execute(sql.raw(statement));
+      for (const statement of m.statements) {
+        if (/^CREATE SCHEMA\b/i.test(statement)) continue;
+        await tx.execute(sql.raw(statement));
+      }
       await tx.execute(sql`insert into public.registry_migrations (name) values (${m.name})`);
       applied.push(m.name);
     }

@@ -8,6 +8,7 @@ import { appErrorResponse, problemResponse } from './lib/problem.js';
 import { authenticate, tenantScope } from './middleware/auth.js';
 import { createHttpMetrics, observe } from './middleware/observe.js';
 import { channelAccountRoutes } from './routes/channel-accounts.js';
+import { chatRoutes } from './routes/chat/index.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { docsRoutes } from './routes/docs.js';
 import { messageRoutes } from './routes/messages.js';
@@ -94,6 +95,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   app.route('/', messageRoutes);
   app.route('/', quickReplyRoutes);
   app.route('/', channelAccountRoutes);
+  app.route('/', chatRoutes);
   options.extend?.(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

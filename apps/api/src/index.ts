@@ -3,3 +3,4 @@ export type { ApiEnv } from './lib/env.js';
 export { router } from './lib/env.js';
 export { problemResponse, appErrorResponse } from './lib/problem.js';
 export * as openapi from './lib/openapi.js';
+export { listen, type RunningServer } from './server.js';

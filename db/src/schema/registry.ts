@@ -1,10 +1,12 @@
 /** The registry of tenants, in `public`: one row per agency, naming the schema that holds its data. */
-import { sql } from 'drizzle-orm';
-import { integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { integer, jsonb, PgSchema, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+// `public`, named explicitly so no query depends on search_path (pgSchema() refuses the name; the class does not).
+export const publicSchema = new PgSchema('public');
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const tenants = pgTable(
+export const tenants = publicSchema.table(
   'tenants',
   {
     id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
@@ -20,8 +22,3 @@ export const tenants = pgTable(
   },
   (t) => [uniqueIndex('tenants_slug_key').on(t.slug), uniqueIndex('tenants_schema_name_key').on(t.schemaName)],
 );
-
-export const registryMigrations = pgTable('registry_migrations', {
-  name: text('name').primaryKey(),
-  appliedAt: ts('applied_at').notNull().default(sql`now()`),
-});

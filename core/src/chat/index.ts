@@ -1,0 +1,2 @@
+/** Team chat: channels, members, entries, reactions, mentions, read state. */
+export {};

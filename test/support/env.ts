@@ -1,0 +1,15 @@
+/** Where the tests find PostgreSQL and Redis (DESIGN §3: override with TEST_DATABASE_URL, REDIS_URL). */
+export function testDatabaseUrl(): string {
+  return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_test';
+}
+
+export function testRedisUrl(): string {
+  return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+}
+
+let counter = 0;
+/** A tenant slug no other test (or earlier run) uses. */
+export function uniqueSlug(prefix = 't'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`.slice(0, 41);
+}
