@@ -1,0 +1,46 @@
+// `npm start`: the API, the webhook gateway and the worker in one process. With no
+// DATABASE_URL / REDIS_URL it runs on the embedded defaults (PGlite under ./.data, in-process queue and bus).
+import { createApiApp, listen } from '@comms/api';
+import { ConfigError, createRuntime, loadConfig, signToken } from '@comms/core';
+import { createTenant, findTenant } from '@comms/db';
+
+const DEMO_TENANT = 'demo';
+const DEMO_USER = '00000000-0000-4000-8000-000000000001';
+
+try {
+  const config = loadConfig(process.env);
+  const runtime = await createRuntime(config);
+  for (const warning of config.warnings) runtime.log.warn(warning);
+  if (!(await findTenant(runtime.database.db, DEMO_TENANT))) {
+    await createTenant(runtime.database.db, { slug: DEMO_TENANT, name: 'Demo Travel Agency' });
+    runtime.log.info({ tenant: DEMO_TENANT }, 'created the demo tenant');
+  }
+  const app = createApiApp(runtime);
+  const server = await listen(app.fetch, { host: config.HOST, port: config.PORT });
+  const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
+  if (config.JWT_SECRET && !config.production) {
+    const token = await signToken(config.JWT_SECRET, { sub: DEMO_USER, tenant_slug: DEMO_TENANT, role: 'tenant_admin' }, '30d');
+    console.log(`\nCommunication Service is running (${runtime.database.kind}, ${runtime.queues.kind} queue)`);
+    console.log(`  API docs:   ${base}/docs   (ReDoc: ${base}/redoc, OpenAPI: ${base}/openapi.json)`);
+    console.log(`  Inbox:      ${base}/api/v1/tenants/${DEMO_TENANT}/communications/conversations`);
+    console.log(`  Dev token (tenant_admin of '${DEMO_TENANT}', 30 days):\n\n${token}\n`);
+  } else {
+    runtime.log.info({ url: server.url }, 'listening');
+  }
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
