@@ -5,9 +5,9 @@ CREATE TABLE "public"."tenants" (
 	"name" text NOT NULL,
 	"status" text DEFAULT 'active' NOT NULL,
 	"settings" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"deleted_at" timestamp with time zone
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX "tenants_slug_key" ON "public"."tenants" USING btree ("slug");--> statement-breakpoint

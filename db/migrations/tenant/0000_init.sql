@@ -9,9 +9,9 @@ CREATE TABLE "tenant_template"."channel_accounts" (
 	"credential_names" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"status" text DEFAULT 'active' NOT NULL,
 	"settings" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"deleted_at" timestamp with time zone
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_template"."channel_members" (
@@ -22,8 +22,8 @@ CREATE TABLE "tenant_template"."channel_members" (
 	"is_muted" boolean DEFAULT false NOT NULL,
 	"notification_level" text DEFAULT 'all' NOT NULL,
 	"last_read_entry_id" integer DEFAULT 0 NOT NULL,
-	"last_read_at" timestamp with time zone,
-	"joined_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"last_read_at" timestamp (3) with time zone,
+	"joined_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "channel_members_channel_id_user_id_pk" PRIMARY KEY("channel_id","user_id")
 );
 --> statement-breakpoint
@@ -40,10 +40,10 @@ CREATE TABLE "tenant_template"."channels" (
 	"topic" text,
 	"created_by" uuid NOT NULL,
 	"settings" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"last_activity_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"archived_at" timestamp with time zone
+	"last_activity_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"archived_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_template"."chat_entries" (
@@ -56,16 +56,16 @@ CREATE TABLE "tenant_template"."chat_entries" (
 	"reply_to_id" integer,
 	"client_msg_id" text,
 	"is_edited" boolean DEFAULT false NOT NULL,
-	"edited_at" timestamp with time zone,
+	"edited_at" timestamp (3) with time zone,
 	"edited_by" uuid,
 	"is_deleted" boolean DEFAULT false NOT NULL,
-	"deleted_at" timestamp with time zone,
+	"deleted_at" timestamp (3) with time zone,
 	"deleted_by" uuid,
 	"is_pinned" boolean DEFAULT false NOT NULL,
-	"pinned_at" timestamp with time zone,
+	"pinned_at" timestamp (3) with time zone,
 	"pinned_by" uuid,
 	"metadata" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_template"."chat_entry_edits" (
@@ -73,14 +73,14 @@ CREATE TABLE "tenant_template"."chat_entry_edits" (
 	"entry_id" integer NOT NULL,
 	"previous_content" text,
 	"edited_by" uuid NOT NULL,
-	"edited_at" timestamp with time zone DEFAULT now() NOT NULL
+	"edited_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_template"."chat_reactions" (
 	"entry_id" integer NOT NULL,
 	"user_id" uuid NOT NULL,
 	"emoji" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "chat_reactions_entry_id_user_id_emoji_pk" PRIMARY KEY("entry_id","user_id","emoji")
 );
 --> statement-breakpoint
@@ -101,19 +101,19 @@ CREATE TABLE "tenant_template"."inbox_conversations" (
 	"message_count" integer DEFAULT 0 NOT NULL,
 	"unread_count" integer DEFAULT 0 NOT NULL,
 	"assigned_to" uuid,
-	"assigned_at" timestamp with time zone,
+	"assigned_at" timestamp (3) with time zone,
 	"is_lead" boolean DEFAULT false NOT NULL,
 	"lead_id" text,
-	"qualified_at" timestamp with time zone,
+	"qualified_at" timestamp (3) with time zone,
 	"qualified_by" uuid,
 	"qualification_notes" text,
 	"tags" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"platform_metadata" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"last_inbound_at" timestamp with time zone,
-	"last_message_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"archived_at" timestamp with time zone
+	"last_inbound_at" timestamp (3) with time zone,
+	"last_message_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"archived_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_template"."inbox_messages" (
@@ -126,14 +126,14 @@ CREATE TABLE "tenant_template"."inbox_messages" (
 	"content" text,
 	"media_url" text,
 	"status" text DEFAULT 'pending' NOT NULL,
-	"status_updated_at" timestamp with time zone,
+	"status_updated_at" timestamp (3) with time zone,
 	"sent_by" uuid,
 	"attachments" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"metadata" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"error" jsonb,
-	"provider_timestamp" timestamp with time zone,
+	"provider_timestamp" timestamp (3) with time zone,
 	"quick_reply_id" integer,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_template"."inbox_quick_replies" (
@@ -145,10 +145,10 @@ CREATE TABLE "tenant_template"."inbox_quick_replies" (
 	"shortcuts" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"is_active" boolean DEFAULT true NOT NULL,
 	"usage_count" integer DEFAULT 0 NOT NULL,
-	"last_used_at" timestamp with time zone,
+	"last_used_at" timestamp (3) with time zone,
 	"created_by" uuid,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_template"."mentions" (
@@ -158,7 +158,7 @@ CREATE TABLE "tenant_template"."mentions" (
 	"user_id" uuid NOT NULL,
 	"mention_type" text DEFAULT 'user' NOT NULL,
 	"is_read" boolean DEFAULT false NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tenant_template"."webhook_events" (
@@ -168,8 +168,8 @@ CREATE TABLE "tenant_template"."webhook_events" (
 	"dedupe_key" text NOT NULL,
 	"payload" text NOT NULL,
 	"content_type" text,
-	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"processed_at" timestamp with time zone,
+	"received_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"processed_at" timestamp (3) with time zone,
 	"error" text
 );
 --> statement-breakpoint

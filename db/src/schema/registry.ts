@@ -4,7 +4,8 @@ import { integer, jsonb, PgSchema, text, timestamp, uniqueIndex } from 'drizzle-
 // `public`, named explicitly so no query depends on search_path (pgSchema() refuses the name; the class does not).
 export const publicSchema = new PgSchema('public');
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+// Millisecond precision: what a JS Date holds, so keyset cursors round-trip exactly.
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
 
 export const tenants = publicSchema.table(
   'tenants',
