@@ -1,0 +1,80 @@
+// `npm start` with no DATABASE_URL / REDIS_URL: PGlite under a data dir, in-process queue; data survives a restart.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'comms-embedded-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(port: number): Promise<{ child: ChildProcess; token: string; output: () => string }> {
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', PGLITE_DIR: dataDir, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  delete env.JWT_SECRET;
+  delete env.NODE_ENV;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/all-in-one/src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const token = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start within 60 s:\n${out}`)), 60_000);
+    const check = () => {
+      const m = out.match(/\n(eyJ[\w-]+\.[\w-]+\.[\w-]+)\n/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
+  });
+  return { child, token, output: () => out };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+describe('embedded mode', () => {
+  it('serves /health, prints the docs URL and a token, and keeps data across a restart', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const first = await start(port);
+    expect(first.output()).toContain(`${base}/docs`);
+    expect(first.output()).toMatch(/embedded PGlite/);
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' });
+    const ready = await (await fetch(`${base}/ready`)).json();
+    expect(ready.checks).toEqual({ database: 'ok', queue: 'ok' });
+    const headers = { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${base}/api/v1/tenants/demo/communications/conversations`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ channel: 'email', contact_identifier: 'traveller@example.com', contact_name: 'Persisted' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = await created.json();
+    await stop(first.child);
+
+    const second = await start(port);
+    const got = await fetch(`${base}/api/v1/tenants/demo/communications/conversations/${id}`, { headers: { authorization: `Bearer ${second.token}` } });
+    expect(got.status).toBe(200);
+    expect((await got.json()).contact_name).toBe('Persisted');
+    await stop(second.child);
+  }, 120_000);
+});
