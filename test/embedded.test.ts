@@ -20,7 +20,7 @@ function freePort(): Promise<number> {
 }
 
 async function start(port: number): Promise<{ child: ChildProcess; token: string; output: () => string }> {
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', PGLITE_DIR: dataDir, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
+  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', PGLITE_DIR: dataDir, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   delete env.JWT_SECRET;
@@ -59,7 +59,7 @@ describe('embedded mode', () => {
     expect(first.output()).toContain(`${base}/docs`);
     expect(first.output()).toMatch(/embedded PGlite/);
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' });
-    const ready = await (await fetch(`${base}/ready`)).json();
+    const ready = (await (await fetch(`${base}/ready`)).json()) as { checks: unknown };
     expect(ready.checks).toEqual({ database: 'ok', queue: 'ok' });
     const headers = { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' };
     const created = await fetch(`${base}/api/v1/tenants/demo/communications/conversations`, {
@@ -68,13 +68,13 @@ describe('embedded mode', () => {
       body: JSON.stringify({ channel: 'email', contact_identifier: 'traveller@example.com', contact_name: 'Persisted' }),
     });
     expect(created.status).toBe(201);
-    const { id } = await created.json();
+    const { id } = (await created.json()) as { id: number };
     await stop(first.child);
 
     const second = await start(port);
     const got = await fetch(`${base}/api/v1/tenants/demo/communications/conversations/${id}`, { headers: { authorization: `Bearer ${second.token}` } });
     expect(got.status).toBe(200);
-    expect((await got.json()).contact_name).toBe('Persisted');
+    expect(((await got.json()) as { contact_name: string }).contact_name).toBe('Persisted');
     await stop(second.child);
   }, 120_000);
 });

@@ -19,3 +19,6 @@ export * from './runtime.js';
 export { createBullQueues, bullQueuesForBoard, QUEUE_PREFIX } from './queue/bullmq.js';
 export * from './tenant-admin.js';
 export * from './chat/index.js';
+export * from './inbox/ingest.js';
+export * from './inbox/spam.js';
+export * from './inbox/status-updates.js';

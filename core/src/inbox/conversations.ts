@@ -192,6 +192,11 @@ export async function updateConversation(
   if (input.is_spam !== undefined) {
     patch.isSpam = input.is_spam;
     patch.spamReason = input.is_spam ? (input.spam_reason ?? 'marked by an agent') : null;
+    // Remembered so the content rules do not flag this contact again (a blocked identifier still does).
+    patch.platformMetadata = {
+      ...(patch.platformMetadata ?? current.platformMetadata),
+      spam_cleared_by_agent: !input.is_spam,
+    };
   }
   if (input.status !== undefined && input.status !== current.status) {
     patch.status = input.status;

@@ -4,12 +4,18 @@ import { z } from 'zod';
 export const OutboundSendJob = z.object({ tenant: z.string(), message_id: z.number().int().positive() });
 export type OutboundSendJob = z.infer<typeof OutboundSendJob>;
 
+/** A provider's delivery status for one of our outbound messages (ids and codes only, no bodies). */
 export const StatusUpdateJob = z.object({
   tenant: z.string(),
-  /** The webhook receipt whose status event this applies. */
-  webhook_event_id: z.number().int().positive(),
-  /** Index of the status among the receipt's events. */
-  index: z.number().int().nonnegative(),
+  channel_account_id: z.number().int().positive(),
+  /** The provider's id of our message; null for Messenger/Instagram watermark receipts. */
+  external_id: z.string().nullable(),
+  /** Watermark receipts: every outbound message to `recipient` at or before this time. */
+  watermark: z.iso.datetime().nullable(),
+  recipient: z.string().nullable(),
+  status: z.enum(['sent', 'delivered', 'read', 'failed']),
+  at: z.iso.datetime(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 export type StatusUpdateJob = z.infer<typeof StatusUpdateJob>;
 
@@ -20,6 +26,11 @@ export const NotificationJob = z.object({
   reason: z.enum(['mention', 'direct']),
 });
 export type NotificationJob = z.infer<typeof NotificationJob>;
+
+/** BullMQ job ids may not contain ':'; provider ids (email Message-IDs) sometimes do. */
+export function safeJobId(id: string): string {
+  return id.replace(/:/g, '_').slice(0, 400);
+}
 
 export interface QueuePolicy {
   attempts: number;
@@ -41,7 +52,8 @@ export const QUEUES = {
     schema: StatusUpdateJob,
     // A status may arrive before our send stored the provider id: retry for about 20 minutes.
     policy: { attempts: 12, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 10 },
-    jobId: (d: StatusUpdateJob) => `status-${d.tenant}-${d.webhook_event_id}-${d.index}`,
+    jobId: (d: StatusUpdateJob) =>
+      safeJobId(`status-${d.tenant}-${d.channel_account_id}-${d.external_id ?? `wm-${d.recipient}-${d.watermark}`}-${d.status}`),
   },
   notifications: {
     schema: NotificationJob,
