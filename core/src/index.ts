@@ -22,3 +22,4 @@ export * from './chat/index.js';
 export * from './inbox/ingest.js';
 export * from './inbox/spam.js';
 export * from './inbox/status-updates.js';
+export * from './problem.js';

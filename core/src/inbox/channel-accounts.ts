@@ -3,7 +3,7 @@
  * sealed with AES-256-GCM before they reach the table, and never returned by the API.
  */
 import { Channel } from '@comms/adapter-kit';
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';
@@ -175,4 +175,53 @@ export async function deleteChannelAccount(ctx: TenantContext, id: number): Prom
     .where(and(eq(a.id, id), isNull(a.deletedAt)))
     .returning({ id: a.id });
   if (!row) throw notFound(`channel account ${id}`);
+}
+
+/** Environment fallbacks for accounts that carry no credentials of their own (DESIGN Appendix A). */
+export interface CredentialFallbacks {
+  WHATSAPP_API_KEY?: string | undefined;
+  TWILIO_ACCOUNT_SID?: string | undefined;
+  TWILIO_AUTH_TOKEN?: string | undefined;
+  SENDGRID_API_KEY?: string | undefined;
+}
+
+/** The account's credentials, with the environment's fallbacks filling what it lacks. */
+export function resolveCredentials(
+  ctx: Pick<TenantContext, 'secrets'>,
+  row: ChannelAccountRow,
+  env: CredentialFallbacks,
+): Record<string, string> {
+  const own = openCredentials(ctx, row);
+  const fallback: Record<string, string | undefined> =
+    row.provider === 'whatsapp'
+      ? { access_token: env.WHATSAPP_API_KEY }
+      : row.provider === 'sms' || row.provider === 'twilio_whatsapp'
+        ? { account_sid: env.TWILIO_ACCOUNT_SID, auth_token: env.TWILIO_AUTH_TOKEN }
+        : row.provider === 'email'
+          ? { api_key: env.SENDGRID_API_KEY }
+          : {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fallback)) if (v) out[k] = v;
+  return { ...out, ...own };
+}
+
+/** Live accounts of these providers with these identifiers (all of the providers' accounts when none given). */
+export async function findAccountsByIdentifier(
+  ctx: TenantContext,
+  providers: readonly string[],
+  identifiers: readonly string[] | null,
+): Promise<ChannelAccountRow[]> {
+  const { channelAccounts: a } = ctx.tenant.tables;
+  return ctx.db
+    .select()
+    .from(a)
+    .where(
+      and(
+        inArray(a.provider, [...providers]),
+        isNull(a.deletedAt),
+        eq(a.status, 'active'),
+        identifiers ? inArray(a.identifier, [...identifiers]) : undefined,
+      ),
+    )
+    .orderBy(asc(a.id));
 }

@@ -48,7 +48,8 @@ export async function ingestWebhook(
   events: NormalizedEvent[],
 ): Promise<IngestResult> {
   const { webhookEvents: w } = ctx.tenant.tables;
-  const dedupeKey = dedupeKeyOf(receipt.payload);
+  // Per account: one batch may carry events of several accounts, each stored under its own receipt.
+  const dedupeKey = `${account.id}:${dedupeKeyOf(receipt.payload)}`;
   const published: DomainEvent[] = [];
   const result = await ctx.db.transaction(async (tx) => {
     const [inserted] = await tx
