@@ -23,3 +23,4 @@ export * from './inbox/ingest.js';
 export * from './inbox/spam.js';
 export * from './inbox/status-updates.js';
 export * from './problem.js';
+export * from './inbox/outbound.js';

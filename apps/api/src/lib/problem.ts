@@ -1,29 +1,7 @@
 /** application/problem+json (RFC 9457) for every error the API answers. */
-import { AppError, type FieldError, titleOf } from '@comms/core';
+import { AppError, type FieldError, problemResponse } from '@comms/core';
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: FieldError[];
-}
-
-export function problemResponse(status: number, detail: string, errors?: FieldError[], headers?: Record<string, string>) {
-  const body: Problem = { type: 'about:blank', title: titleOf(status), status, detail, ...(errors ? { errors } : {}) };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/problem+json', ...headers },
-  });
-}
-
-export function appErrorResponse(err: AppError): Response {
-  const headers: Record<string, string> =
-    err.status === 401 ? { 'www-authenticate': `Bearer realm="communications", error="invalid_token"` } : {};
-  return problemResponse(err.status, err.message, err.errors, headers);
-}
 
 export function zodFieldErrors(error: ZodError, prefix?: string): FieldError[] {
   return error.issues.map((issue) => ({
@@ -40,4 +18,5 @@ export function validationProblem(_c: Context, error: ZodError, target: string):
   return problemResponse(400, detail, errors);
 }
 
-export { AppError };
+export { AppError, problemResponse };
+export { appErrorResponse } from '@comms/core';
