@@ -24,3 +24,4 @@ export * from './inbox/spam.js';
 export * from './inbox/status-updates.js';
 export * from './problem.js';
 export * from './inbox/outbound.js';
+export * from './inbox/settings.js';

@@ -13,6 +13,7 @@ import { conversationRoutes } from './routes/conversations.js';
 import { docsRoutes } from './routes/docs.js';
 import { messageRoutes } from './routes/messages.js';
 import { quickReplyRoutes } from './routes/quick-replies.js';
+import { settingsRoutes } from './routes/settings.js';
 import { tenantRoutes } from './routes/tenants.js';
 
 export interface ApiAppOptions {
@@ -96,6 +97,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   app.route('/', quickReplyRoutes);
   app.route('/', channelAccountRoutes);
   app.route('/', chatRoutes);
+  app.route('/', settingsRoutes);
   options.extend?.(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
