@@ -112,7 +112,6 @@ export async function listMessages(
   options: { limit: number; cursor?: string; order: 'asc' | 'desc' },
 ): Promise<Page<MessageView>> {
   const { inboxMessages: m } = ctx.tenant.tables;
-  await findConversation(ctx, conversationId);
   const where = [eq(m.conversationId, conversationId)];
   if (options.cursor) {
     const [id] = decodeCursor(options.cursor, ['int']) as [number];
@@ -124,6 +123,8 @@ export async function listMessages(
     .where(and(...where))
     .orderBy(options.order === 'desc' ? desc(m.id) : asc(m.id))
     .limit(options.limit + 1);
+  // Only an empty page needs to tell "no messages" from "no conversation": one query on the hot path.
+  if (rows.length === 0) await findConversation(ctx, conversationId);
   return toPage(rows, options.limit, (r) => [r.id], messageView);
 }
 

@@ -191,12 +191,12 @@ CREATE INDEX "chat_entries_channel_idx" ON "tenant_template"."chat_entries" USIN
 CREATE UNIQUE INDEX "chat_entries_client_msg_key" ON "tenant_template"."chat_entries" USING btree ("channel_id","user_id","client_msg_id");--> statement-breakpoint
 CREATE INDEX "chat_entry_edits_entry_idx" ON "tenant_template"."chat_entry_edits" USING btree ("entry_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "inbox_conversations_live_contact_key" ON "tenant_template"."inbox_conversations" USING btree (coalesce("channel_account_id", 0),"channel","contact_identifier") WHERE "status" <> 'archived';--> statement-breakpoint
-CREATE INDEX "inbox_conversations_inbox_order_idx" ON "tenant_template"."inbox_conversations" USING btree ("last_message_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "inbox_conversations_status_order_idx" ON "tenant_template"."inbox_conversations" USING btree ("status","last_message_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "inbox_conversations_inbox_order_idx" ON "tenant_template"."inbox_conversations" USING btree ("last_message_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "inbox_conversations_status_order_idx" ON "tenant_template"."inbox_conversations" USING btree ("status","last_message_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
 CREATE INDEX "inbox_conversations_assigned_to_idx" ON "tenant_template"."inbox_conversations" USING btree ("assigned_to");--> statement-breakpoint
 CREATE INDEX "inbox_conversations_contact_idx" ON "tenant_template"."inbox_conversations" USING btree ("contact_identifier");--> statement-breakpoint
 CREATE UNIQUE INDEX "inbox_messages_account_external_id_key" ON "tenant_template"."inbox_messages" USING btree ("channel_account_id","external_id");--> statement-breakpoint
-CREATE INDEX "inbox_messages_conversation_idx" ON "tenant_template"."inbox_messages" USING btree ("conversation_id","id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "inbox_messages_conversation_idx" ON "tenant_template"."inbox_messages" USING btree ("conversation_id","id" DESC NULLS FIRST);--> statement-breakpoint
 CREATE INDEX "inbox_messages_pending_idx" ON "tenant_template"."inbox_messages" USING btree ("created_at") WHERE "status" = 'pending' AND "direction" = 'out';--> statement-breakpoint
 CREATE INDEX "inbox_quick_replies_category_idx" ON "tenant_template"."inbox_quick_replies" USING btree ("category","language");--> statement-breakpoint
 CREATE UNIQUE INDEX "mentions_entry_user_key" ON "tenant_template"."mentions" USING btree ("entry_id","user_id");--> statement-breakpoint

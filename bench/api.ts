@@ -1,0 +1,110 @@
+// `npm run bench -- api`: inbox list endpoints on a seeded tenant (100,000 conversations, 1,000,000
+// messages) beside a bare Hono route serving the same JSON, with autocannon at 20 connections.
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signToken } from '@comms/core';
+import { createTenant, findTenant, migrateRegistry, openDatabase, schemaNameFor } from '@comms/db';
+import pg from 'pg';
+import { load, printTable, startServer, writeResult } from './lib.js';
+
+const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_bench';
+const SECRET = 'bench-secret-0123456789abcdefghij';
+const SLUG = 'bench-api';
+const CONVERSATIONS = 100_000;
+const MESSAGES = 1_000_000;
+
+async function ensureDatabase() {
+  const url = new URL(DB_URL);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  const name = url.pathname.slice(1);
+  if (!(await c.query('select 1 from pg_database where datname = $1', [name])).rowCount) await c.query(`create database "${name}"`);
+  await c.end();
+}
+
+async function seed(): Promise<string> {
+  await ensureDatabase();
+  const database = await openDatabase({ url: DB_URL });
+  await migrateRegistry(database.db);
+  if (!(await findTenant(database.db, SLUG))) await createTenant(database.db, { slug: SLUG, name: 'Bench' });
+  await database.close();
+  const schema = schemaNameFor(SLUG);
+  const c = new pg.Client({ connectionString: DB_URL });
+  await c.connect();
+  const { rows } = await c.query(`select count(*)::int as n from "${schema}".inbox_conversations`);
+  if (rows[0].n < CONVERSATIONS) {
+    console.log(`seeding ${CONVERSATIONS} conversations and ${MESSAGES} messages …`);
+    const started = Date.now();
+    await c.query(`truncate "${schema}".inbox_messages, "${schema}".inbox_conversations restart identity cascade`);
+    await c.query(
+      `insert into "${schema}".inbox_conversations (channel, contact_identifier, contact_name, status, priority, last_message, message_count, last_message_at, created_at)
+       select (array['whatsapp','messenger','instagram','sms','email'])[1 + g % 5], '+1555' || lpad(g::text, 7, '0'), 'Contact ' || g,
+              (array['new','open','open','replied','qualified','archived'])[1 + g % 6], (array['normal','normal','high','low'])[1 + g % 4],
+              'last message ' || g, ${MESSAGES / CONVERSATIONS}, now() - (g * interval '7 seconds'), now() - (g * interval '7 seconds')
+       from generate_series(1, ${CONVERSATIONS}) g`,
+    );
+    await c.query(
+      `insert into "${schema}".inbox_messages (conversation_id, direction, type, content, status, created_at)
+       select 1 + (g % ${CONVERSATIONS}), case when g % 2 = 0 then 'in' else 'out' end, 'text', 'message body number ' || g, 'delivered', now() - (g * interval '1 second')
+       from generate_series(1, ${MESSAGES}) g`,
+    );
+    await c.query(`analyze "${schema}".inbox_conversations; analyze "${schema}".inbox_messages`);
+    console.log(`seeded in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  await c.end();
+  return schema;
+}
+
+async function deepCursor(schema: string, offset: number): Promise<string> {
+  const c = new pg.Client({ connectionString: DB_URL });
+  await c.connect();
+  const { rows } = await c.query(
+    `select last_message_at, id from "${schema}".inbox_conversations where status = 'open' and is_spam = false
+     order by last_message_at desc, id desc offset $1 limit 1`,
+    [offset - 1],
+  );
+  await c.end();
+  return Buffer.from(JSON.stringify([rows[0].last_message_at.toISOString(), rows[0].id])).toString('base64url');
+}
+
+export async function run(): Promise<void> {
+  const schema = await seed();
+  const token = await signToken(SECRET, { sub: randomUUID(), tenant_slug: SLUG, role: 'tenant_user' }, '1h');
+  const headers = { authorization: `Bearer ${token}` };
+  const api = await startServer('api', { DATABASE_URL: DB_URL, JWT_SECRET: SECRET, NODE_ENV: 'test', DB_POOL_SIZE: '20' });
+  const base = `${api.url}/api/v1/tenants/${SLUG}/communications`;
+  const cursor = await deepCursor(schema, 20_000);
+  const urls = {
+    'conversations, first page (status=open, 50)': `${base}/conversations?status=open&limit=50`,
+    'conversations, page 400 (cursor, status=open, 50)': `${base}/conversations?status=open&limit=50&cursor=${cursor}`,
+    'messages of a conversation (50)': `${base}/messages/conversation/1?limit=50`,
+  };
+  // The bare route serves the same JSON as the first page, so the ratio measures our stack, not payload size.
+  const sample = await (await fetch(urls['conversations, first page (status=open, 50)'], { headers })).text();
+  const bodyFile = join(tmpdir(), 'bench-api-body.json');
+  writeFileSync(bodyFile, sample);
+  const bare = await startServer('bare-hono', { BODY_FILE: bodyFile });
+
+  const rows: Record<string, unknown>[] = [];
+  const warm = { connections: 20, duration: 3, headers };
+  await load(`${bare.url}/bare`, warm);
+  const ceiling = await load(`${bare.url}/bare`, { connections: 20, duration: 10 });
+  rows.push({ endpoint: 'bare Hono, same JSON (ceiling)', ...ceiling, vs_bare: '100%' });
+  for (const [name, url] of Object.entries(urls)) {
+    await load(url, warm);
+    const r = await load(url, { connections: 20, duration: 10, headers });
+    rows.push({ endpoint: name, ...r, vs_bare: `${Math.round((r.requests_per_sec / ceiling.requests_per_sec) * 100)}%` });
+  }
+  await api.stop();
+  await bare.stop();
+  printTable(rows);
+  writeResult('api', {
+    setup: { conversations: CONVERSATIONS, messages: MESSAGES, connections: 20, duration_s: 10, body_bytes: sample.length },
+    targets: { p99_ms_below: 25, min_fraction_of_bare: 0.4 },
+    results: rows,
+  });
+}

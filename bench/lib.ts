@@ -1,0 +1,90 @@
+/** Shared bench helpers: child-process servers, autocannon runs, tables, results files. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import autocannon from 'autocannon';
+
+export const RESULTS_DIR = new URL('./results/', import.meta.url);
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** Resident set size of the server process (MB), from /proc. */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts a bench server script (`bench/servers/<name>.ts`) that prints `LISTENING <url>` when ready. */
+export function startServer(script: string, env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL(`./servers/${script}.ts`, import.meta.url).pathname], {
+      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = out.match(/LISTENING (\S+)/);
+      if (m)
+        resolve({
+          child,
+          url: m[1]!,
+          rssMb: () => {
+            const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+            return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+          },
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
+  });
+}
+
+export interface LoadResult {
+  requests_per_sec: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+export async function load(url: string, options: { connections?: number; duration?: number; headers?: Record<string, string> } = {}): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections: options.connections ?? 20,
+    duration: options.duration ?? 10,
+    headers: options.headers,
+  });
+  return {
+    requests_per_sec: Math.round(result.requests.average),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+export function machine() {
+  return {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+export function printTable(rows: Record<string, unknown>[]): void {
+  console.table(rows);
+}
+
+export function writeResult(name: string, data: unknown): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = new URL(`${name}.json`, RESULTS_DIR);
+  writeFileSync(file, `${JSON.stringify({ benchmark: name, measured_at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2)}\n`);
+  console.log(`wrote ${file.pathname}`);
+}
