@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   /** Largest API request body (bytes). */
   API_BODY_LIMIT: z.coerce.number().int().positive().default(1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
+  /** BullMQ key prefix: separate deployments (or test runs) sharing one Redis keep their queues apart. */
+  QUEUE_PREFIX: z.string().regex(/^[\w-]{1,50}$/).default('comms'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -38,7 +38,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   await migrateRegistry(database.db);
   const bus = overrides.bus ?? createInProcessBus();
   const queues =
-    overrides.queues ?? (config.REDIS_URL ? createBullQueues(config.REDIS_URL, log) : createInProcessQueues(log));
+    overrides.queues ?? (config.REDIS_URL ? createBullQueues(config.REDIS_URL, log, { prefix: config.QUEUE_PREFIX }) : createInProcessQueues(log));
   const secrets = createSecretBox(config.ENCRYPTION_KEY);
   const runtime: Runtime = {
     config,

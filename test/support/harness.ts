@@ -39,11 +39,26 @@ export interface TestResponse {
   text: string;
 }
 
-export async function startApi(options: { env?: Record<string, string | undefined>; redis?: boolean; overrides?: RuntimeOverrides } = {}): Promise<Harness> {
-  const config = testConfig({ ...(options.redis ? { REDIS_URL: testRedisUrl() } : {}), ...options.env });
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  redis?: boolean;
+  overrides?: RuntimeOverrides;
+  /** Serve more than the API on the same port (the gateway, say): given the API's fetch, return the server's. */
+  compose?: (runtime: Runtime, apiFetch: (req: Request) => Response | Promise<Response>) => (req: Request) => Response | Promise<Response>;
+  /** Runs after the runtime exists (start a worker, say); its close runs before the runtime closes. */
+  attach?: (runtime: Runtime) => { close(): Promise<void> } | Promise<{ close(): Promise<void> }>;
+}
+
+export async function startApi(options: StartOptions = {}): Promise<Harness> {
+  // Each harness gets its own BullMQ prefix, so test files sharing one Redis never take each other's jobs.
+  const config = testConfig({
+    ...(options.redis ? { REDIS_URL: testRedisUrl(), QUEUE_PREFIX: uniqueSlug('q') } : {}),
+    ...options.env,
+  });
   const runtime = await createRuntime(config, { log: createLogger({ level: 'silent' }), ...options.overrides });
   const app = createApiApp(runtime, { logRequests: false });
-  const server = await listen(app.fetch, { host: '127.0.0.1', port: 0 });
+  const attached = options.attach ? await options.attach(runtime) : null;
+  const server = await listen(options.compose ? options.compose(runtime, app.fetch) : app.fetch, { host: '127.0.0.1', port: 0 });
   const serviceToken = await signToken(TEST_JWT_SECRET, { sub: randomUUID(), role: 'super_admin', type: 'service' });
   const harness: Harness = {
     runtime,
@@ -77,6 +92,7 @@ export async function startApi(options: { env?: Record<string, string | undefine
     },
     async close() {
       await server.close();
+      await attached?.close();
       await runtime.close();
     },
   };

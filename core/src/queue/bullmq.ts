@@ -101,8 +101,8 @@ export function createBullQueues(redisUrl: string, log: Logger, options: { prefi
 }
 
 /** The BullMQ Queue objects, for Bull Board. */
-export function bullQueuesForBoard(redisUrl: string): Queue[] {
+export function bullQueuesForBoard(redisUrl: string, prefix = QUEUE_PREFIX): Queue[] {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => {});
-  return (Object.keys(QUEUES) as QueueName[]).map((name) => new Queue(name, { connection, prefix: QUEUE_PREFIX }));
+  return (Object.keys(QUEUES) as QueueName[]).map((name) => new Queue(name, { connection, prefix }));
 }
