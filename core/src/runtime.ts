@@ -8,6 +8,7 @@ import { createBullQueues } from './queue/bullmq.js';
 import { createInProcessQueues } from './queue/in-process.js';
 import type { Queues } from './queue/index.js';
 import { createSecretBox, type SecretBox } from './secrets.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createTenantResolver, type Tenant, type TenantResolver } from './tenancy.js';
 import type { TenantContext } from './context.js';
 import type { Principal } from './auth.js';
@@ -21,6 +22,8 @@ export interface Runtime {
   secrets: SecretBox;
   tenants: TenantResolver;
   auth: AuthVerifier;
+  /** Prometheus registry of this process: /metrics serves it, the worker adds its send latency. */
+  metrics: Registry;
   /** The context a service call runs in, for one tenant. */
   context(tenant: Tenant, extra?: { actor?: Principal; log?: Logger }): TenantContext;
   close(): Promise<void>;
@@ -40,6 +43,8 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   const queues =
     overrides.queues ?? (config.REDIS_URL ? createBullQueues(config.REDIS_URL, log, { prefix: config.QUEUE_PREFIX }) : createInProcessQueues(log));
   const secrets = createSecretBox(config.ENCRYPTION_KEY);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
   const runtime: Runtime = {
     config,
     log,
@@ -47,6 +52,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     bus,
     queues,
     secrets,
+    metrics,
     tenants: createTenantResolver(database.db),
     auth: createAuthVerifier({
       jwtSecret: config.JWT_SECRET,

@@ -15,6 +15,11 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     DATABASE_URL: testDatabaseUrl(),
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
+    // Tests never call a real provider: unless a test stands up a fake, sends are refused on loopback.
+    WHATSAPP_API_URL: 'http://127.0.0.1:1',
+    MESSENGER_API_URL: 'http://127.0.0.1:1',
+    TWILIO_API_URL: 'http://127.0.0.1:1',
+    SENDGRID_API_URL: 'http://127.0.0.1:1',
     ...env,
   });
 }

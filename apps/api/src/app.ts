@@ -2,11 +2,12 @@
 import { AppError, type Runtime } from '@comms/core';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Gauge } from 'prom-client';
 import { type ApiEnv, router } from './lib/env.js';
 import { appErrorResponse, problemResponse } from './lib/problem.js';
 import { authenticate, tenantScope } from './middleware/auth.js';
 import { createHttpMetrics, observe } from './middleware/observe.js';
+import { adminQueueRoutes } from './routes/admin-queues.js';
 import { channelAccountRoutes } from './routes/channel-accounts.js';
 import { chatRoutes } from './routes/chat/index.js';
 import { conversationRoutes } from './routes/conversations.js';
@@ -24,8 +25,7 @@ export interface ApiAppOptions {
 }
 
 export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = runtime.metrics;
   const metrics = createHttpMetrics(registry);
   new Gauge({
     name: 'queue_jobs',
@@ -80,6 +80,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   });
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   app.route('/', docsRoutes);
+  app.route('/', adminQueueRoutes(runtime));
 
   app.use(
     '/api/*',
