@@ -1,5 +1,6 @@
 /** Access tokens from the platform's User Service (DESIGN §5): HS256 with JWT_SECRET, or RS256 through JWKS_URL. */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { createSecretKey } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 
@@ -40,7 +41,8 @@ export function createAuthVerifier(options: {
     const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
     verifyJwt = async (token) => (await jwtVerify(token, jwks, { ...verifyOptions, algorithms: ['RS256'] })).payload;
   } else if (options.jwtSecret) {
-    const key = new TextEncoder().encode(options.jwtSecret);
+    // A KeyObject made once: jose would otherwise import raw key bytes on every verification.
+    const key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
     verifyJwt = async (token) => (await jwtVerify(token, key, { ...verifyOptions, algorithms: ['HS256'] })).payload;
   } else {
     throw new Error('auth needs JWT_SECRET or JWKS_URL');
