@@ -169,12 +169,13 @@ export interface SendOptions {
  */
 export interface InboundAdapter {
   /** The account identifiers the request names, read before it is trusted. Throws MalformedPayloadError. */
-  accountIdentifiers(req: RawRequest): string[];
+  accountIdentifiers(req: RawRequest): string[] | Promise<string[]>;
   /** Checks the provider's signature over the raw bytes with the account's credentials. */
   verify(req: RawRequest, credentials: Credentials): VerifyResult;
   /** Every message and status the request carries, in order. Throws MalformedPayloadError. */
-  parse(req: RawRequest): NormalizedEvent[];
+  parse(req: RawRequest): NormalizedEvent[] | Promise<NormalizedEvent[]>;
 }
 
 /** A provider's send. Throws ProviderError (transient or permanent). */
 export type SendFn = (message: OutboundMessage, credentials: Credentials, options: SendOptions) => Promise<SendResult>;
+export * from './meta.js';

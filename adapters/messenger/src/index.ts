@@ -1,1 +1,13 @@
-export {};
+/** Messenger and Instagram (same Graph webhook shape): verify, parse, send. */
+import { type InboundAdapter, verifyHubSignature } from '@comms/adapter-kit';
+import { messengerAccountIdentifiers, parseMessenger } from './parse.js';
+
+export { messengerAccountIdentifiers, parseMessenger } from './parse.js';
+export { sendMessenger } from './send.js';
+
+/** The gateway's adapter for POST /webhooks/{tenant}/messenger (Messenger and Instagram). */
+export const messengerInbound: InboundAdapter = {
+  accountIdentifiers: messengerAccountIdentifiers,
+  verify: verifyHubSignature,
+  parse: parseMessenger,
+};

@@ -1,1 +1,15 @@
-export {};
+/** WhatsApp Cloud API: verify, parse, send. */
+import type { InboundAdapter } from '@comms/adapter-kit';
+import { parseWhatsApp, whatsappAccountIdentifiers } from './parse.js';
+import { verifyWhatsApp } from './verify.js';
+
+export { parseWhatsApp, whatsappAccountIdentifiers } from './parse.js';
+export { sendWhatsApp } from './send.js';
+export { verifyWhatsApp } from './verify.js';
+
+/** The gateway's adapter for POST /webhooks/{tenant}/whatsapp. */
+export const whatsappInbound: InboundAdapter = {
+  accountIdentifiers: whatsappAccountIdentifiers,
+  verify: verifyWhatsApp,
+  parse: parseWhatsApp,
+};
