@@ -1,6 +1,8 @@
 // `npm start`: the API, the webhook gateway and the worker in one process. With no
 // DATABASE_URL / REDIS_URL it runs on the embedded defaults (PGlite under ./.data, in-process queue and bus).
 import { createApiApp, listen } from '@comms/api';
+import { createGatewayApp } from '@comms/gateway';
+import { startWorker } from '@comms/worker';
 import { ConfigError, createRuntime, loadConfig, signToken } from '@comms/core';
 import { createTenant, findTenant } from '@comms/db';
 
@@ -15,14 +17,20 @@ try {
     await createTenant(runtime.database.db, { slug: DEMO_TENANT, name: 'Demo Travel Agency' });
     runtime.log.info({ tenant: DEMO_TENANT }, 'created the demo tenant');
   }
-  const app = createApiApp(runtime);
-  const server = await listen(app.fetch, { host: config.HOST, port: config.PORT });
+  const api = createApiApp(runtime);
+  const gateway = createGatewayApp(runtime);
+  const worker = startWorker(runtime);
+  // One port: provider webhooks to the gateway, everything else to the API.
+  const fetch = (req: Request) => (new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req) : api.fetch(req));
+  const server = await listen(fetch, { host: config.HOST, port: config.PORT });
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
   if (config.JWT_SECRET && !config.production) {
     const token = await signToken(config.JWT_SECRET, { sub: DEMO_USER, tenant_slug: DEMO_TENANT, role: 'tenant_admin' }, '30d');
     console.log(`\nCommunication Service is running (${runtime.database.kind}, ${runtime.queues.kind} queue)`);
     console.log(`  API docs:   ${base}/docs   (ReDoc: ${base}/redoc, OpenAPI: ${base}/openapi.json)`);
     console.log(`  Inbox:      ${base}/api/v1/tenants/${DEMO_TENANT}/communications/conversations`);
+    console.log(`  Webhooks:   ${base}/webhooks/${DEMO_TENANT}/{whatsapp|messenger|twilio|sendgrid/inbound}`);
+    console.log(`  Try:        npm run simulate -- whatsapp --tenant ${DEMO_TENANT} --text "Hello"`);
     console.log(`  Dev token (tenant_admin of '${DEMO_TENANT}', 30 days):\n\n${token}\n`);
   } else {
     runtime.log.info({ url: server.url }, 'listening');
@@ -32,6 +40,7 @@ try {
     if (stopping) return;
     stopping = true;
     await server.close();
+    await worker.close();
     await runtime.close();
     process.exit(0);
   };

@@ -1,1 +1,1 @@
-export {};
+export { createGatewayApp } from './app.js';

@@ -1,1 +1,3 @@
-export {};
+export { startWorker, type RunningWorker, type WorkerOptions } from './worker.js';
+export { sendersFor, type Sender } from './senders.js';
+export { RateLimiter, DEFAULT_RATES } from './rate-limit.js';

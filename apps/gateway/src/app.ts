@@ -1,0 +1,62 @@
+/** The webhook gateway: provider webhooks in, verified and stored before any 2xx (DESIGN §8). */
+import { messengerInbound } from '@comms/adapter-messenger';
+import { sendgridEvents, sendgridInbound } from '@comms/adapter-sendgrid';
+import { twilioInbound, twilioStatus } from '@comms/adapter-twilio';
+import { whatsappInbound } from '@comms/adapter-whatsapp';
+import { problemResponse, type Runtime } from '@comms/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { handleMetaHandshake, handleWebhook } from './webhook.js';
+
+// Twilio treats the response body as TwiML; an empty <Response/> sends no auto-reply.
+const twiml = () =>
+  new Response('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', {
+    status: 200,
+    headers: { 'content-type': 'text/xml' },
+  });
+
+export function createGatewayApp(runtime: Runtime) {
+  const app = new Hono();
+  const limit = runtime.config.WEBHOOK_BODY_LIMIT;
+  app.use(
+    '/webhooks/*',
+    bodyLimit({ maxSize: limit, onError: () => problemResponse(413, `the webhook body is larger than ${limit} bytes`) }),
+  );
+  app.onError((err) => {
+    runtime.log.error({ err }, 'gateway error');
+    return problemResponse(503, 'the webhook could not be stored; retry later', undefined, { 'retry-after': '5' });
+  });
+
+  const meta = ['whatsapp'] as const;
+  const graph = ['messenger', 'instagram'] as const;
+  const twilio = ['sms', 'twilio_whatsapp'] as const;
+
+  app.get('/webhooks/:tenant/whatsapp', (c) => handleMetaHandshake(runtime, c, meta));
+  app.post('/webhooks/:tenant/whatsapp', (c) =>
+    handleWebhook(runtime, c, { receipt: 'whatsapp', adapter: whatsappInbound, providers: meta }),
+  );
+  app.get('/webhooks/:tenant/messenger', (c) => handleMetaHandshake(runtime, c, graph));
+  app.post('/webhooks/:tenant/messenger', (c) =>
+    handleWebhook(runtime, c, { receipt: 'messenger', adapter: messengerInbound, providers: graph }),
+  );
+  app.post('/webhooks/:tenant/twilio', (c) =>
+    handleWebhook(runtime, c, { receipt: 'twilio', adapter: twilioInbound, providers: twilio, ok: twiml }),
+  );
+  app.post('/webhooks/:tenant/twilio/status', (c) =>
+    handleWebhook(runtime, c, { receipt: 'twilio_status', adapter: twilioStatus, providers: twilio }),
+  );
+  app.post('/webhooks/:tenant/sendgrid/inbound', (c) =>
+    handleWebhook(runtime, c, { receipt: 'sendgrid_inbound', adapter: sendgridInbound, providers: ['email'] }),
+  );
+  app.post('/webhooks/:tenant/sendgrid/events', (c) =>
+    handleWebhook(runtime, c, {
+      receipt: 'sendgrid_events',
+      adapter: sendgridEvents,
+      providers: ['email'],
+      accountless: true,
+    }),
+  );
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.notFound((c) => problemResponse(404, `no webhook route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  return app;
+}

@@ -1,0 +1,150 @@
+/**
+ * One webhook request, provider-agnostic (DESIGN §8): find the tenant and the account the payload
+ * names, check the signature over the raw bytes with that account's secret, parse, store durably,
+ * and only then answer 2xx.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { type Channel, type InboundAdapter, MalformedPayloadError, type NormalizedEvent } from '@comms/adapter-kit';
+import {
+  AppError,
+  type ChannelAccountRow,
+  findAccountsByIdentifier,
+  ingestWebhook,
+  problemResponse,
+  resolveCredentials,
+  type Runtime,
+  type Tenant,
+  type TenantContext,
+} from '@comms/core';
+import type { Context } from 'hono';
+
+export interface WebhookSpec {
+  /** Names the receipt in webhook_events (and its dedupe scope). */
+  receipt: string;
+  adapter: InboundAdapter;
+  /** The account providers this route serves. */
+  providers: readonly Channel[];
+  /** Events name no account (SendGrid's Event Webhook): try the tenant's accounts, or `?account=<id>`. */
+  accountless?: boolean;
+  /** What to answer on success (Twilio wants TwiML). */
+  ok?: (c: Context) => Response;
+}
+
+const MAX_ACCOUNTS_TRIED = 20;
+
+export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookSpec): Promise<Response> {
+  const log = runtime.log.child({ webhook: spec.receipt });
+  let tenant: Tenant;
+  try {
+    tenant = await runtime.tenants.resolve(c.req.param('tenant') ?? '');
+  } catch (err) {
+    if (err instanceof AppError) return problemResponse(err.status, err.message);
+    log.error({ err }, 'tenant lookup failed');
+    return unavailable();
+  }
+  const ctx = runtime.context(tenant, { log: log.child({ tenant: tenant.slug }) });
+
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const url = new URL(c.req.url);
+  const raw = {
+    // Twilio signs the URL it called: our public base, not whatever host the proxy handed us.
+    url: runtime.config.PUBLIC_BASE_URL.replace(/\/$/, '') + url.pathname + url.search,
+    headers: Object.fromEntries([...c.req.raw.headers].map(([k, v]) => [k.toLowerCase(), v])),
+    body,
+  };
+
+  let identifiers: string[];
+  try {
+    identifiers = [...new Set(await spec.adapter.accountIdentifiers(raw))];
+  } catch (err) {
+    return malformed(err);
+  }
+  if (!spec.accountless && identifiers.length === 0) return problemResponse(400, 'the payload names no account');
+
+  const pinned = url.searchParams.get('account');
+  let candidates: ChannelAccountRow[];
+  try {
+    candidates = await findAccountsByIdentifier(ctx, spec.providers, identifiers.length ? identifiers : null);
+  } catch (err) {
+    log.error({ err }, 'account lookup failed');
+    return unavailable();
+  }
+  if (pinned) candidates = candidates.filter((a) => String(a.id) === pinned);
+  if (candidates.length === 0) return problemResponse(404, 'no channel account of this tenant matches the webhook');
+
+  // Every account the payload names must prove the signature with its own secret.
+  const verified: ChannelAccountRow[] = [];
+  for (const account of candidates.slice(0, MAX_ACCOUNTS_TRIED)) {
+    const credentials = resolveCredentials(ctx, account, runtime.config);
+    if (spec.adapter.verify(raw, credentials).ok) {
+      verified.push(account);
+      if (spec.accountless) break;
+    }
+  }
+  if (verified.length === 0) return problemResponse(401, 'the webhook signature is missing or does not match');
+
+  let events: NormalizedEvent[];
+  try {
+    events = await spec.adapter.parse(raw);
+  } catch (err) {
+    return malformed(err);
+  }
+
+  const byAccount = new Map<number, NormalizedEvent[]>();
+  for (const event of events) {
+    const account = spec.accountless
+      ? verified[0]
+      : verified.find((a) => a.identifier === event.account_identifier);
+    if (!account) continue; // names an account that did not verify: not ours to store
+    byAccount.set(account.id, [...(byAccount.get(account.id) ?? []), event]);
+  }
+
+  const payload = new TextDecoder().decode(body);
+  try {
+    for (const account of verified) {
+      await ingestWebhook(ctx, account, { provider: spec.receipt, payload, contentType: c.req.header('content-type') ?? null }, byAccount.get(account.id) ?? []);
+    }
+  } catch (err) {
+    // Not stored (database or queue away): the provider must retry, so never a 2xx.
+    log.error({ err }, 'webhook not stored');
+    return unavailable();
+  }
+  return spec.ok ? spec.ok(c) : c.json({ received: events.length }, 200);
+}
+
+function malformed(err: unknown): Response {
+  if (err instanceof MalformedPayloadError) return problemResponse(400, `malformed payload: ${err.message}`);
+  return problemResponse(400, 'malformed payload');
+}
+
+function unavailable(): Response {
+  return problemResponse(503, 'the webhook could not be stored; retry later', undefined, { 'retry-after': '5' });
+}
+
+/** Meta's subscription handshake: echo hub.challenge when hub.verify_token is one of ours. */
+export async function handleMetaHandshake(runtime: Runtime, c: Context, providers: readonly Channel[]): Promise<Response> {
+  let ctx: TenantContext;
+  try {
+    ctx = runtime.context(await runtime.tenants.resolve(c.req.param('tenant') ?? ''));
+  } catch (err) {
+    if (err instanceof AppError) return problemResponse(err.status, err.message);
+    return unavailable();
+  }
+  const mode = c.req.query('hub.mode');
+  const token = c.req.query('hub.verify_token');
+  const challenge = c.req.query('hub.challenge');
+  if (mode !== 'subscribe' || !token || !challenge) return problemResponse(400, 'expected hub.mode=subscribe, hub.verify_token and hub.challenge');
+  const accounts = await findAccountsByIdentifier(ctx, providers, null);
+  const match = accounts.some((a) => {
+    const expected = resolveCredentials(ctx, a, runtime.config).verify_token;
+    return expected !== undefined && timingSafeEqualText(expected, token);
+  });
+  if (!match) return problemResponse(403, 'hub.verify_token does not match any account of this tenant');
+  return c.text(challenge, 200);
+}
+
+function timingSafeEqualText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

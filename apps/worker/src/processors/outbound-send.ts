@@ -1,0 +1,70 @@
+/** outbound-send: one agent reply to the provider, exactly once as far as the provider allows. */
+import { type Channel, ProviderError } from '@comms/adapter-kit';
+import {
+  type JobInfo,
+  type OutboundSendJob,
+  PermanentJobError,
+  prepareOutbound,
+  recordFailed,
+  recordSent,
+  resolveCredentials,
+  type Runtime,
+} from '@comms/core';
+import { Histogram } from 'prom-client';
+import { DEFAULT_RATES, RateLimiter } from '../rate-limit.js';
+import type { Sender } from '../senders.js';
+
+const SEND_TIMEOUT_MS = 15_000;
+
+export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Channel, Sender>) {
+  const limiter = new RateLimiter();
+  const latency = new Histogram({
+    name: 'outbound_send_seconds',
+    help: 'From the reply being accepted to the provider accepting it',
+    labelNames: ['channel', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300],
+    registers: [runtime.metrics],
+  });
+  const base = runtime.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+
+  return async (data: OutboundSendJob, job: JobInfo): Promise<void> => {
+    const tenant = await runtime.tenants.resolve(data.tenant).catch(() => null);
+    if (!tenant) throw new PermanentJobError(`tenant ${data.tenant} is not served`);
+    const log = runtime.log.child({ tenant: data.tenant, message_id: data.message_id, job_id: job.id, attempt: job.attempt });
+    const ctx = runtime.context(tenant, { log });
+    const work = await prepareOutbound(ctx, data.message_id, {
+      statusCallbackUrl: (channel) =>
+        channel === 'sms' || channel === 'twilio_whatsapp' ? `${base}/webhooks/${tenant.slug}/twilio/status` : null,
+    });
+    if (work.kind === 'skip') {
+      if (work.reason === 'no channel account')
+        await recordFailed(ctx, data.message_id, { code: 'no_channel_account', message: 'the conversation has no channel account to send through' });
+      log.debug({ reason: work.reason }, 'nothing to send');
+      return;
+    }
+    const sender = senders[work.channel];
+    const credentials = resolveCredentials(ctx, work.account, runtime.config);
+    const rate = Number(work.account.settings.rate_limit_per_second) || DEFAULT_RATES[work.channel];
+    await limiter.take(`${tenant.slug}:${work.account.id}`, rate);
+    const started = Date.now();
+    try {
+      const { provider_message_id } = await sender.send(work.message, credentials, {
+        ...sender.options,
+        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      });
+      await recordSent(ctx, data.message_id, provider_message_id);
+      latency.observe({ channel: work.channel, outcome: 'sent' }, (Date.now() - started) / 1000);
+    } catch (err) {
+      const pe =
+        err instanceof ProviderError ? err : new ProviderError('network', err instanceof Error ? err.message : String(err), true);
+      if (!pe.transient || job.isLastAttempt) {
+        await recordFailed(ctx, data.message_id, { code: pe.code, message: pe.message });
+        latency.observe({ channel: work.channel, outcome: 'failed' }, (Date.now() - started) / 1000);
+        log.warn({ code: pe.code, transient: pe.transient }, 'send failed');
+        throw new PermanentJobError(`${pe.code}: ${pe.message}`);
+      }
+      log.info({ code: pe.code }, 'send failed; will retry');
+      throw pe;
+    }
+  };
+}

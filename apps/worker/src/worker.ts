@@ -1,0 +1,53 @@
+/** Wires the processors to the queues and runs the pending sweeper. */
+import { listTenants } from '@comms/db';
+import { type Runtime, sweepPendingMessages, toTenant } from '@comms/core';
+import { createOutboundSendProcessor } from './processors/outbound-send.js';
+import { createStatusUpdateProcessor } from './processors/status-update.js';
+import { type Sender, sendersFor } from './senders.js';
+import type { Channel } from '@comms/adapter-kit';
+
+export interface WorkerOptions {
+  /** Replies pending longer than this are enqueued again (ms). */
+  sweepAfterMs?: number;
+  sweepEveryMs?: number;
+  senders?: Record<Channel, Sender>;
+}
+
+export interface RunningWorker {
+  /** One sweep over every tenant now; returns how many messages were enqueued. */
+  sweep(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function startWorker(runtime: Runtime, options: WorkerOptions = {}): RunningWorker {
+  const senders = options.senders ?? sendersFor(runtime.config);
+  runtime.queues.process('outbound-send', createOutboundSendProcessor(runtime, senders));
+  runtime.queues.process('status-update', createStatusUpdateProcessor(runtime));
+
+  const sweepAfterMs = options.sweepAfterMs ?? 60_000;
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return 0;
+    sweeping = true;
+    let queued = 0;
+    try {
+      for (const row of await listTenants(runtime.database.db, { status: 'active' })) {
+        queued += await sweepPendingMessages(runtime.context(toTenant(row)), sweepAfterMs);
+      }
+      if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies');
+    } catch (err) {
+      runtime.log.warn({ err: String(err) }, 'sweep failed; will try again');
+    } finally {
+      sweeping = false;
+    }
+    return queued;
+  };
+  const timer = setInterval(sweep, options.sweepEveryMs ?? 30_000);
+  timer.unref();
+  return {
+    sweep,
+    async close() {
+      clearInterval(timer);
+    },
+  };
+}

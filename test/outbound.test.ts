@@ -1,0 +1,209 @@
+// Outbound delivery end to end: POST /messages → BullMQ → worker → a fake provider on loopback.
+// The fakes answer as the providers document:
+// - WhatsApp: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages (response `messages[0].id`)
+// - Messenger: https://developers.facebook.com/docs/messenger-platform/reference/send-api/ (response `message_id`)
+// - Twilio: https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource (response `sid`)
+// - SendGrid: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send (202, `X-Message-Id` header)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from './support/env.js';
+import { api } from './support/harness.js';
+import { type FakeProvider, startFakeProvider } from './support/fake-provider.js';
+import { createAccount, type Stack, startStack } from './support/stack.js';
+
+const APP_SECRET = 'wa-secret';
+const PHONE_ID = '106540352242922';
+let fake: FakeProvider;
+let h: Stack;
+let db: pg.Client;
+
+const waOk = (_: unknown, n: number) => ({
+  status: 200,
+  body: { messaging_product: 'whatsapp', contacts: [{ input: '5511999990000', wa_id: '5511999990000' }], messages: [{ id: `wamid.fake${n}` }] },
+});
+
+beforeAll(async () => {
+  fake = await startFakeProvider(waOk);
+  h = await startStack({ redis: true, worker: { sweepAfterMs: 0 }, env: { WHATSAPP_API_URL: fake.url, MESSENGER_API_URL: fake.url, TWILIO_API_URL: fake.url, SENDGRID_API_URL: fake.url } });
+  db = new pg.Client({ connectionString: testDatabaseUrl() });
+  await db.connect();
+});
+afterAll(async () => {
+  await db.end();
+  await h.close();
+  await fake.close();
+});
+
+const schemaOf = (slug: string) => `tenant_${slug.replaceAll('-', '_')}`;
+
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A WhatsApp tenant with a conversation whose customer just wrote (the 24-hour window is open). */
+async function whatsappConversation(stack: Stack = h) {
+  const tenant = await stack.createTenant('out');
+  await createAccount(stack, tenant, { provider: 'whatsapp', identifier: PHONE_ID, credentials: { app_secret: APP_SECRET, access_token: 'EAAG-token' } });
+  const from = `55119${Math.floor(Math.random() * 1e8)}`;
+  const body = JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: PHONE_ID }, contacts: [{ profile: { name: 'Ana' }, wa_id: from }], messages: [{ from, id: `wamid.in${randomBytes(6).toString('hex')}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hi' } }] } }] }],
+  });
+  const res = await fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}` },
+    body,
+  });
+  expect(res.status).toBe(200);
+  const conv = (await stack.request('GET', api(tenant, '/conversations'))).body.data[0];
+  return { tenant, conv, from };
+}
+
+const messageRow = async (tenant: string, id: number) =>
+  (await db.query(`select status, external_id, error from "${schemaOf(tenant)}".inbox_messages where id = $1`, [id])).rows[0];
+
+const requestsFor = (path: string) => fake.requests.filter((r) => r.path.startsWith(path));
+
+describe('WhatsApp replies', () => {
+  it('sends the documented request and stores the provider id', async () => {
+    fake.respond(waOk);
+    const { tenant, conv, from } = await whatsappConversation();
+    const before = fake.requests.length;
+    const msg = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'Your booking is confirmed' } })).body;
+    const row = await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'sent');
+    expect(row.status).toBe('sent');
+    expect(row.external_id).toMatch(/^wamid\.fake\d+$/);
+    const req = fake.requests.slice(before).find((r) => r.json?.to === from)!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe(`/${PHONE_ID}/messages`);
+    expect(req.headers.authorization).toBe('Bearer EAAG-token');
+    expect(req.json).toMatchObject({ messaging_product: 'whatsapp', to: from, type: 'text', text: { body: 'Your booking is confirmed' } });
+    const conversation = (await h.request('GET', api(tenant, `/conversations/${conv.id}`))).body;
+    expect(conversation).toMatchObject({ status: 'replied', last_message: 'Your booking is confirmed', message_count: 2 });
+  });
+
+  it('retries a transient error (500, then 429) until sent', async () => {
+    const { tenant, conv, from } = await whatsappConversation();
+    let calls = 0;
+    fake.respond((req, n) => {
+      if (req.json?.to !== from) return waOk(req, n);
+      calls += 1;
+      if (calls === 1) return { status: 500, body: { error: { message: 'Service temporarily unavailable', code: 2 } } };
+      if (calls === 2) return { status: 429, body: { error: { message: '(#130429) Rate limit hit', code: 130429 } } };
+      return waOk(req, n);
+    });
+    const msg = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'retry me' } })).body;
+    const row = await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'sent', 30_000);
+    expect(row.status).toBe('sent');
+    expect(calls).toBe(3);
+  });
+
+  it('fails at once on a permanent error, with the provider code', async () => {
+    const { tenant, conv, from } = await whatsappConversation();
+    let calls = 0;
+    fake.respond((req, n) => {
+      if (req.json?.to !== from) return waOk(req, n);
+      calls += 1;
+      return { status: 400, body: { error: { message: '(#131026) Message undeliverable', type: 'OAuthException', code: 131026, fbtrace_id: 'A' } } };
+    });
+    const events: string[] = [];
+    const off = h.runtime.bus.subscribe((e) => e.tenant === tenant && events.push(e.type));
+    const msg = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'nope' } })).body;
+    const row = await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'failed');
+    off();
+    expect(row.status).toBe('failed');
+    expect(row.error.code).toBe('131026');
+    expect(calls).toBe(1);
+    expect(events).toContain('message_failed');
+    // Retry through the API once the cause is fixed.
+    fake.respond(waOk);
+    expect((await h.request('POST', api(tenant, `/messages/${msg.id}/retry`))).status).toBe(202);
+    expect((await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'sent')).status).toBe('sent');
+  });
+
+  it('never sends one message twice: duplicate enqueues and a second worker pass', async () => {
+    fake.respond(async (req, n) => {
+      await new Promise((r) => setTimeout(r, 200));
+      return waOk(req, n);
+    });
+    const { tenant, conv, from } = await whatsappConversation();
+    const msg = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'only once' } })).body;
+    await Promise.all([1, 2, 3].map(() => h.runtime.queues.add('outbound-send', { tenant, message_id: msg.id })));
+    await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'sent');
+    // A restarted worker's sweep and a late duplicate job find the provider id and send nothing.
+    await h.worker!.sweep();
+    await h.runtime.queues.add('outbound-send', { tenant, message_id: msg.id });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(fake.requests.filter((r) => r.json?.to === from && r.json?.text?.body === 'only once')).toHaveLength(1);
+    fake.respond(waOk);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function startRedis(port: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => {
+      if (String(d).includes('Ready to accept connections')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+  });
+}
+
+describe('Redis outage', () => {
+  it('accepts replies while Redis is down and sends them once it is back; the process survives', async () => {
+    const port = await freePort();
+    let redis = await startRedis(port);
+    const stack = await startStack({
+      redis: true,
+      worker: { sweepAfterMs: 0 },
+      env: { REDIS_URL: `redis://127.0.0.1:${port}`, WHATSAPP_API_URL: fake.url },
+    });
+    const rejections: unknown[] = [];
+    const onRejection = (r: unknown) => rejections.push(r);
+    process.on('unhandledRejection', onRejection);
+    try {
+      fake.respond(waOk);
+      const { tenant, conv, from } = await whatsappConversation(stack);
+      redis.kill('SIGKILL');
+      await new Promise((r) => redis.once('exit', r));
+      const res = await stack.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'sent during the outage' } });
+      expect(res.status).toBe(202);
+      expect(res.body.status).toBe('pending');
+      expect((await messageRow(tenant, res.body.id)).status).toBe('pending');
+      redis = await startRedis(port);
+      const row = await eventually(
+        async () => {
+          await stack.worker!.sweep();
+          return messageRow(tenant, res.body.id);
+        },
+        (r) => r.status === 'sent',
+        30_000,
+      );
+      expect(row.status).toBe('sent');
+      expect(fake.requests.filter((r) => r.json?.to === from && r.json?.text?.body === 'sent during the outage')).toHaveLength(1);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      await stack.close();
+      redis.kill('SIGKILL');
+    }
+  }, 60_000);
+});
