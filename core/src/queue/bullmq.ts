@@ -7,6 +7,16 @@ import { type JobData, QUEUES, type QueueName } from './definitions.js';
 import { PermanentJobError, type Processor, type Queues } from './index.js';
 
 export const QUEUE_PREFIX = 'comms';
+const ADD_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  p.catch(() => {}); // a late rejection after the timeout must not go unhandled
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 export function createBullQueues(redisUrl: string, log: Logger, options: { prefix?: string } = {}): Queues {
   const prefix = options.prefix ?? QUEUE_PREFIX;
@@ -27,24 +37,29 @@ export function createBullQueues(redisUrl: string, log: Logger, options: { prefi
     return q;
   };
 
+  const addJob = async <N extends QueueName>(name: N, data: JobData<N>, options?: { delayMs?: number }) => {
+    const def = QUEUES[name];
+    const parsed = def.schema.parse(data);
+    const jobId = (def.jobId as (d: typeof parsed) => string)(parsed);
+    const q = queue(name);
+    // A failed job keeps its id: a retry (POST /messages/{id}/retry) replaces it with a fresh one.
+    const existing = await q.getJob(jobId);
+    if (existing && (await existing.isFailed())) await existing.remove();
+    await q.add(name, parsed, {
+      jobId,
+      attempts: def.policy.attempts,
+      backoff: { type: 'custom' },
+      delay: options?.delayMs ?? 0,
+      removeOnComplete: { count: def.policy.keepCompleted },
+      removeOnFail: { count: def.policy.keepFailed },
+    });
+  };
+
   return {
     kind: 'bullmq',
     async add(name, data, options) {
-      const def = QUEUES[name];
-      const parsed = def.schema.parse(data);
-      const jobId = (def.jobId as (d: typeof parsed) => string)(parsed);
-      const q = queue(name);
-      // A failed job keeps its id: a retry (POST /messages/{id}/retry) replaces it with a fresh one.
-      const existing = await q.getJob(jobId);
-      if (existing && (await existing.isFailed())) await existing.remove();
-      await q.add(name, parsed, {
-        jobId,
-        attempts: def.policy.attempts,
-        backoff: { type: 'custom' },
-        delay: options?.delayMs ?? 0,
-        removeOnComplete: { count: def.policy.keepCompleted },
-        removeOnFail: { count: def.policy.keepFailed },
-      });
+      // BullMQ waits for a ready connection; while Redis is away that wait never ends, so bound it.
+      await withTimeout(addJob(name, data, options), ADD_TIMEOUT_MS, `queue ${name} unavailable`);
     },
     process(name, processor) {
       const def = QUEUES[name];
@@ -82,15 +97,18 @@ export function createBullQueues(redisUrl: string, log: Logger, options: { prefi
       workers.push(worker);
     },
     async counts() {
-      const out = {} as Awaited<ReturnType<Queues['counts']>>;
-      for (const name of Object.keys(QUEUES) as QueueName[]) {
-        const c = await queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
-        out[name] = { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
-      }
-      return out;
+      const read = async () => {
+        const out = {} as Awaited<ReturnType<Queues['counts']>>;
+        for (const name of Object.keys(QUEUES) as QueueName[]) {
+          const c = await queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
+          out[name] = { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+        }
+        return out;
+      };
+      return withTimeout(read(), ADD_TIMEOUT_MS, 'redis unavailable');
     },
     async ping() {
-      await producer.ping();
+      await withTimeout(producer.ping(), ADD_TIMEOUT_MS, 'redis unavailable');
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));
