@@ -22,7 +22,8 @@ async function ensureDatabase() {
   const c = new pg.Client({ connectionString: admin.toString() });
   await c.connect();
   const name = url.pathname.slice(1);
-  if (!(await c.query('select 1 from pg_database where datname = $1', [name])).rowCount) await c.query(`create database "${name}"`);
+  if (!(await c.query('select 1 from pg_database where datname = $1', [name])).rowCount)
+    await c.query(`create database "${name}"`);
   await c.end();
 }
 
@@ -75,7 +76,12 @@ export async function run(): Promise<void> {
   const schema = await seed();
   const token = await signToken(SECRET, { sub: randomUUID(), tenant_slug: SLUG, role: 'tenant_user' }, '1h');
   const headers = { authorization: `Bearer ${token}` };
-  const api = await startServer('api', { DATABASE_URL: DB_URL, JWT_SECRET: SECRET, NODE_ENV: 'test', DB_POOL_SIZE: '20' });
+  const api = await startServer('api', {
+    DATABASE_URL: DB_URL,
+    JWT_SECRET: SECRET,
+    NODE_ENV: 'test',
+    DB_POOL_SIZE: '20',
+  });
   const base = `${api.url}/api/v1/tenants/${SLUG}/communications`;
   const cursor = await deepCursor(schema, 20_000);
   const urls = {
@@ -97,13 +103,23 @@ export async function run(): Promise<void> {
   for (const [name, url] of Object.entries(urls)) {
     await load(url, warm);
     const r = await load(url, { connections: 20, duration: 10, headers });
-    rows.push({ endpoint: name, ...r, vs_bare: `${Math.round((r.requests_per_sec / ceiling.requests_per_sec) * 100)}%` });
+    rows.push({
+      endpoint: name,
+      ...r,
+      vs_bare: `${Math.round((r.requests_per_sec / ceiling.requests_per_sec) * 100)}%`,
+    });
   }
   await api.stop();
   await bare.stop();
   printTable(rows);
   writeResult('api', {
-    setup: { conversations: CONVERSATIONS, messages: MESSAGES, connections: 20, duration_s: 10, body_bytes: sample.length },
+    setup: {
+      conversations: CONVERSATIONS,
+      messages: MESSAGES,
+      connections: 20,
+      duration_s: 10,
+      body_bytes: sample.length,
+    },
     targets: { p99_ms_below: 25, min_fraction_of_bare: 0.4 },
     results: rows,
   });

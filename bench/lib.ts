@@ -17,10 +17,14 @@ export interface ServerProcess {
 /** Starts a bench server script (`bench/servers/<name>.ts`) that prints `LISTENING <url>` when ready. */
 export function startServer(script: string, env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL(`./servers/${script}.ts`, import.meta.url).pathname], {
-      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', new URL(`./servers/${script}.ts`, import.meta.url).pathname],
+      {
+        env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
@@ -52,7 +56,10 @@ export interface LoadResult {
   non2xx: number;
 }
 
-export async function load(url: string, options: { connections?: number; duration?: number; headers?: Record<string, string> } = {}): Promise<LoadResult> {
+export async function load(
+  url: string,
+  options: { connections?: number; duration?: number; headers?: Record<string, string> } = {},
+): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections: options.connections ?? 20,
@@ -85,6 +92,9 @@ export function printTable(rows: Record<string, unknown>[]): void {
 export function writeResult(name: string, data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = new URL(`${name}.json`, RESULTS_DIR);
-  writeFileSync(file, `${JSON.stringify({ benchmark: name, measured_at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ benchmark: name, measured_at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2)}\n`,
+  );
   console.log(`wrote ${file.pathname}`);
 }

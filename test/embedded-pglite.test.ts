@@ -30,28 +30,59 @@ describe('inbox on PGlite', () => {
     const tok = await h.token({ tenant: t, sub: randomUUID() });
     const ids: number[] = [];
     for (let i = 0; i < 12; i++) {
-      const res = await h.request('POST', api(t, '/conversations'), { token: tok, body: { channel: 'email', contact_identifier: `c${i}@example.com`, contact_name: `C ${i}` } });
+      const res = await h.request('POST', api(t, '/conversations'), {
+        token: tok,
+        body: { channel: 'email', contact_identifier: `c${i}@example.com`, contact_name: `C ${i}` },
+      });
       expect(res.status).toBe(201);
       ids.push(res.body.id);
     }
-    expect((await h.request('POST', api(t, '/conversations'), { token: tok, body: { channel: 'email', contact_identifier: 'c0@example.com' } })).status).toBe(409);
+    expect(
+      (
+        await h.request('POST', api(t, '/conversations'), {
+          token: tok,
+          body: { channel: 'email', contact_identifier: 'c0@example.com' },
+        })
+      ).status,
+    ).toBe(409);
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const page = await h.request('GET', api(t, `/conversations?limit=5${cursor ? `&cursor=${cursor}` : ''}`), { token: tok });
+      const page = await h.request('GET', api(t, `/conversations?limit=5${cursor ? `&cursor=${cursor}` : ''}`), {
+        token: tok,
+      });
       seen.push(...page.body.data.map((c: { id: number }) => c.id));
       cursor = page.body.next_cursor;
     } while (cursor);
     expect(seen.sort((x, y) => x - y)).toEqual(ids);
 
-    const msg = await h.request('POST', api(t, '/messages'), { token: tok, body: { conversation_id: ids[0], content: 'Hello from PGlite' } });
+    const msg = await h.request('POST', api(t, '/messages'), {
+      token: tok,
+      body: { conversation_id: ids[0], content: 'Hello from PGlite' },
+    });
     expect(msg.status).toBe(202);
-    expect((await h.request('PUT', api(t, `/messages/${msg.body.id}/status`), { token: tok, body: { status: 'delivered' } })).body.status).toBe('delivered');
-    expect((await h.request('PUT', api(t, `/messages/${msg.body.id}/status`), { token: tok, body: { status: 'sent' } })).status).toBe(409);
+    expect(
+      (await h.request('PUT', api(t, `/messages/${msg.body.id}/status`), { token: tok, body: { status: 'delivered' } }))
+        .body.status,
+    ).toBe('delivered');
+    expect(
+      (await h.request('PUT', api(t, `/messages/${msg.body.id}/status`), { token: tok, body: { status: 'sent' } }))
+        .status,
+    ).toBe(409);
 
-    const qr = await h.request('POST', api(t, '/quick-replies'), { token: tok, body: { title: 'Hi', content: 'Hi {{first_name}}' } });
-    const used = await h.request('POST', api(t, `/quick-replies/${qr.body.id}/use`), { token: tok, body: { conversation_id: ids[1] } });
+    const qr = await h.request('POST', api(t, '/quick-replies'), {
+      token: tok,
+      body: { title: 'Hi', content: 'Hi {{first_name}}' },
+    });
+    const used = await h.request('POST', api(t, `/quick-replies/${qr.body.id}/use`), {
+      token: tok,
+      body: { conversation_id: ids[1] },
+    });
     expect(used.body).toMatchObject({ rendered: 'Hi C', message: { content: 'Hi C', status: 'pending' } });
-    expect((await h.request('GET', api(t, '/conversations?q=hello'), { token: tok })).body.data.map((c: { id: number }) => c.id)).toEqual([ids[0]]);
+    expect(
+      (await h.request('GET', api(t, '/conversations?q=hello'), { token: tok })).body.data.map(
+        (c: { id: number }) => c.id,
+      ),
+    ).toEqual([ids[0]]);
   });
 });

@@ -20,12 +20,22 @@ function freePort(): Promise<number> {
 }
 
 async function start(port: number): Promise<{ child: ChildProcess; token: string; output: () => string }> {
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', PGLITE_DIR: dataDir, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PGLITE_DIR: dataDir,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: 'warn',
+  };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   delete env.JWT_SECRET;
   delete env.NODE_ENV;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/all-in-one/src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/all-in-one/src/main.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -65,14 +75,20 @@ describe('embedded mode', () => {
     const created = await fetch(`${base}/api/v1/tenants/demo/communications/conversations`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ channel: 'email', contact_identifier: 'traveller@example.com', contact_name: 'Persisted' }),
+      body: JSON.stringify({
+        channel: 'email',
+        contact_identifier: 'traveller@example.com',
+        contact_name: 'Persisted',
+      }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
     await stop(first.child);
 
     const second = await start(port);
-    const got = await fetch(`${base}/api/v1/tenants/demo/communications/conversations/${id}`, { headers: { authorization: `Bearer ${second.token}` } });
+    const got = await fetch(`${base}/api/v1/tenants/demo/communications/conversations/${id}`, {
+      headers: { authorization: `Bearer ${second.token}` },
+    });
     expect(got.status).toBe(200);
     expect(((await got.json()) as { contact_name: string }).contact_name).toBe('Persisted');
     await stop(second.child);

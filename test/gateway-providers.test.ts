@@ -17,15 +17,22 @@ const PUBLIC_BASE = 'https://comms.example.com';
 
 beforeAll(async () => {
   fake = await startFakeProvider((req) => {
-    if (req.path === '/me/messages') return { status: 200, body: { recipient_id: req.json.recipient.id, message_id: `m_out_${Date.now()}` } };
-    if (req.path.includes('/Messages.json')) return { status: 201, body: { sid: `SM${Date.now()}0000000000000000000`, status: 'queued' } };
+    if (req.path === '/me/messages')
+      return { status: 200, body: { recipient_id: req.json.recipient.id, message_id: `m_out_${Date.now()}` } };
+    if (req.path.includes('/Messages.json'))
+      return { status: 201, body: { sid: `SM${Date.now()}0000000000000000000`, status: 'queued' } };
     if (req.path === '/v3/mail/send') return { status: 202, headers: { 'x-message-id': `SG${Date.now()}` } };
     return { status: 404, body: {} };
   });
   h = await startStack({
     redis: true,
     worker: true,
-    env: { PUBLIC_BASE_URL: PUBLIC_BASE, MESSENGER_API_URL: fake.url, TWILIO_API_URL: fake.url, SENDGRID_API_URL: fake.url },
+    env: {
+      PUBLIC_BASE_URL: PUBLIC_BASE,
+      MESSENGER_API_URL: fake.url,
+      TWILIO_API_URL: fake.url,
+      SENDGRID_API_URL: fake.url,
+    },
   });
   db = new pg.Client({ connectionString: testDatabaseUrl() });
   await db.connect();
@@ -56,38 +63,105 @@ describe('Messenger and Instagram', () => {
     const body = JSON.stringify(payload);
     return fetch(`${h.url}/webhooks/${tenant}/messenger`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` },
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+      },
       body,
     });
   };
   const msg = (object: 'page' | 'instagram', account: string, from: string, mid: string, text: string) => ({
     object,
-    entry: [{ id: account, time: Date.now(), messaging: [{ sender: { id: from }, recipient: { id: account }, timestamp: Date.now(), message: { mid, text } }] }],
+    entry: [
+      {
+        id: account,
+        time: Date.now(),
+        messaging: [
+          { sender: { id: from }, recipient: { id: account }, timestamp: Date.now(), message: { mid, text } },
+        ],
+      },
+    ],
   });
 
   it('stores Messenger and Instagram messages, replies through the Send API, and applies read watermarks', async () => {
     const tenant = await h.createTenant('fb');
-    await createAccount(h, tenant, { provider: 'messenger', identifier: PAGE, credentials: { app_secret: SECRET, page_access_token: 'PAGE-TOKEN', verify_token: 'vt' } });
-    await createAccount(h, tenant, { provider: 'instagram', identifier: IG, credentials: { app_secret: SECRET, page_access_token: 'IG-TOKEN' } });
-    expect((await post(tenant, msg('page', PAGE, '6543210987654321', `m_${Date.now()}`, 'Breakfast included?'))).status).toBe(200);
-    expect((await post(tenant, msg('instagram', IG, '17841400000000099', `ig_${Date.now()}`, 'Rooms in July?'))).status).toBe(200);
+    await createAccount(h, tenant, {
+      provider: 'messenger',
+      identifier: PAGE,
+      credentials: { app_secret: SECRET, page_access_token: 'PAGE-TOKEN', verify_token: 'vt' },
+    });
+    await createAccount(h, tenant, {
+      provider: 'instagram',
+      identifier: IG,
+      credentials: { app_secret: SECRET, page_access_token: 'IG-TOKEN' },
+    });
+    expect(
+      (await post(tenant, msg('page', PAGE, '6543210987654321', `m_${Date.now()}`, 'Breakfast included?'))).status,
+    ).toBe(200);
+    expect(
+      (await post(tenant, msg('instagram', IG, '17841400000000099', `ig_${Date.now()}`, 'Rooms in July?'))).status,
+    ).toBe(200);
     const convs = (await h.request('GET', api(tenant, '/conversations'))).body.data;
     expect(convs.map((c: { channel: string }) => c.channel).sort()).toEqual(['instagram', 'messenger']);
     // An echo of our own message stores nothing.
-    const echo = { object: 'page', entry: [{ id: PAGE, time: 1, messaging: [{ sender: { id: PAGE }, recipient: { id: '6543210987654321' }, timestamp: 1, message: { is_echo: true, mid: 'm_echo', text: 'x' } }] }] };
+    const echo = {
+      object: 'page',
+      entry: [
+        {
+          id: PAGE,
+          time: 1,
+          messaging: [
+            {
+              sender: { id: PAGE },
+              recipient: { id: '6543210987654321' },
+              timestamp: 1,
+              message: { is_echo: true, mid: 'm_echo', text: 'x' },
+            },
+          ],
+        },
+      ],
+    };
     expect((await post(tenant, echo)).status).toBe(200);
 
     const fbConv = convs.find((c: { channel: string }) => c.channel === 'messenger');
-    const reply = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: fbConv.id, content: 'Yes it is' } })).body;
-    const sent = await eventually(() => messageRow(tenant, reply.id), (r) => r.status === 'sent');
+    const reply = (
+      await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: fbConv.id, content: 'Yes it is' } })
+    ).body;
+    const sent = await eventually(
+      () => messageRow(tenant, reply.id),
+      (r) => r.status === 'sent',
+    );
     expect(sent.external_id).toMatch(/^m_out_/);
     const call = fake.requests.find((r) => r.path === '/me/messages' && r.json.message.text === 'Yes it is')!;
     expect(call.headers.authorization).toBe('Bearer PAGE-TOKEN');
     expect(call.json).toMatchObject({ recipient: { id: '6543210987654321' }, messaging_type: 'RESPONSE' });
 
-    const read = { object: 'page', entry: [{ id: PAGE, time: Date.now(), messaging: [{ sender: { id: '6543210987654321' }, recipient: { id: PAGE }, timestamp: Date.now(), read: { watermark: Date.now() + 1000 } }] }] };
+    const read = {
+      object: 'page',
+      entry: [
+        {
+          id: PAGE,
+          time: Date.now(),
+          messaging: [
+            {
+              sender: { id: '6543210987654321' },
+              recipient: { id: PAGE },
+              timestamp: Date.now(),
+              read: { watermark: Date.now() + 1000 },
+            },
+          ],
+        },
+      ],
+    };
     expect((await post(tenant, read)).status).toBe(200);
-    expect((await eventually(() => messageRow(tenant, reply.id), (r) => r.status === 'read')).status).toBe('read');
+    expect(
+      (
+        await eventually(
+          () => messageRow(tenant, reply.id),
+          (r) => r.status === 'read',
+        )
+      ).status,
+    ).toBe('read');
     expect((await db.query(`select count(*)::int as n from "${schemaOf(tenant)}".inbox_messages`)).rows[0].n).toBe(3);
   });
 });
@@ -101,23 +175,54 @@ describe('Twilio', () => {
     const url = `${PUBLIC_BASE}/webhooks/${tenant}/${path}`;
     return fetch(`${h.url}/webhooks/${tenant}/${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, params),
+      },
       body: new URLSearchParams(params).toString(),
     });
   };
-  const inbound = (from: string, to: string, body: string, sid = `SM${Date.now()}${Math.floor(Math.random() * 1e9)}`) => ({
-    MessageSid: sid, SmsSid: sid, AccountSid: SID, From: from, To: to, Body: body, NumMedia: '0', NumSegments: '1', ApiVersion: '2010-04-01',
+  const inbound = (
+    from: string,
+    to: string,
+    body: string,
+    sid = `SM${Date.now()}${Math.floor(Math.random() * 1e9)}`,
+  ) => ({
+    MessageSid: sid,
+    SmsSid: sid,
+    AccountSid: SID,
+    From: from,
+    To: to,
+    Body: body,
+    NumMedia: '0',
+    NumSegments: '1',
+    ApiVersion: '2010-04-01',
   });
 
   it('SMS and WhatsApp in, TwiML out, replies through the SDK, undelivered status becomes failed', async () => {
     const tenant = await h.createTenant('tw');
-    await createAccount(h, tenant, { provider: 'sms', identifier: NUMBER, credentials: { account_sid: SID, auth_token: TOKEN } });
-    await createAccount(h, tenant, { provider: 'twilio_whatsapp', identifier: WA_NUMBER, credentials: { account_sid: SID, auth_token: TOKEN } });
+    await createAccount(h, tenant, {
+      provider: 'sms',
+      identifier: NUMBER,
+      credentials: { account_sid: SID, auth_token: TOKEN },
+    });
+    await createAccount(h, tenant, {
+      provider: 'twilio_whatsapp',
+      identifier: WA_NUMBER,
+      credentials: { account_sid: SID, auth_token: TOKEN },
+    });
     const sms = await post(tenant, 'twilio', inbound('+447700900123', NUMBER, 'Hi by SMS'));
     expect(sms.status).toBe(200);
     expect(sms.headers.get('content-type')).toContain('text/xml');
     expect(await sms.text()).toContain('<Response></Response>');
-    expect((await post(tenant, 'twilio', { ...inbound(`whatsapp:+5511999990000`, `whatsapp:${WA_NUMBER}`, 'Oi'), ProfileName: 'Maria' })).status).toBe(200);
+    expect(
+      (
+        await post(tenant, 'twilio', {
+          ...inbound(`whatsapp:+5511999990000`, `whatsapp:${WA_NUMBER}`, 'Oi'),
+          ProfileName: 'Maria',
+        })
+      ).status,
+    ).toBe(200);
     expect((await post(tenant, 'twilio', inbound('+447700900999', NUMBER, 'forged'), 'wrong-token')).status).toBe(401);
 
     const convs = (await h.request('GET', api(tenant, '/conversations'))).body.data;
@@ -127,17 +232,34 @@ describe('Twilio', () => {
     expect(waConv).toMatchObject({ contact_identifier: '+5511999990000', contact_name: 'Maria' });
     expect(convs).toHaveLength(2);
 
-    const reply = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: waConv.id, content: 'Olá Maria' } })).body;
-    const sent = await eventually(() => messageRow(tenant, reply.id), (r) => r.status === 'sent');
+    const reply = (
+      await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: waConv.id, content: 'Olá Maria' } })
+    ).body;
+    const sent = await eventually(
+      () => messageRow(tenant, reply.id),
+      (r) => r.status === 'sent',
+    );
     const call = fake.requests.find((r) => r.form?.Body === 'Olá Maria')!;
     expect(call.path).toBe(`/2010-04-01/Accounts/${SID}/Messages.json`);
-    expect(call.form).toMatchObject({ From: `whatsapp:${WA_NUMBER}`, To: 'whatsapp:+5511999990000', StatusCallback: `${PUBLIC_BASE}/webhooks/${tenant}/twilio/status` });
+    expect(call.form).toMatchObject({
+      From: `whatsapp:${WA_NUMBER}`,
+      To: 'whatsapp:+5511999990000',
+      StatusCallback: `${PUBLIC_BASE}/webhooks/${tenant}/twilio/status`,
+    });
 
     const status = await post(tenant, 'twilio/status', {
-      MessageSid: sent.external_id, MessageStatus: 'undelivered', ErrorCode: '63016', AccountSid: SID, From: `whatsapp:${WA_NUMBER}`, To: 'whatsapp:+5511999990000',
+      MessageSid: sent.external_id,
+      MessageStatus: 'undelivered',
+      ErrorCode: '63016',
+      AccountSid: SID,
+      From: `whatsapp:${WA_NUMBER}`,
+      To: 'whatsapp:+5511999990000',
     });
     expect(status.status).toBe(200);
-    const failed = await eventually(() => messageRow(tenant, reply.id), (r) => r.status === 'failed');
+    const failed = await eventually(
+      () => messageRow(tenant, reply.id),
+      (r) => r.status === 'failed',
+    );
     expect(failed.error).toMatchObject({ code: '63016' });
   });
 });
@@ -165,16 +287,35 @@ describe('SendGrid', () => {
     await createAccount(h, tenant, {
       provider: 'email',
       identifier: INBOUND,
-      credentials: { api_key: 'SG.key', from_email: 'bookings@acme.example', inbound_token: 'inbound-secret', event_public_key: PUBLIC_KEY },
+      credentials: {
+        api_key: 'SG.key',
+        from_email: 'bookings@acme.example',
+        inbound_token: 'inbound-secret',
+        event_public_key: PUBLIC_KEY,
+      },
     });
     expect((await email(tenant, mail('first@mail.example.com', 'Rooms in Lisbon?'), 'wrong')).status).toBe(401);
     expect((await email(tenant, mail('first@mail.example.com', 'Rooms in Lisbon?'))).status).toBe(200);
     const conv = (await h.request('GET', api(tenant, '/conversations'))).body.data[0];
-    expect(conv).toMatchObject({ channel: 'email', contact_identifier: 'ana@example.com', contact_name: 'Ana Lima', last_message: 'Rooms in Lisbon?' });
+    expect(conv).toMatchObject({
+      channel: 'email',
+      contact_identifier: 'ana@example.com',
+      contact_name: 'Ana Lima',
+      last_message: 'Rooms in Lisbon?',
+    });
 
-    const reply = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'Yes, we have rooms.' } })).body;
-    const sent = await eventually(() => messageRow(tenant, reply.id), (r) => r.status === 'sent');
-    const call = fake.requests.find((r) => r.path === '/v3/mail/send' && r.json.content[0].value === 'Yes, we have rooms.')!;
+    const reply = (
+      await h.request('POST', api(tenant, '/messages'), {
+        body: { conversation_id: conv.id, content: 'Yes, we have rooms.' },
+      })
+    ).body;
+    const sent = await eventually(
+      () => messageRow(tenant, reply.id),
+      (r) => r.status === 'sent',
+    );
+    const call = fake.requests.find(
+      (r) => r.path === '/v3/mail/send' && r.json.content[0].value === 'Yes, we have rooms.',
+    )!;
     expect(call.json).toMatchObject({
       from: { email: 'bookings@acme.example' },
       subject: 'Re: Trip enquiry',
@@ -184,19 +325,50 @@ describe('SendGrid', () => {
 
     // The agent archives; the customer's reply (In-Reply-To our thread) reopens and joins it.
     await h.request('DELETE', api(tenant, `/conversations/${conv.id}`));
-    await email(tenant, mail('second@mail.example.com', 'Great, 2 adults.', 'In-Reply-To: <first@mail.example.com>\nReferences: <first@mail.example.com>'));
+    await email(
+      tenant,
+      mail(
+        'second@mail.example.com',
+        'Great, 2 adults.',
+        'In-Reply-To: <first@mail.example.com>\nReferences: <first@mail.example.com>',
+      ),
+    );
     const after = (await h.request('GET', api(tenant, `/conversations/${conv.id}`))).body;
     expect(after).toMatchObject({ status: 'open', message_count: 3, last_message: 'Great, 2 adults.' });
-    expect((await h.request('GET', api(tenant, '/conversations?status=new,open,replied,qualified,archived'))).body.data).toHaveLength(1);
+    expect(
+      (await h.request('GET', api(tenant, '/conversations?status=new,open,replied,qualified,archived'))).body.data,
+    ).toHaveLength(1);
 
     const events = JSON.stringify([
-      { email: 'ana@example.com', timestamp: Math.floor(Date.now() / 1000), event: 'delivered', sg_event_id: `e${Date.now()}`, sg_message_id: `${sent.external_id}.filter0001.1.2.0` },
+      {
+        email: 'ana@example.com',
+        timestamp: Math.floor(Date.now() / 1000),
+        event: 'delivered',
+        sg_event_id: `e${Date.now()}`,
+        sg_message_id: `${sent.external_id}.filter0001.1.2.0`,
+      },
     ]);
     const timestamp = String(Math.floor(Date.now() / 1000));
     const signature = sign('sha256', Buffer.from(timestamp + events), privateKey).toString('base64');
-    const headers = { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': timestamp };
-    expect((await fetch(`${h.url}/webhooks/${tenant}/sendgrid/events`, { method: 'POST', headers, body: `${events} ` })).status).toBe(401);
-    expect((await fetch(`${h.url}/webhooks/${tenant}/sendgrid/events`, { method: 'POST', headers, body: events })).status).toBe(200);
-    expect((await eventually(() => messageRow(tenant, reply.id), (r) => r.status === 'delivered')).status).toBe('delivered');
+    const headers = {
+      'content-type': 'application/json',
+      'x-twilio-email-event-webhook-signature': signature,
+      'x-twilio-email-event-webhook-timestamp': timestamp,
+    };
+    expect(
+      (await fetch(`${h.url}/webhooks/${tenant}/sendgrid/events`, { method: 'POST', headers, body: `${events} ` }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await fetch(`${h.url}/webhooks/${tenant}/sendgrid/events`, { method: 'POST', headers, body: events })).status,
+    ).toBe(200);
+    expect(
+      (
+        await eventually(
+          () => messageRow(tenant, reply.id),
+          (r) => r.status === 'delivered',
+        )
+      ).status,
+    ).toBe('delivered');
   });
 });

@@ -42,7 +42,11 @@ function envelope(values: Record<string, unknown>[], phoneId = PHONE_ID) {
         id: '102290129340398',
         changes: values.map((v) => ({
           field: 'messages',
-          value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: phoneId }, ...v },
+          value: {
+            messaging_product: 'whatsapp',
+            metadata: { display_phone_number: '15550783881', phone_number_id: phoneId },
+            ...v,
+          },
         })),
       },
     ],
@@ -83,10 +87,14 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
 describe('WhatsApp webhooks', () => {
   it('answers the hub.challenge handshake only for our verify token', async () => {
     const tenant = await setup();
-    const ok = await fetch(`${h.url}/webhooks/${tenant}/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444`);
+    const ok = await fetch(
+      `${h.url}/webhooks/${tenant}/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444`,
+    );
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('1158201444');
-    const bad = await fetch(`${h.url}/webhooks/${tenant}/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`);
+    const bad = await fetch(
+      `${h.url}/webhooks/${tenant}/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`,
+    );
     expect(bad.status).toBe(403);
   });
 
@@ -109,9 +117,16 @@ describe('WhatsApp webhooks', () => {
     });
     expect(convs.body.data[0].last_inbound_at).not.toBeNull();
     const msgs = await h.request('GET', api(tenant, `/messages/conversation/${convs.body.data[0].id}`));
-    expect(msgs.body.data[0]).toMatchObject({ direction: 'in', type: 'text', content: 'Olá, quero ir a Lisboa', external_id: id });
+    expect(msgs.body.data[0]).toMatchObject({
+      direction: 'in',
+      type: 'text',
+      content: 'Olá, quero ir a Lisboa',
+      external_id: id,
+    });
     // The 24-hour window is open now: a free-form reply is accepted.
-    const reply = await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: convs.body.data[0].id, content: 'Claro!' } });
+    const reply = await h.request('POST', api(tenant, '/messages'), {
+      body: { conversation_id: convs.body.data[0].id, content: 'Claro!' },
+    });
     expect(reply.status).toBe(202);
   });
 
@@ -183,29 +198,57 @@ describe('WhatsApp webhooks', () => {
     await post(tenant, envelope([textMessage('5511933332222', 'hi')]));
     const conv = (await h.request('GET', api(tenant, '/conversations'))).body.data[0];
     // A reply stored as pending; the worker cannot send it (no fake provider here), so we play the send.
-    const reply = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'hello' } })).body;
-    await db.query(`update "${schemaOf(tenant)}".inbox_messages set status = 'pending', error = null where id = $1`, [reply.id]);
+    const reply = (
+      await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'hello' } })
+    ).body;
+    await db.query(`update "${schemaOf(tenant)}".inbox_messages set status = 'pending', error = null where id = $1`, [
+      reply.id,
+    ]);
     const providerId = wamid();
     const status = (s: string, extra: Record<string, unknown> = {}) =>
-      envelope([{ statuses: [{ id: providerId, status: s, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: '5511933332222', ...extra }] }]);
+      envelope([
+        {
+          statuses: [
+            {
+              id: providerId,
+              status: s,
+              timestamp: String(Math.floor(Date.now() / 1000)),
+              recipient_id: '5511933332222',
+              ...extra,
+            },
+          ],
+        },
+      ]);
     expect((await post(tenant, status('delivered'))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
-    await db.query(`update "${schemaOf(tenant)}".inbox_messages set external_id = $1, status = 'sent' where id = $2`, [providerId, reply.id]);
+    await db.query(`update "${schemaOf(tenant)}".inbox_messages set external_id = $1, status = 'sent' where id = $2`, [
+      providerId,
+      reply.id,
+    ]);
     const delivered = await eventually(
-      async () => (await db.query(`select status from "${schemaOf(tenant)}".inbox_messages where id = $1`, [reply.id])).rows[0].status,
+      async () =>
+        (await db.query(`select status from "${schemaOf(tenant)}".inbox_messages where id = $1`, [reply.id])).rows[0]
+          .status,
       (s) => s === 'delivered',
     );
     expect(delivered).toBe('delivered');
     expect((await post(tenant, status('read'))).status).toBe(200);
     await eventually(
-      async () => (await db.query(`select status from "${schemaOf(tenant)}".inbox_messages where id = $1`, [reply.id])).rows[0].status,
+      async () =>
+        (await db.query(`select status from "${schemaOf(tenant)}".inbox_messages where id = $1`, [reply.id])).rows[0]
+          .status,
       (s) => s === 'read',
     );
     // A late "delivered" redelivered after "read", and a "failed": neither moves it back.
     expect((await post(tenant, { ...status('delivered'), _late: true })).status).toBe(200);
-    expect((await post(tenant, status('failed', { errors: [{ code: 131026, title: 'Message undeliverable' }] }))).status).toBe(200);
+    expect(
+      (await post(tenant, status('failed', { errors: [{ code: 131026, title: 'Message undeliverable' }] }))).status,
+    ).toBe(200);
     await new Promise((r) => setTimeout(r, 1_000));
-    expect((await db.query(`select status from "${schemaOf(tenant)}".inbox_messages where id = $1`, [reply.id])).rows[0].status).toBe('read');
+    expect(
+      (await db.query(`select status from "${schemaOf(tenant)}".inbox_messages where id = $1`, [reply.id])).rows[0]
+        .status,
+    ).toBe('read');
   });
 
   it('publishes message_received and conversation_created on the bus', async () => {
@@ -217,7 +260,12 @@ describe('WhatsApp webhooks', () => {
     await post(tenant, envelope([textMessage('5511922221111', 'hey')]));
     await post(tenant, envelope([textMessage('5511922221111', 'again')]));
     off();
-    expect(events.map((e) => e.type)).toEqual(['conversation_created', 'message_received', 'conversation_updated', 'message_received']);
+    expect(events.map((e) => e.type)).toEqual([
+      'conversation_created',
+      'message_received',
+      'conversation_updated',
+      'message_received',
+    ]);
     expect(events[1]!.data).toMatchObject({ content: 'hey', direction: 'in' });
   });
 });
@@ -240,7 +288,9 @@ describe('spam rules', () => {
     await post(tenant, envelope([textMessage('5511000000005', 'Hi, is https://example.com/hotel still available?')]));
 
     const spam = (await h.request('GET', api(tenant, '/conversations?is_spam=true&limit=50'))).body.data;
-    const reasons = Object.fromEntries(spam.map((c: { contact_identifier: string; spam_reason: string }) => [c.contact_identifier, c.spam_reason]));
+    const reasons = Object.fromEntries(
+      spam.map((c: { contact_identifier: string; spam_reason: string }) => [c.contact_identifier, c.spam_reason]),
+    );
     expect(reasons).toEqual({
       '5511000000001': 'blocked identifier',
       '5511000000002': 'keyword: crypto giveaway',
@@ -267,12 +317,19 @@ describe('database outage', () => {
     const stack = await startStack({ env: { DATABASE_URL: url.toString() } });
     try {
       const tenant = await stack.createTenant('wa-down');
-      await createAccount(stack, tenant, { provider: 'whatsapp', identifier: PHONE_ID, credentials: { app_secret: APP_SECRET } });
+      await createAccount(stack, tenant, {
+        provider: 'whatsapp',
+        identifier: PHONE_ID,
+        credentials: { app_secret: APP_SECRET },
+      });
       const body = JSON.stringify(envelope([textMessage('5511911110000', 'are you there?')]));
       const send = () =>
         fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}` },
+          headers: {
+            'content-type': 'application/json',
+            'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`,
+          },
           body,
         });
       await new Promise((r) => setTimeout(r, 5_500)); // let the tenant cache entry expire

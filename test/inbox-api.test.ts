@@ -27,7 +27,12 @@ const schemaOf = (slug: string) => `tenant_${slug.replaceAll('-', '_')}`;
 async function newConversation(body: Record<string, unknown> = {}) {
   const res = await h.request('POST', api(t, '/conversations'), {
     token: agent,
-    body: { channel: 'sms', contact_identifier: `+1555${Math.floor(Math.random() * 1e7)}`, contact_name: 'Ana Lima', ...body },
+    body: {
+      channel: 'sms',
+      contact_identifier: `+1555${Math.floor(Math.random() * 1e7)}`,
+      contact_name: 'Ana Lima',
+      ...body,
+    },
   });
   expect(res.status, res.text).toBe(201);
   return res.body;
@@ -41,24 +46,50 @@ async function customerWroteAt(id: number, at: Date) {
 describe('conversations', () => {
   it('creates, gets, updates, assigns, qualifies, reads and archives', async () => {
     const conv = await newConversation({ priority: 'high', tags: ['vip'] });
-    expect(conv).toMatchObject({ channel: 'sms', contact_name: 'Ana Lima', status: 'new', priority: 'high', tags: ['vip'], is_spam: false, message_count: 0 });
+    expect(conv).toMatchObject({
+      channel: 'sms',
+      contact_name: 'Ana Lima',
+      status: 'new',
+      priority: 'high',
+      tags: ['vip'],
+      is_spam: false,
+      message_count: 0,
+    });
 
     const got = await h.request('GET', api(t, `/conversations/${conv.id}`), { token: agent });
     expect(got.status).toBe(200);
     expect(got.body.id).toBe(conv.id);
 
-    const upd = await h.request('PUT', api(t, `/conversations/${conv.id}`), { token: agent, body: { priority: 'low', contact_name: 'Ana L.' } });
+    const upd = await h.request('PUT', api(t, `/conversations/${conv.id}`), {
+      token: agent,
+      body: { priority: 'low', contact_name: 'Ana L.' },
+    });
     expect(upd.body).toMatchObject({ priority: 'low', contact_name: 'Ana L.' });
 
     const assignee = randomUUID();
-    const asg = await h.request('POST', api(t, `/conversations/${conv.id}/assign`), { token: agent, body: { user_id: assignee } });
+    const asg = await h.request('POST', api(t, `/conversations/${conv.id}/assign`), {
+      token: agent,
+      body: { user_id: assignee },
+    });
     expect(asg.body).toMatchObject({ assigned_to: assignee, status: 'open' });
     expect(asg.body.assigned_at).not.toBeNull();
-    const unasg = await h.request('POST', api(t, `/conversations/${conv.id}/assign`), { token: agent, body: { user_id: null } });
+    const unasg = await h.request('POST', api(t, `/conversations/${conv.id}/assign`), {
+      token: agent,
+      body: { user_id: null },
+    });
     expect(unasg.body).toMatchObject({ assigned_to: null, assigned_at: null });
 
-    const q = await h.request('POST', api(t, `/conversations/${conv.id}/qualify`), { token: agent, body: { lead_id: 'L-42', notes: 'Wants Lisbon in May' } });
-    expect(q.body).toMatchObject({ status: 'qualified', is_lead: true, lead_id: 'L-42', qualified_by: agentId, qualification_notes: 'Wants Lisbon in May' });
+    const q = await h.request('POST', api(t, `/conversations/${conv.id}/qualify`), {
+      token: agent,
+      body: { lead_id: 'L-42', notes: 'Wants Lisbon in May' },
+    });
+    expect(q.body).toMatchObject({
+      status: 'qualified',
+      is_lead: true,
+      lead_id: 'L-42',
+      qualified_by: agentId,
+      qualification_notes: 'Wants Lisbon in May',
+    });
 
     await db.query(`update "${schemaOf(t)}".inbox_conversations set unread_count = 3 where id = $1`, [conv.id]);
     const read = await h.request('POST', api(t, `/conversations/${conv.id}/read`), { token: agent });
@@ -75,19 +106,31 @@ describe('conversations', () => {
 
   it('refuses a second open conversation with the same contact (409) but allows one after archiving', async () => {
     const conv = await newConversation({ contact_identifier: '+15550009999' });
-    const dup = await h.request('POST', api(t, '/conversations'), { token: agent, body: { channel: 'sms', contact_identifier: '+15550009999' } });
+    const dup = await h.request('POST', api(t, '/conversations'), {
+      token: agent,
+      body: { channel: 'sms', contact_identifier: '+15550009999' },
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.detail).toContain(String(conv.id));
     await h.request('DELETE', api(t, `/conversations/${conv.id}`), { token: agent });
-    const again = await h.request('POST', api(t, '/conversations'), { token: agent, body: { channel: 'sms', contact_identifier: '+15550009999' } });
+    const again = await h.request('POST', api(t, '/conversations'), {
+      token: agent,
+      body: { channel: 'sms', contact_identifier: '+15550009999' },
+    });
     expect(again.status).toBe(201);
     // Reopening the archived one now clashes with the live one.
-    const reopen = await h.request('PUT', api(t, `/conversations/${conv.id}`), { token: agent, body: { status: 'open' } });
+    const reopen = await h.request('PUT', api(t, `/conversations/${conv.id}`), {
+      token: agent,
+      body: { status: 'open' },
+    });
     expect(reopen.status).toBe(409);
   });
 
   it('names the fields of invalid input, never 500', async () => {
-    const res = await h.request('POST', api(t, '/conversations'), { token: agent, body: { channel: 'pigeon', contact_identifier: '' } });
+    const res = await h.request('POST', api(t, '/conversations'), {
+      token: agent,
+      body: { channel: 'pigeon', contact_identifier: '' },
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['channel', 'contact_identifier']);
@@ -99,7 +142,10 @@ describe('conversations', () => {
     expect((await h.request('GET', api(t, '/conversations/999999'), { token: agent })).status).toBe(404);
     const badFilter = await h.request('GET', api(t, '/conversations?status=lost&limit=0'), { token: agent });
     expect(badFilter.status).toBe(400);
-    expect(badFilter.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['query.limit', 'query.status.0']);
+    expect(badFilter.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'query.limit',
+      'query.status.0',
+    ]);
     expect((await h.request('GET', api(t, '/conversations?cursor=garbage'), { token: agent })).status).toBe(400);
     const unknownField = await h.request('PUT', api(t, '/conversations/1'), { token: agent, body: { colour: 'red' } });
     expect(unknownField.status).toBe(400);
@@ -123,7 +169,9 @@ describe('conversations', () => {
       [b.id],
     );
     const ids = async (query: string) =>
-      (await h.request('GET', api(slug, `/conversations${query}`), { token: tok })).body.data.map((x: { id: number }) => x.id).sort();
+      (await h.request('GET', api(slug, `/conversations${query}`), { token: tok })).body.data
+        .map((x: { id: number }) => x.id)
+        .sort();
 
     expect(await ids('')).toEqual([a.id, b.id].sort());
     expect(await ids('?is_spam=true')).toEqual([c.id]);
@@ -154,13 +202,17 @@ describe('conversations', () => {
     let cursor: string | null = null;
     let inserted = 0;
     do {
-      const res = await h.request('GET', api(slug, `/conversations?limit=10${cursor ? `&cursor=${cursor}` : ''}`), { token: tok });
+      const res = await h.request('GET', api(slug, `/conversations?limit=10${cursor ? `&cursor=${cursor}` : ''}`), {
+        token: tok,
+      });
       expect(res.status).toBe(200);
       seen.push(...res.body.data.map((x: { id: number }) => x.id));
       cursor = res.body.next_cursor;
       // Customers keep writing while the agent scrolls.
       inserted += 1;
-      await db.query(`insert into "${schema}".inbox_conversations (channel, contact_identifier) values ('sms', $1)`, [`+1666${inserted}`]);
+      await db.query(`insert into "${schema}".inbox_conversations (channel, contact_identifier) values ('sms', $1)`, [
+        `+1666${inserted}`,
+      ]);
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
     for (const id of before) expect(seen).toContain(id);
@@ -171,7 +223,12 @@ describe('conversations', () => {
     const b = await h.createTenant('iso-b');
     const tokA = await h.token({ tenant: a, role: 'tenant_admin' });
     const tokB = await h.token({ tenant: b });
-    const convB = (await h.request('POST', api(b, '/conversations'), { token: tokB, body: { channel: 'sms', contact_identifier: '+15551112222' } })).body;
+    const convB = (
+      await h.request('POST', api(b, '/conversations'), {
+        token: tokB,
+        body: { channel: 'sms', contact_identifier: '+15551112222' },
+      })
+    ).body;
     // Same id in A's own schema is a different row (or none).
     expect((await h.request('GET', api(a, `/conversations/${convB.id}`), { token: tokA })).status).toBe(404);
     for (const [method, path, body] of [
@@ -185,7 +242,9 @@ describe('conversations', () => {
       const res = await h.request(method, api(b, path), { token: tokA, body });
       expect(res.status, `${method} ${path}`).toBe(403);
     }
-    const row = await db.query(`select priority, status from "${schemaOf(b)}".inbox_conversations where id = $1`, [convB.id]);
+    const row = await db.query(`select priority, status from "${schemaOf(b)}".inbox_conversations where id = $1`, [
+      convB.id,
+    ]);
     expect(row.rows[0]).toEqual({ priority: 'normal', status: 'new' });
   });
 });
@@ -193,33 +252,67 @@ describe('conversations', () => {
 describe('messages', () => {
   it('stores a reply as pending (202), marks the conversation replied and lists it', async () => {
     const conv = await newConversation();
-    const res = await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: 'Olá! How can we help?' } });
+    const res = await h.request('POST', api(t, '/messages'), {
+      token: agent,
+      body: { conversation_id: conv.id, content: 'Olá! How can we help?' },
+    });
     expect(res.status, res.text).toBe(202);
-    expect(res.body).toMatchObject({ conversation_id: conv.id, direction: 'out', type: 'text', status: 'pending', sent_by: agentId, content: 'Olá! How can we help?' });
+    expect(res.body).toMatchObject({
+      conversation_id: conv.id,
+      direction: 'out',
+      type: 'text',
+      status: 'pending',
+      sent_by: agentId,
+      content: 'Olá! How can we help?',
+    });
     const after = (await h.request('GET', api(t, `/conversations/${conv.id}`), { token: agent })).body;
-    expect(after).toMatchObject({ status: 'replied', message_count: 1, last_message: 'Olá! How can we help?', unread_count: 0 });
+    expect(after).toMatchObject({
+      status: 'replied',
+      message_count: 1,
+      last_message: 'Olá! How can we help?',
+      unread_count: 0,
+    });
     const list = await h.request('GET', api(t, `/messages/conversation/${conv.id}`), { token: agent });
     expect(list.body.data.map((m: { id: number }) => m.id)).toEqual([res.body.id]);
   });
 
   it('refuses empty text, media without url, and a missing conversation', async () => {
     const conv = await newConversation();
-    const empty = await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: '  ' } });
+    const empty = await h.request('POST', api(t, '/messages'), {
+      token: agent,
+      body: { conversation_id: conv.id, content: '  ' },
+    });
     expect(empty.status).toBe(422);
     expect(empty.body.errors[0].field).toBe('content');
-    const img = await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, type: 'image' } });
+    const img = await h.request('POST', api(t, '/messages'), {
+      token: agent,
+      body: { conversation_id: conv.id, type: 'image' },
+    });
     expect(img.status).toBe(422);
     expect(img.body.errors[0].field).toBe('media_url');
-    expect((await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: 987654, content: 'x' } })).status).toBe(404);
+    expect(
+      (await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: 987654, content: 'x' } }))
+        .status,
+    ).toBe(404);
   });
 
   it('answers 422 for a WhatsApp free-form reply outside the 24-hour window, and accepts a template', async () => {
     const conv = await newConversation({ channel: 'whatsapp', contact_identifier: '5511999990000' });
-    const never = await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: 'hi' } });
+    const never = await h.request('POST', api(t, '/messages'), {
+      token: agent,
+      body: { conversation_id: conv.id, content: 'hi' },
+    });
     expect(never.status).toBe(422);
     expect(never.body.detail).toMatch(/24-hour/);
     await customerWroteAt(conv.id, new Date(Date.now() - 25 * 3600_000));
-    expect((await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: 'hi' } })).status).toBe(422);
+    expect(
+      (
+        await h.request('POST', api(t, '/messages'), {
+          token: agent,
+          body: { conversation_id: conv.id, content: 'hi' },
+        })
+      ).status,
+    ).toBe(422);
     const tpl = await h.request('POST', api(t, '/messages'), {
       token: agent,
       body: { conversation_id: conv.id, template: { name: 'booking_followup', language: 'pt_BR' } },
@@ -227,12 +320,21 @@ describe('messages', () => {
     expect(tpl.status).toBe(202);
     expect(tpl.body.metadata.template.name).toBe('booking_followup');
     await customerWroteAt(conv.id, new Date(Date.now() - 23 * 3600_000));
-    expect((await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: 'hi' } })).status).toBe(202);
+    expect(
+      (
+        await h.request('POST', api(t, '/messages'), {
+          token: agent,
+          body: { conversation_id: conv.id, content: 'hi' },
+        })
+      ).status,
+    ).toBe(202);
   });
 
   it('moves status only forward', async () => {
     const conv = await newConversation();
-    const msg = (await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: 'x' } })).body;
+    const msg = (
+      await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: 'x' } })
+    ).body;
     const put = (status: string, body: Record<string, unknown> = {}) =>
       h.request('PUT', api(t, `/messages/${msg.id}/status`), { token: agent, body: { status, ...body } });
     expect((await put('sent')).body.status).toBe('sent');
@@ -248,9 +350,14 @@ describe('messages', () => {
 
   it('retries only a failed outbound message', async () => {
     const conv = await newConversation();
-    const msg = (await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: 'x' } })).body;
+    const msg = (
+      await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: 'x' } })
+    ).body;
     expect((await h.request('POST', api(t, `/messages/${msg.id}/retry`), { token: agent })).status).toBe(409);
-    await h.request('PUT', api(t, `/messages/${msg.id}/status`), { token: agent, body: { status: 'failed', error: { code: '131026', message: 'undeliverable' } } });
+    await h.request('PUT', api(t, `/messages/${msg.id}/status`), {
+      token: agent,
+      body: { status: 'failed', error: { code: '131026', message: 'undeliverable' } },
+    });
     const retried = await h.request('POST', api(t, `/messages/${msg.id}/retry`), { token: agent });
     expect(retried.status).toBe(202);
     expect(retried.body).toMatchObject({ status: 'pending', error: null });
@@ -260,12 +367,23 @@ describe('messages', () => {
     const conv = await newConversation();
     const ids: number[] = [];
     for (let i = 0; i < 7; i++)
-      ids.push((await h.request('POST', api(t, '/messages'), { token: agent, body: { conversation_id: conv.id, content: `m${i}` } })).body.id);
+      ids.push(
+        (
+          await h.request('POST', api(t, '/messages'), {
+            token: agent,
+            body: { conversation_id: conv.id, content: `m${i}` },
+          })
+        ).body.id,
+      );
     const walk = async (order: string) => {
       const out: number[] = [];
       let cursor: string | null = null;
       do {
-        const res = await h.request('GET', api(t, `/messages/conversation/${conv.id}?limit=3&order=${order}${cursor ? `&cursor=${cursor}` : ''}`), { token: agent });
+        const res = await h.request(
+          'GET',
+          api(t, `/messages/conversation/${conv.id}?limit=3&order=${order}${cursor ? `&cursor=${cursor}` : ''}`),
+          { token: agent },
+        );
         out.push(...res.body.data.map((m: { id: number }) => m.id));
         cursor = res.body.next_cursor;
       } while (cursor);
@@ -280,12 +398,20 @@ describe('quick replies', () => {
   it('CRUD with filters', async () => {
     const slug = await h.createTenant('qr');
     const tok = await h.token({ tenant: slug });
-    const mk = async (body: Record<string, unknown>) => (await h.request('POST', api(slug, '/quick-replies'), { token: tok, body })).body;
-    const a = await mk({ title: 'Greeting', content: 'Hello {{contact_name}}!', category: 'general', shortcuts: ['/hi'] });
+    const mk = async (body: Record<string, unknown>) =>
+      (await h.request('POST', api(slug, '/quick-replies'), { token: tok, body })).body;
+    const a = await mk({
+      title: 'Greeting',
+      content: 'Hello {{contact_name}}!',
+      category: 'general',
+      shortcuts: ['/hi'],
+    });
     const b = await mk({ title: 'Saudação', content: 'Olá {{first_name}}!', category: 'general', language: 'pt' });
     await mk({ title: 'Refund policy', content: 'Refunds take 5 days', category: 'billing', is_active: false });
     const ids = async (q: string) =>
-      (await h.request('GET', api(slug, `/quick-replies${q}`), { token: tok })).body.data.map((x: { id: number }) => x.id).sort();
+      (await h.request('GET', api(slug, `/quick-replies${q}`), { token: tok })).body.data
+        .map((x: { id: number }) => x.id)
+        .sort();
     expect(await ids('?category=general')).toEqual([a.id, b.id].sort());
     expect(await ids('?language=pt')).toEqual([b.id]);
     expect((await ids('?is_active=false')).length).toBe(1);
@@ -298,22 +424,45 @@ describe('quick replies', () => {
 
   it('renders variables, counts uses, and sends when given a conversation', async () => {
     const conv = await newConversation({ contact_name: 'Maria Souza' });
-    const qr = (await h.request('POST', api(t, '/quick-replies'), {
+    const qr = (
+      await h.request('POST', api(t, '/quick-replies'), {
+        token: agent,
+        body: {
+          title: 'Greeting',
+          content: 'Hi {{first_name}} ({{contact_name}}), your trip to {{destination}} is booked.',
+        },
+      })
+    ).body;
+    const preview = await h.request('POST', api(t, `/quick-replies/${qr.id}/use`), {
       token: agent,
-      body: { title: 'Greeting', content: 'Hi {{first_name}} ({{contact_name}}), your trip to {{destination}} is booked.' },
-    })).body;
-    const preview = await h.request('POST', api(t, `/quick-replies/${qr.id}/use`), { token: agent, body: { variables: { destination: 'Lisbon' } } });
-    expect(preview.body).toMatchObject({ rendered: 'Hi {{first_name}} ({{contact_name}}), your trip to Lisbon is booked.', missing_variables: ['first_name', 'contact_name'], message: null });
+      body: { variables: { destination: 'Lisbon' } },
+    });
+    expect(preview.body).toMatchObject({
+      rendered: 'Hi {{first_name}} ({{contact_name}}), your trip to Lisbon is booked.',
+      missing_variables: ['first_name', 'contact_name'],
+      message: null,
+    });
     expect(preview.body.quick_reply.usage_count).toBe(1);
 
-    const missing = await h.request('POST', api(t, `/quick-replies/${qr.id}/use`), { token: agent, body: { conversation_id: conv.id } });
+    const missing = await h.request('POST', api(t, `/quick-replies/${qr.id}/use`), {
+      token: agent,
+      body: { conversation_id: conv.id },
+    });
     expect(missing.status).toBe(422);
     expect(missing.body.errors[0].field).toBe('variables.destination');
 
-    const sent = await h.request('POST', api(t, `/quick-replies/${qr.id}/use`), { token: agent, body: { conversation_id: conv.id, variables: { destination: 'Lisbon' } } });
+    const sent = await h.request('POST', api(t, `/quick-replies/${qr.id}/use`), {
+      token: agent,
+      body: { conversation_id: conv.id, variables: { destination: 'Lisbon' } },
+    });
     expect(sent.status).toBe(200);
     expect(sent.body.rendered).toBe('Hi Maria (Maria Souza), your trip to Lisbon is booked.');
-    expect(sent.body.message).toMatchObject({ content: sent.body.rendered, status: 'pending', quick_reply_id: qr.id, conversation_id: conv.id });
+    expect(sent.body.message).toMatchObject({
+      content: sent.body.rendered,
+      status: 'pending',
+      quick_reply_id: qr.id,
+      conversation_id: conv.id,
+    });
     expect(sent.body.quick_reply.usage_count).toBe(2);
     expect(sent.body.quick_reply.last_used_at).not.toBeNull();
   });
@@ -325,12 +474,19 @@ describe('channel accounts', () => {
     const secret = `EAAG-${randomUUID()}`;
     const res = await h.request('POST', api(t, '/channel-accounts'), {
       token: admin,
-      body: { provider: 'whatsapp', name: 'Main WhatsApp', identifier: '106540352242922', credentials: { access_token: secret, app_secret: 'appsecret-xyz', verify_token: 'vt' } },
+      body: {
+        provider: 'whatsapp',
+        name: 'Main WhatsApp',
+        identifier: '106540352242922',
+        credentials: { access_token: secret, app_secret: 'appsecret-xyz', verify_token: 'vt' },
+      },
     });
     expect(res.status, res.text).toBe(201);
     expect(res.body.credentials).toEqual(['access_token', 'app_secret', 'verify_token']);
     expect(res.text).not.toContain(secret);
-    const row = await db.query(`select credentials_encrypted from "${schemaOf(t)}".channel_accounts where id = $1`, [res.body.id]);
+    const row = await db.query(`select credentials_encrypted from "${schemaOf(t)}".channel_accounts where id = $1`, [
+      res.body.id,
+    ]);
     expect(row.rows[0].credentials_encrypted).toMatch(/^v1:/);
     expect(row.rows[0].credentials_encrypted).not.toContain(secret);
     expect(Buffer.from(row.rows[0].credentials_encrypted.split(':')[3], 'base64').toString()).not.toContain(secret);
@@ -343,21 +499,37 @@ describe('channel accounts', () => {
       expect(got.text).not.toContain(secret);
       expect(got.text).not.toContain('appsecret-xyz');
     }
-    const upd = await h.request('PUT', api(t, `/channel-accounts/${res.body.id}`), { token: admin, body: { credentials: { verify_token: null, app_secret: 'rotated' } } });
+    const upd = await h.request('PUT', api(t, `/channel-accounts/${res.body.id}`), {
+      token: admin,
+      body: { credentials: { verify_token: null, app_secret: 'rotated' } },
+    });
     expect(upd.body.credentials).toEqual(['access_token', 'app_secret']);
     expect(upd.text).not.toContain('rotated');
   });
 
   it('validates provider, identifier and credential names; 409 on a duplicate; tenant admins only', async () => {
     const admin = await h.token({ tenant: t, role: 'tenant_admin' });
-    const post = (body: Record<string, unknown>, token = admin) => h.request('POST', api(t, '/channel-accounts'), { token, body });
-    expect((await post({ provider: 'sms', name: 'Twilio', identifier: '555-1234' })).body.errors[0].field).toBe('identifier');
-    expect((await post({ provider: 'sms', name: 'Twilio', identifier: '+14155550100', credentials: { password: 'x' } })).body.errors[0].field).toBe('credentials.password');
-    const ok = await post({ provider: 'twilio_whatsapp', name: 'WA', identifier: 'whatsapp:+14155550199', credentials: { account_sid: 'AC1', auth_token: 'tok' } });
+    const post = (body: Record<string, unknown>, token = admin) =>
+      h.request('POST', api(t, '/channel-accounts'), { token, body });
+    expect((await post({ provider: 'sms', name: 'Twilio', identifier: '555-1234' })).body.errors[0].field).toBe(
+      'identifier',
+    );
+    expect(
+      (await post({ provider: 'sms', name: 'Twilio', identifier: '+14155550100', credentials: { password: 'x' } })).body
+        .errors[0].field,
+    ).toBe('credentials.password');
+    const ok = await post({
+      provider: 'twilio_whatsapp',
+      name: 'WA',
+      identifier: 'whatsapp:+14155550199',
+      credentials: { account_sid: 'AC1', auth_token: 'tok' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.identifier).toBe('+14155550199');
     expect((await post({ provider: 'twilio_whatsapp', name: 'WA2', identifier: '+14155550199' })).status).toBe(409);
-    expect((await post({ provider: 'email', name: 'Mail', identifier: 'Support@Inbound.Acme.example' })).body.identifier).toBe('support@inbound.acme.example');
+    expect(
+      (await post({ provider: 'email', name: 'Mail', identifier: 'Support@Inbound.Acme.example' })).body.identifier,
+    ).toBe('support@inbound.acme.example');
     expect((await post({ provider: 'sms', name: 'x', identifier: '+14155550111' }, agent)).status).toBe(403);
     expect((await h.request('DELETE', api(t, `/channel-accounts/${ok.body.id}`), { token: admin })).status).toBe(204);
     expect((await h.request('GET', api(t, `/channel-accounts/${ok.body.id}`), { token: admin })).status).toBe(404);
@@ -374,11 +546,28 @@ describe('platform endpoints', () => {
     expect(ready.body.checks.database).toBe('ok');
     const spec = await h.request('GET', '/openapi.json', { token: null });
     expect(spec.body.openapi).toMatch(/^3\./);
-    const ops = Object.values(spec.body.paths as Record<string, Record<string, { operationId?: string; responses: object }>>).flatMap((p) => Object.values(p));
+    const ops = Object.values(
+      spec.body.paths as Record<string, Record<string, { operationId?: string; responses: object }>>,
+    ).flatMap((p) => Object.values(p));
     expect(ops.length).toBeGreaterThan(20);
     for (const op of ops) expect(op.operationId).toBeTruthy();
-    expect(spec.body.paths['/api/v1/tenants/{tenant}/communications/conversations'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
-      expect.arrayContaining(['status', 'channel', 'priority', 'assigned_to', 'is_lead', 'is_spam', 'unread', 'q', 'limit', 'cursor']),
+    expect(
+      spec.body.paths['/api/v1/tenants/{tenant}/communications/conversations'].get.parameters.map(
+        (p: { name: string }) => p.name,
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        'status',
+        'channel',
+        'priority',
+        'assigned_to',
+        'is_lead',
+        'is_spam',
+        'unread',
+        'q',
+        'limit',
+        'cursor',
+      ]),
     );
     for (const page of ['/docs', '/redoc']) {
       const html = await h.request('GET', page, { token: null });
@@ -392,14 +581,19 @@ describe('platform endpoints', () => {
     }
     await h.request('GET', api(t, '/conversations'), { token: agent });
     const metrics = await h.request('GET', '/metrics', { token: null });
-    expect(metrics.text).toMatch(/http_requests_total\{method="GET",route="\/api\/v1\/tenants\/:tenant\/communications\/conversations",status="200"\} \d+/);
+    expect(metrics.text).toMatch(
+      /http_requests_total\{method="GET",route="\/api\/v1\/tenants\/:tenant\/communications\/conversations",status="200"\} \d+/,
+    );
     expect(metrics.text).toContain('http_request_duration_seconds_bucket');
     expect(metrics.text).not.toContain(t);
   });
 
   it('answers 413 for an oversized body and 404 problem for an unknown route', async () => {
     const big = 'x'.repeat(1024 * 1024 + 10);
-    const res = await h.request('POST', api(t, '/conversations'), { token: agent, body: JSON.stringify({ channel: 'sms', contact_identifier: big }) });
+    const res = await h.request('POST', api(t, '/conversations'), {
+      token: agent,
+      body: JSON.stringify({ channel: 'sms', contact_identifier: big }),
+    });
     expect(res.status).toBe(413);
     const nf = await h.request('GET', '/nope', { token: null });
     expect(nf.status).toBe(404);

@@ -22,12 +22,25 @@ let db: pg.Client;
 
 const waOk = (_: unknown, n: number) => ({
   status: 200,
-  body: { messaging_product: 'whatsapp', contacts: [{ input: '5511999990000', wa_id: '5511999990000' }], messages: [{ id: `wamid.fake${n}` }] },
+  body: {
+    messaging_product: 'whatsapp',
+    contacts: [{ input: '5511999990000', wa_id: '5511999990000' }],
+    messages: [{ id: `wamid.fake${n}` }],
+  },
 });
 
 beforeAll(async () => {
   fake = await startFakeProvider(waOk);
-  h = await startStack({ redis: true, worker: { sweepAfterMs: 0 }, env: { WHATSAPP_API_URL: fake.url, MESSENGER_API_URL: fake.url, TWILIO_API_URL: fake.url, SENDGRID_API_URL: fake.url } });
+  h = await startStack({
+    redis: true,
+    worker: { sweepAfterMs: 0 },
+    env: {
+      WHATSAPP_API_URL: fake.url,
+      MESSENGER_API_URL: fake.url,
+      TWILIO_API_URL: fake.url,
+      SENDGRID_API_URL: fake.url,
+    },
+  });
   db = new pg.Client({ connectionString: testDatabaseUrl() });
   await db.connect();
 });
@@ -51,15 +64,45 @@ async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeou
 /** A WhatsApp tenant with a conversation whose customer just wrote (the 24-hour window is open). */
 async function whatsappConversation(stack: Stack = h) {
   const tenant = await stack.createTenant('out');
-  await createAccount(stack, tenant, { provider: 'whatsapp', identifier: PHONE_ID, credentials: { app_secret: APP_SECRET, access_token: 'EAAG-token' } });
+  await createAccount(stack, tenant, {
+    provider: 'whatsapp',
+    identifier: PHONE_ID,
+    credentials: { app_secret: APP_SECRET, access_token: 'EAAG-token' },
+  });
   const from = `55119${Math.floor(Math.random() * 1e8)}`;
   const body = JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: PHONE_ID }, contacts: [{ profile: { name: 'Ana' }, wa_id: from }], messages: [{ from, id: `wamid.in${randomBytes(6).toString('hex')}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'hi' } }] } }] }],
+    entry: [
+      {
+        id: '1',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '1', phone_number_id: PHONE_ID },
+              contacts: [{ profile: { name: 'Ana' }, wa_id: from }],
+              messages: [
+                {
+                  from,
+                  id: `wamid.in${randomBytes(6).toString('hex')}`,
+                  timestamp: String(Math.floor(Date.now() / 1000)),
+                  type: 'text',
+                  text: { body: 'hi' },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
   });
   const res = await fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}` },
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`,
+    },
     body,
   });
   expect(res.status).toBe(200);
@@ -68,26 +111,41 @@ async function whatsappConversation(stack: Stack = h) {
 }
 
 const messageRow = async (tenant: string, id: number) =>
-  (await db.query(`select status, external_id, error from "${schemaOf(tenant)}".inbox_messages where id = $1`, [id])).rows[0];
-
-const requestsFor = (path: string) => fake.requests.filter((r) => r.path.startsWith(path));
+  (await db.query(`select status, external_id, error from "${schemaOf(tenant)}".inbox_messages where id = $1`, [id]))
+    .rows[0];
 
 describe('WhatsApp replies', () => {
   it('sends the documented request and stores the provider id', async () => {
     fake.respond(waOk);
     const { tenant, conv, from } = await whatsappConversation();
     const before = fake.requests.length;
-    const msg = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'Your booking is confirmed' } })).body;
-    const row = await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'sent');
+    const msg = (
+      await h.request('POST', api(tenant, '/messages'), {
+        body: { conversation_id: conv.id, content: 'Your booking is confirmed' },
+      })
+    ).body;
+    const row = await eventually(
+      () => messageRow(tenant, msg.id),
+      (r) => r.status === 'sent',
+    );
     expect(row.status).toBe('sent');
     expect(row.external_id).toMatch(/^wamid\.fake\d+$/);
     const req = fake.requests.slice(before).find((r) => r.json?.to === from)!;
     expect(req.method).toBe('POST');
     expect(req.path).toBe(`/${PHONE_ID}/messages`);
     expect(req.headers.authorization).toBe('Bearer EAAG-token');
-    expect(req.json).toMatchObject({ messaging_product: 'whatsapp', to: from, type: 'text', text: { body: 'Your booking is confirmed' } });
+    expect(req.json).toMatchObject({
+      messaging_product: 'whatsapp',
+      to: from,
+      type: 'text',
+      text: { body: 'Your booking is confirmed' },
+    });
     const conversation = (await h.request('GET', api(tenant, `/conversations/${conv.id}`))).body;
-    expect(conversation).toMatchObject({ status: 'replied', last_message: 'Your booking is confirmed', message_count: 2 });
+    expect(conversation).toMatchObject({
+      status: 'replied',
+      last_message: 'Your booking is confirmed',
+      message_count: 2,
+    });
   });
 
   it('retries a transient error (500, then 429) until sent', async () => {
@@ -100,8 +158,14 @@ describe('WhatsApp replies', () => {
       if (calls === 2) return { status: 429, body: { error: { message: '(#130429) Rate limit hit', code: 130429 } } };
       return waOk(req, n);
     });
-    const msg = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'retry me' } })).body;
-    const row = await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'sent', 30_000);
+    const msg = (
+      await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'retry me' } })
+    ).body;
+    const row = await eventually(
+      () => messageRow(tenant, msg.id),
+      (r) => r.status === 'sent',
+      30_000,
+    );
     expect(row.status).toBe('sent');
     expect(calls).toBe(3);
   });
@@ -112,12 +176,22 @@ describe('WhatsApp replies', () => {
     fake.respond((req, n) => {
       if (req.json?.to !== from) return waOk(req, n);
       calls += 1;
-      return { status: 400, body: { error: { message: '(#131026) Message undeliverable', type: 'OAuthException', code: 131026, fbtrace_id: 'A' } } };
+      return {
+        status: 400,
+        body: {
+          error: { message: '(#131026) Message undeliverable', type: 'OAuthException', code: 131026, fbtrace_id: 'A' },
+        },
+      };
     });
     const events: string[] = [];
     const off = h.runtime.bus.subscribe((e) => e.tenant === tenant && events.push(e.type));
-    const msg = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'nope' } })).body;
-    const row = await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'failed');
+    const msg = (
+      await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'nope' } })
+    ).body;
+    const row = await eventually(
+      () => messageRow(tenant, msg.id),
+      (r) => r.status === 'failed',
+    );
     off();
     expect(row.status).toBe('failed');
     expect(row.error.code).toBe('131026');
@@ -126,7 +200,14 @@ describe('WhatsApp replies', () => {
     // Retry through the API once the cause is fixed.
     fake.respond(waOk);
     expect((await h.request('POST', api(tenant, `/messages/${msg.id}/retry`))).status).toBe(202);
-    expect((await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'sent')).status).toBe('sent');
+    expect(
+      (
+        await eventually(
+          () => messageRow(tenant, msg.id),
+          (r) => r.status === 'sent',
+        )
+      ).status,
+    ).toBe('sent');
   });
 
   it('never sends one message twice: duplicate enqueues and a second worker pass', async () => {
@@ -135,9 +216,14 @@ describe('WhatsApp replies', () => {
       return waOk(req, n);
     });
     const { tenant, conv, from } = await whatsappConversation();
-    const msg = (await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'only once' } })).body;
+    const msg = (
+      await h.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'only once' } })
+    ).body;
     await Promise.all([1, 2, 3].map(() => h.runtime.queues.add('outbound-send', { tenant, message_id: msg.id })));
-    await eventually(() => messageRow(tenant, msg.id), (r) => r.status === 'sent');
+    await eventually(
+      () => messageRow(tenant, msg.id),
+      (r) => r.status === 'sent',
+    );
     // A restarted worker's sweep and a late duplicate job find the provider id and send nothing.
     await h.worker!.sweep();
     await h.runtime.queues.add('outbound-send', { tenant, message_id: msg.id });
@@ -159,7 +245,11 @@ function freePort(): Promise<number> {
 
 function startRedis(port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout!.on('data', (d) => {
       if (String(d).includes('Ready to accept connections')) resolve(child);
     });
@@ -184,7 +274,9 @@ describe('Redis outage', () => {
       const { tenant, conv, from } = await whatsappConversation(stack);
       redis.kill('SIGKILL');
       await new Promise((r) => redis.once('exit', r));
-      const res = await stack.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'sent during the outage' } });
+      const res = await stack.request('POST', api(tenant, '/messages'), {
+        body: { conversation_id: conv.id, content: 'sent during the outage' },
+      });
       expect(res.status).toBe(202);
       expect(res.body.status).toBe('pending');
       expect((await messageRow(tenant, res.body.id)).status).toBe('pending');
@@ -198,7 +290,9 @@ describe('Redis outage', () => {
         30_000,
       );
       expect(row.status).toBe('sent');
-      expect(fake.requests.filter((r) => r.json?.to === from && r.json?.text?.body === 'sent during the outage')).toHaveLength(1);
+      expect(
+        fake.requests.filter((r) => r.json?.to === from && r.json?.text?.body === 'sent during the outage'),
+      ).toHaveLength(1);
       expect(rejections).toEqual([]);
     } finally {
       process.off('unhandledRejection', onRejection);

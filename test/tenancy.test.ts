@@ -23,7 +23,10 @@ describe('tenant provisioning', () => {
     expect(res.status).toBe(201);
     const schema = `tenant_${slug.replaceAll('-', '_')}`;
     expect(res.body).toMatchObject({ slug, schema, name: 'Acme Travel', status: 'active' });
-    const tables = await db.query('select table_name from information_schema.tables where table_schema = $1 order by 1', [schema]);
+    const tables = await db.query(
+      'select table_name from information_schema.tables where table_schema = $1 order by 1',
+      [schema],
+    );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       'channel_accounts',
       'channel_members',
@@ -59,7 +62,9 @@ describe('tenant provisioning', () => {
     const a = await h.createTenant('mig');
     const b = await h.createTenant('mig');
     const results = await migrateAllTenants(h.runtime.database.db);
-    const ours = results.filter((r) => r.schema.endsWith(a.replaceAll('-', '_')) || r.schema.endsWith(b.replaceAll('-', '_')));
+    const ours = results.filter(
+      (r) => r.schema.endsWith(a.replaceAll('-', '_')) || r.schema.endsWith(b.replaceAll('-', '_')),
+    );
     expect(ours).toHaveLength(2);
     expect(ours.every((r) => r.applied.length === 0)).toBe(true);
   });
@@ -67,7 +72,10 @@ describe('tenant provisioning', () => {
   it('only service tokens and super admins create tenants', async () => {
     const slug = await h.createTenant('perm');
     const admin = await h.token({ tenant: slug, role: 'tenant_admin' });
-    const res = await h.request('POST', '/api/v1/tenants', { token: admin, body: { slug: uniqueSlug('x'), name: 'No' } });
+    const res = await h.request('POST', '/api/v1/tenants', {
+      token: admin,
+      body: { slug: uniqueSlug('x'), name: 'No' },
+    });
     expect(res.status).toBe(403);
   });
 
@@ -76,9 +84,13 @@ describe('tenant provisioning', () => {
     const schema = `tenant_${slug.replaceAll('-', '_')}`;
     expect((await h.request('DELETE', `/api/v1/tenants/${slug}`)).status).toBe(204);
     expect((await h.request('GET', api(slug, '/conversations'))).status).toBe(404);
-    expect((await db.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rowCount).toBe(1);
+    expect(
+      (await db.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rowCount,
+    ).toBe(1);
     expect((await h.request('DELETE', `/api/v1/tenants/${slug}?purge=true`)).status).toBe(204);
-    expect((await db.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rowCount).toBe(0);
+    expect(
+      (await db.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rowCount,
+    ).toBe(0);
     expect((await h.request('GET', `/api/v1/tenants/${slug}`)).status).toBe(404);
   });
 });
@@ -87,9 +99,22 @@ describe('auth', () => {
   it('401 with WWW-Authenticate for missing, malformed, forged and expired tokens', async () => {
     const slug = await h.createTenant('auth');
     const { signToken } = await import('@comms/core');
-    const forged = await signToken('another-secret-0123456789abcdef', { sub: randomUUID(), tenant_slug: slug, role: 'tenant_admin' });
-    const expired = await signToken('test-secret-0123456789-abcdefghijkl', { sub: randomUUID(), tenant_slug: slug, role: 'tenant_admin' }, Math.floor(Date.now() / 1000) - 60);
-    for (const [name, token] of [['missing', null], ['malformed', 'not.a.jwt'], ['forged', forged], ['expired', expired]] as const) {
+    const forged = await signToken('another-secret-0123456789abcdef', {
+      sub: randomUUID(),
+      tenant_slug: slug,
+      role: 'tenant_admin',
+    });
+    const expired = await signToken(
+      'test-secret-0123456789-abcdefghijkl',
+      { sub: randomUUID(), tenant_slug: slug, role: 'tenant_admin' },
+      Math.floor(Date.now() / 1000) - 60,
+    );
+    for (const [name, token] of [
+      ['missing', null],
+      ['malformed', 'not.a.jwt'],
+      ['forged', forged],
+      ['expired', expired],
+    ] as const) {
       const res = await h.request('GET', api(slug, '/conversations'), { token });
       expect(res.status, name).toBe(401);
       expect(res.headers.get('www-authenticate'), name).toMatch(/^Bearer/);

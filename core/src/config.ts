@@ -42,12 +42,23 @@ const EnvSchema = z.object({
   NOTIFICATION_SERVICE_URL: z.preprocess(emptyAsUndefined, optionalUrl),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest webhook body accepted (bytes); larger ones get 413. */
-  WEBHOOK_BODY_LIMIT: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  WEBHOOK_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   /** Largest API request body (bytes). */
-  API_BODY_LIMIT: z.coerce.number().int().positive().default(1024 * 1024),
+  API_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   /** BullMQ key prefix: separate deployments (or test runs) sharing one Redis keep their queues apart. */
-  QUEUE_PREFIX: z.string().regex(/^[\w-]{1,50}$/).default('comms'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]{1,50}$/)
+    .default('comms'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -76,13 +87,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const production = e.NODE_ENV === 'production';
   const warnings: string[] = [];
   if (production) {
-    if (!e.JWT_SECRET && !e.JWKS_URL) throw new ConfigError('missing configuration: JWT_SECRET or JWKS_URL is required in production');
+    if (!e.JWT_SECRET && !e.JWKS_URL)
+      throw new ConfigError('missing configuration: JWT_SECRET or JWKS_URL is required in production');
     if (!e.ENCRYPTION_KEY) throw new ConfigError('missing configuration: ENCRYPTION_KEY is required in production');
     if (!e.DATABASE_URL) throw new ConfigError('missing configuration: DATABASE_URL is required in production');
   } else {
     if (!e.JWT_SECRET && !e.JWKS_URL) warnings.push('JWT_SECRET is not set: using the development secret');
     if (!e.ENCRYPTION_KEY) warnings.push('ENCRYPTION_KEY is not set: using the development key');
-    if (!e.DATABASE_URL) warnings.push(`DATABASE_URL is not set: using the embedded PGlite database in ${e.PGLITE_DIR}`);
+    if (!e.DATABASE_URL)
+      warnings.push(`DATABASE_URL is not set: using the embedded PGlite database in ${e.PGLITE_DIR}`);
     if (!e.REDIS_URL) warnings.push('REDIS_URL is not set: using the in-process queue and event bus');
   }
   return {
@@ -96,6 +109,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 /** Requires what the one-app-per-process commands need (DESIGN §3). */
 export function requireExternalServices(config: Config, app: string): void {
-  if (!config.DATABASE_URL) throw new ConfigError(`missing configuration: DATABASE_URL is required to run ${app} alone`);
+  if (!config.DATABASE_URL)
+    throw new ConfigError(`missing configuration: DATABASE_URL is required to run ${app} alone`);
   if (!config.REDIS_URL) throw new ConfigError(`missing configuration: REDIS_URL is required to run ${app} alone`);
 }

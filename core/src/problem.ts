@@ -1,5 +1,5 @@
 /** application/problem+json (RFC 9457) responses, shared by the API and the gateway. */
-import { AppError, type FieldError, titleOf } from './errors.js';
+import { type AppError, type FieldError, titleOf } from './errors.js';
 
 export interface Problem {
   type: string;

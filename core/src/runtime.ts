@@ -37,11 +37,18 @@ export interface RuntimeOverrides {
 
 export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const log = overrides.log ?? createLogger({ level: config.LOG_LEVEL });
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, poolSize: config.DB_POOL_SIZE });
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.PGLITE_DIR,
+    poolSize: config.DB_POOL_SIZE,
+  });
   await migrateRegistry(database.db);
   const bus = overrides.bus ?? createInProcessBus();
   const queues =
-    overrides.queues ?? (config.REDIS_URL ? createBullQueues(config.REDIS_URL, log, { prefix: config.QUEUE_PREFIX }) : createInProcessQueues(log));
+    overrides.queues ??
+    (config.REDIS_URL
+      ? createBullQueues(config.REDIS_URL, log, { prefix: config.QUEUE_PREFIX })
+      : createInProcessQueues(log));
   const secrets = createSecretBox(config.ENCRYPTION_KEY);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });

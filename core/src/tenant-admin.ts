@@ -18,7 +18,9 @@ export type TenantView = ReturnType<typeof tenantView>;
 function checkSlug(slug: string): void {
   if (!isValidSlug(slug))
     throw new AppError('bad_request', 'slug must match ^[a-z0-9][a-z0-9-]{1,40}$', {
-      errors: [{ field: 'slug', message: 'lower-case letters, digits and dashes; 2 to 41 characters; no leading dash' }],
+      errors: [
+        { field: 'slug', message: 'lower-case letters, digits and dashes; 2 to 41 characters; no leading dash' },
+      ],
     });
 }
 

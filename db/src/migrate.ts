@@ -92,7 +92,9 @@ export async function migrateTenantSchema(tx: Executor, schemaName: string): Pro
       if (/^CREATE SCHEMA\b/i.test(statement)) continue;
       await tx.execute(sql.raw(statement.replaceAll(`"${TEMPLATE_SCHEMA}"`, quoted)));
     }
-    await tx.execute(sql.raw(`insert into ${quoted}.schema_migrations (name) values ('${m.name.replace(/'/g, "''")}')`));
+    await tx.execute(
+      sql.raw(`insert into ${quoted}.schema_migrations (name) values ('${m.name.replace(/'/g, "''")}')`),
+    );
     applied.push(m.name);
   }
   return applied;

@@ -14,7 +14,12 @@ export interface RecordedRequest {
   form: Record<string, string> | null;
 }
 
-export type Responder = (req: RecordedRequest, n: number) => { status: number; body?: unknown; headers?: Record<string, string> } | Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
+export type Responder = (
+  req: RecordedRequest,
+  n: number,
+) =>
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
 
 export interface FakeProvider {
   url: string;
@@ -39,7 +44,14 @@ export async function startFakeProvider(responder: Responder): Promise<FakeProvi
       const form = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')
         ? Object.fromEntries(new URLSearchParams(body))
         : null;
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json, form };
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        json,
+        form,
+      };
       requests.push(recorded);
       const out = await current(recorded, requests.length);
       res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });

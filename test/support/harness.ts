@@ -4,7 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createApiApp, listen, type RunningServer } from '@comms/api';
-import { type Config, createLogger, createRuntime, loadConfig, type Runtime, type RuntimeOverrides, signToken } from '@comms/core';
+import {
+  type Config,
+  createLogger,
+  createRuntime,
+  loadConfig,
+  type Runtime,
+  type RuntimeOverrides,
+  signToken,
+} from '@comms/core';
 import { testDatabaseUrl, testRedisUrl, uniqueSlug } from './env.js';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijkl';
@@ -30,10 +38,18 @@ export interface Harness {
   url: string;
   /** A service token: may act on any tenant. */
   serviceToken: string;
-  token(claims: { tenant: string; role?: 'tenant_admin' | 'tenant_user' | 'super_admin'; sub?: string }): Promise<string>;
+  token(claims: {
+    tenant: string;
+    role?: 'tenant_admin' | 'tenant_user' | 'super_admin';
+    sub?: string;
+  }): Promise<string>;
   /** Provisions a fresh tenant through the API and returns its slug. */
   createTenant(prefix?: string): Promise<string>;
-  request(method: string, path: string, options?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<TestResponse>;
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
   close(): Promise<void>;
 }
 
@@ -49,7 +65,10 @@ export interface StartOptions {
   redis?: boolean;
   overrides?: RuntimeOverrides;
   /** Serve more than the API on the same port (the gateway, say): given the API's fetch, return the server's. */
-  compose?: (runtime: Runtime, apiFetch: (req: Request) => Response | Promise<Response>) => (req: Request) => Response | Promise<Response>;
+  compose?: (
+    runtime: Runtime,
+    apiFetch: (req: Request) => Response | Promise<Response>,
+  ) => (req: Request) => Response | Promise<Response>;
   /** Runs after the runtime exists (start a worker, say); its close runs before the runtime closes. */
   attach?: (runtime: Runtime) => { close(): Promise<void> } | Promise<{ close(): Promise<void> }>;
 }
@@ -63,7 +82,10 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
   const runtime = await createRuntime(config, { log: createLogger({ level: 'silent' }), ...options.overrides });
   const app = createApiApp(runtime, { logRequests: false });
   const attached = options.attach ? await options.attach(runtime) : null;
-  const server = await listen(options.compose ? options.compose(runtime, app.fetch) : app.fetch, { host: '127.0.0.1', port: 0 });
+  const server = await listen(options.compose ? options.compose(runtime, app.fetch) : app.fetch, {
+    host: '127.0.0.1',
+    port: 0,
+  });
   const serviceToken = await signToken(TEST_JWT_SECRET, { sub: randomUUID(), role: 'super_admin', type: 'service' });
   const harness: Harness = {
     runtime,
@@ -74,7 +96,10 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
       signToken(TEST_JWT_SECRET, { sub, tenant_slug: tenant, role }),
     async createTenant(prefix) {
       const slug = uniqueSlug(prefix);
-      const res = await harness.request('POST', '/api/v1/tenants', { token: serviceToken, body: { slug, name: `Test ${slug}` } });
+      const res = await harness.request('POST', '/api/v1/tenants', {
+        token: serviceToken,
+        body: { slug, name: `Test ${slug}` },
+      });
       if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${res.text}`);
       return slug;
     },

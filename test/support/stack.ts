@@ -8,9 +8,7 @@ export interface Stack extends Harness {
   worker: RunningWorker | null;
 }
 
-export async function startStack(
-  options: StartOptions & { worker?: boolean | WorkerOptions } = {},
-): Promise<Stack> {
+export async function startStack(options: StartOptions & { worker?: boolean | WorkerOptions } = {}): Promise<Stack> {
   let worker: RunningWorker | null = null;
   const h = await startApi({
     ...options,
@@ -20,7 +18,10 @@ export async function startStack(
     },
     attach: options.worker
       ? (runtime) => {
-          worker = startWorker(runtime, { sweepEveryMs: 3_600_000, ...(typeof options.worker === 'object' ? options.worker : {}) });
+          worker = startWorker(runtime, {
+            sweepEveryMs: 3_600_000,
+            ...(typeof options.worker === 'object' ? options.worker : {}),
+          });
           return worker;
         }
       : undefined,
@@ -32,7 +33,13 @@ export async function startStack(
 export async function createAccount(
   h: Harness,
   tenant: string,
-  body: { provider: Channel; identifier: string; credentials: Record<string, string>; name?: string; settings?: Record<string, unknown> },
+  body: {
+    provider: Channel;
+    identifier: string;
+    credentials: Record<string, string>;
+    name?: string;
+    settings?: Record<string, unknown>;
+  },
 ): Promise<number> {
   const res = await h.request('POST', `/api/v1/tenants/${tenant}/communications/channel-accounts`, {
     body: { name: `${body.provider} account`, ...body },

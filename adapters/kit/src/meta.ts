@@ -38,13 +38,28 @@ export async function graphError(res: Response): Promise<ProviderError> {
   }
   const retryAfter = Number(res.headers.get('retry-after'));
   const transient = res.status >= 500 || res.status === 429 || (numeric !== undefined && THROTTLING.has(numeric));
-  return new ProviderError(code, message, transient, Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {});
+  return new ProviderError(
+    code,
+    message,
+    transient,
+    Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {},
+  );
 }
 
 /** POST JSON to the Graph API; network failures and timeouts are transient ProviderErrors. */
-export async function postGraph(url: string, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+export async function postGraph(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<Response> {
   try {
-    return await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: signal ?? null });
+    return await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      signal: signal ?? null,
+    });
   } catch (err) {
     throw new ProviderError('network', err instanceof Error ? err.message : String(err), true, { cause: err });
   }

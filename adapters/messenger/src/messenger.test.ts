@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MalformedPayloadError, ProviderError } from '@comms/adapter-kit';
+import { MalformedPayloadError, type ProviderError } from '@comms/adapter-kit';
 import { fakeServer, hubSignature, rawJson } from '@comms/adapter-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { messengerInbound, parseMessenger, sendMessenger } from './index.js';
@@ -9,8 +9,14 @@ const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, imp
 describe('messenger webhooks', () => {
   it('verifies X-Hub-Signature-256 with the app secret', () => {
     const body = fixture('messenger.json');
-    expect(messengerInbound.verify(rawJson(body, { 'x-hub-signature-256': hubSignature(body, 's') }), { app_secret: 's' }).ok).toBe(true);
-    expect(messengerInbound.verify(rawJson(body, { 'x-hub-signature-256': hubSignature(body, 'x') }), { app_secret: 's' }).ok).toBe(false);
+    expect(
+      messengerInbound.verify(rawJson(body, { 'x-hub-signature-256': hubSignature(body, 's') }), { app_secret: 's' })
+        .ok,
+    ).toBe(true);
+    expect(
+      messengerInbound.verify(rawJson(body, { 'x-hub-signature-256': hubSignature(body, 'x') }), { app_secret: 's' })
+        .ok,
+    ).toBe(false);
     expect(messengerInbound.verify(rawJson(body), { app_secret: 's' }).ok).toBe(false);
   });
 
@@ -23,7 +29,12 @@ describe('messenger webhooks', () => {
       ['m_IMAGE', 'image', null],
       ['m_POSTBACK', 'text', 'Book now'],
     ]);
-    expect(events[0]).toMatchObject({ channel: 'messenger', sender_identifier: '6543210987654321', account_identifier: '1234567890123', extra: { quick_reply_payload: 'BREAKFAST' } });
+    expect(events[0]).toMatchObject({
+      channel: 'messenger',
+      sender_identifier: '6543210987654321',
+      account_identifier: '1234567890123',
+      extra: { quick_reply_payload: 'BREAKFAST' },
+    });
     expect(events[1]!.media[0]!.url).toBe('https://scontent.example.com/room.jpg');
     expect(events[1]!.reply_to_external_id).toBe('m_OURS');
     expect(events[2]!.extra).toEqual({ postback_payload: 'BOOK_NOW' });
@@ -40,42 +51,88 @@ describe('messenger webhooks', () => {
 
   it('parses Instagram messaging as the instagram channel', () => {
     const [m] = parseMessenger(rawJson(fixture('instagram.json')));
-    expect(m).toMatchObject({ channel: 'instagram', account_identifier: '17841400000000001', sender_identifier: '17841400000000099', text: 'Hi! Rooms for 2 in July?' });
+    expect(m).toMatchObject({
+      channel: 'instagram',
+      account_identifier: '17841400000000001',
+      sender_identifier: '17841400000000099',
+      text: 'Hi! Rooms for 2 in July?',
+    });
   });
 
   it('malformed bodies are MalformedPayloadError', () => {
-    for (const body of ['<xml/>', '{"object":"whatsapp_business_account","entry":[]}', '{"object":"page","entry":[{"messaging":[]}]}'])
+    for (const body of [
+      '<xml/>',
+      '{"object":"whatsapp_business_account","entry":[]}',
+      '{"object":"page","entry":[{"messaging":[]}]}',
+    ])
       expect(() => parseMessenger(rawJson(body)), body).toThrow(MalformedPayloadError);
   });
 });
 
 describe('send', () => {
   const message = {
-    message_id: 1, tenant: 'acme', to: '6543210987654321', from: '1234567890123', type: 'text' as const, text: 'Yes, breakfast is included',
-    media_url: null, template: null, subject: null, in_reply_to: null, references: [], status_callback_url: null,
+    message_id: 1,
+    tenant: 'acme',
+    to: '6543210987654321',
+    from: '1234567890123',
+    type: 'text' as const,
+    text: 'Yes, breakfast is included',
+    media_url: null,
+    template: null,
+    subject: null,
+    in_reply_to: null,
+    references: [],
+    status_callback_url: null,
   };
   it('posts a RESPONSE to /me/messages with the page token and returns message_id', async () => {
-    const fake = await fakeServer(() => ({ status: 200, body: { recipient_id: '6543210987654321', message_id: 'm_OUT' } }));
+    const fake = await fakeServer(() => ({
+      status: 200,
+      body: { recipient_id: '6543210987654321', message_id: 'm_OUT' },
+    }));
     try {
-      expect(await sendMessenger(message, { page_access_token: 'PAGE' }, { baseUrl: fake.url })).toEqual({ provider_message_id: 'm_OUT' });
+      expect(await sendMessenger(message, { page_access_token: 'PAGE' }, { baseUrl: fake.url })).toEqual({
+        provider_message_id: 'm_OUT',
+      });
       expect(fake.requests[0]!.path).toBe('/me/messages');
       expect(fake.requests[0]!.headers.authorization).toBe('Bearer PAGE');
-      expect(JSON.parse(fake.requests[0]!.body)).toEqual({ recipient: { id: '6543210987654321' }, messaging_type: 'RESPONSE', message: { text: 'Yes, breakfast is included' } });
-      await sendMessenger({ ...message, type: 'document', media_url: 'https://f.example.com/v.pdf' }, { page_access_token: 'PAGE' }, { baseUrl: fake.url });
-      expect(JSON.parse(fake.requests[1]!.body).message).toEqual({ attachment: { type: 'file', payload: { url: 'https://f.example.com/v.pdf', is_reusable: false } } });
+      expect(JSON.parse(fake.requests[0]!.body)).toEqual({
+        recipient: { id: '6543210987654321' },
+        messaging_type: 'RESPONSE',
+        message: { text: 'Yes, breakfast is included' },
+      });
+      await sendMessenger(
+        { ...message, type: 'document', media_url: 'https://f.example.com/v.pdf' },
+        { page_access_token: 'PAGE' },
+        { baseUrl: fake.url },
+      );
+      expect(JSON.parse(fake.requests[1]!.body).message).toEqual({
+        attachment: { type: 'file', payload: { url: 'https://f.example.com/v.pdf', is_reusable: false } },
+      });
     } finally {
       await fake.close();
     }
   });
   it('outside the window (code 10) is permanent; 613 rate limit is transient', async () => {
     const replies = [
-      { status: 400, body: { error: { message: '(#10) This message is sent outside of allowed window.', code: 10, error_subcode: 2018278 } } },
-      { status: 400, body: { error: { message: '(#613) Calls to this api have exceeded the rate limit.', code: 613 } } },
+      {
+        status: 400,
+        body: {
+          error: { message: '(#10) This message is sent outside of allowed window.', code: 10, error_subcode: 2018278 },
+        },
+      },
+      {
+        status: 400,
+        body: { error: { message: '(#613) Calls to this api have exceeded the rate limit.', code: 613 } },
+      },
     ];
     const fake = await fakeServer((_, n) => replies[n - 1]!);
     try {
-      const a: ProviderError = await sendMessenger(message, { page_access_token: 'P' }, { baseUrl: fake.url }).catch((e) => e);
-      const b: ProviderError = await sendMessenger(message, { page_access_token: 'P' }, { baseUrl: fake.url }).catch((e) => e);
+      const a: ProviderError = await sendMessenger(message, { page_access_token: 'P' }, { baseUrl: fake.url }).catch(
+        (e) => e,
+      );
+      const b: ProviderError = await sendMessenger(message, { page_access_token: 'P' }, { baseUrl: fake.url }).catch(
+        (e) => e,
+      );
       expect([a.code, a.transient, b.code, b.transient]).toEqual(['10', false, '613', true]);
     } finally {
       await fake.close();

@@ -18,7 +18,11 @@ import { z } from 'zod';
 const Attachment = z.object({
   type: z.string(),
   payload: z
-    .object({ url: z.string().optional(), title: z.string().optional(), coordinates: z.object({ lat: z.number(), long: z.number() }).optional() })
+    .object({
+      url: z.string().optional(),
+      title: z.string().optional(),
+      coordinates: z.object({ lat: z.number(), long: z.number() }).optional(),
+    })
     .passthrough()
     .nullish(),
 });
@@ -40,7 +44,9 @@ const Messaging = z
       .optional(),
     delivery: z.object({ mids: z.array(z.string()).optional(), watermark: z.number() }).optional(),
     read: z.object({ watermark: z.number() }).optional(),
-    postback: z.object({ title: z.string().optional(), payload: z.string().optional(), mid: z.string().optional() }).optional(),
+    postback: z
+      .object({ title: z.string().optional(), payload: z.string().optional(), mid: z.string().optional() })
+      .optional(),
   })
   .passthrough();
 
@@ -51,7 +57,8 @@ const Payload = z.object({
 
 function readPayload(req: RawRequest) {
   const parsed = Payload.safeParse(parseJsonBody(req));
-  if (!parsed.success) throw new MalformedPayloadError(`not a Messenger or Instagram webhook: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new MalformedPayloadError(`not a Messenger or Instagram webhook: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 
@@ -60,7 +67,13 @@ export function messengerAccountIdentifiers(req: RawRequest): string[] {
   return readPayload(req).entry.map((e) => e.id);
 }
 
-const KIND: Record<string, MessageType> = { image: 'image', video: 'video', audio: 'audio', file: 'document', location: 'location' };
+const KIND: Record<string, MessageType> = {
+  image: 'image',
+  video: 'video',
+  audio: 'audio',
+  file: 'document',
+  location: 'location',
+};
 
 /** Every message, delivery and read receipt of the webhook; echoes of our own messages are skipped. */
 export function parseMessenger(req: RawRequest): NormalizedEvent[] {
@@ -88,11 +101,20 @@ export function parseMessenger(req: RawRequest): NormalizedEvent[] {
           ...base,
           external_id: ev.message.mid,
           type,
-          text: ev.message.text ?? (first?.payload?.title ?? null),
+          text: ev.message.text ?? first?.payload?.title ?? null,
           media: (ev.message.attachments ?? [])
             .filter((a) => a.payload?.url)
-            .map((a) => ({ id: null, url: a.payload!.url!, mime_type: null, filename: null, size: null, caption: null })),
-          location: coords ? { latitude: coords.lat, longitude: coords.long, name: first?.payload?.title ?? null, address: null } : null,
+            .map((a) => ({
+              id: null,
+              url: a.payload!.url!,
+              mime_type: null,
+              filename: null,
+              size: null,
+              caption: null,
+            })),
+          location: coords
+            ? { latitude: coords.lat, longitude: coords.long, name: first?.payload?.title ?? null, address: null }
+            : null,
           reply_to_external_id: ev.message.reply_to?.mid ?? null,
           extra: ev.message.quick_reply ? { quick_reply_payload: ev.message.quick_reply.payload } : {},
         });

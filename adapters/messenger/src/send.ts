@@ -4,12 +4,24 @@
  * Instagram uses the same endpoint and shape through the linked page:
  * https://developers.facebook.com/docs/messenger-platform/instagram/features/send-message
  */
-import { type Credentials, graphError, type OutboundMessage, postGraph, ProviderError, type SendOptions, type SendResult } from '@comms/adapter-kit';
+import {
+  type Credentials,
+  graphError,
+  type OutboundMessage,
+  postGraph,
+  ProviderError,
+  type SendOptions,
+  type SendResult,
+} from '@comms/adapter-kit';
 
 const ATTACHMENT: Record<string, string> = { image: 'image', video: 'video', audio: 'audio', document: 'file' };
 
 /** Sends one message as a RESPONSE within the standard messaging window; returns the mid. */
-export async function sendMessenger(message: OutboundMessage, credentials: Credentials, options: SendOptions): Promise<SendResult> {
+export async function sendMessenger(
+  message: OutboundMessage,
+  credentials: Credentials,
+  options: SendOptions,
+): Promise<SendResult> {
   const token = credentials.page_access_token;
   if (!token) throw new ProviderError('no_credentials', 'the account has no page_access_token', false);
   let body: Record<string, unknown>;

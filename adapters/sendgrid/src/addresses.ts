@@ -6,7 +6,10 @@ export function parseAddress(value: string): { name: string | null; address: str
   if (!trimmed) return null;
   const angle = trimmed.match(/^(.*?)<([^<>\s]+@[^<>\s]+)>\s*$/);
   if (angle) {
-    const name = angle[1]!.trim().replace(/^"(.*)"$/, '$1').trim();
+    const name = angle[1]!
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .trim();
     return { name: name || null, address: angle[2]!.toLowerCase() };
   }
   const bare = trimmed.match(/^[^\s@<>]+@[^\s@<>]+$/);

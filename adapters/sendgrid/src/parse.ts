@@ -5,7 +5,14 @@
  * Event Webhook (JSON array): https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event
  */
 import { createHash } from 'node:crypto';
-import { type InboundMessage, MalformedPayloadError, type Media, parseJsonBody, type RawRequest, type StatusEvent } from '@comms/adapter-kit';
+import {
+  type InboundMessage,
+  MalformedPayloadError,
+  type Media,
+  parseJsonBody,
+  type RawRequest,
+  type StatusEvent,
+} from '@comms/adapter-kit';
 import { simpleParser } from 'mailparser';
 import { z } from 'zod';
 import { messageIdList, normalizeMessageId, parseAddress, parseAddressList } from './addresses.js';
@@ -39,7 +46,16 @@ function headerMap(block: string | null): Record<string, string> {
   return out;
 }
 
-const KEPT_HEADERS = ['date', 'message-id', 'in-reply-to', 'references', 'reply-to', 'auto-submitted', 'list-id', 'precedence'];
+const KEPT_HEADERS = [
+  'date',
+  'message-id',
+  'in-reply-to',
+  'references',
+  'reply-to',
+  'auto-submitted',
+  'list-id',
+  'precedence',
+];
 
 interface ParsedEmail {
   from: { name: string | null; address: string } | null;
@@ -83,7 +99,11 @@ async function readEmail(req: RawRequest): Promise<ParsedEmail> {
   if (raw) {
     // Raw mode: the whole MIME message in `email`.
     const mail = await simpleParser(raw);
-    const addr = (v: typeof mail.to) => (Array.isArray(v) ? v : v ? [v] : []).flatMap((x) => x.value).map((x) => (x.address ?? '').toLowerCase()).filter(Boolean);
+    const addr = (v: typeof mail.to) =>
+      (Array.isArray(v) ? v : v ? [v] : [])
+        .flatMap((x) => x.value)
+        .map((x) => (x.address ?? '').toLowerCase())
+        .filter(Boolean);
     const headers: Record<string, string> = {};
     for (const h of KEPT_HEADERS) {
       const v = mail.headers.get(h);
@@ -102,7 +122,14 @@ async function readEmail(req: RawRequest): Promise<ParsedEmail> {
       text: mail.text ?? null,
       html: typeof mail.html === 'string' ? mail.html : null,
       headers,
-      attachments: mail.attachments.map((a) => ({ id: a.contentId ?? null, url: null, mime_type: a.contentType, filename: a.filename ?? null, size: a.size, caption: null })),
+      attachments: mail.attachments.map((a) => ({
+        id: a.contentId ?? null,
+        url: null,
+        mime_type: a.contentType,
+        filename: a.filename ?? null,
+        size: a.size,
+        caption: null,
+      })),
       envelopeTo,
       date: mail.date ?? null,
     };
@@ -113,7 +140,10 @@ async function readEmail(req: RawRequest): Promise<ParsedEmail> {
   const info = text(form, 'attachment-info');
   if (info) {
     try {
-      const parsed = JSON.parse(info) as Record<string, { filename?: string; name?: string; type?: string; 'content-id'?: string }>;
+      const parsed = JSON.parse(info) as Record<
+        string,
+        { filename?: string; name?: string; type?: string; 'content-id'?: string }
+      >;
       attachments = Object.entries(parsed).map(([key, a]) => {
         const file = form.get(key);
         return {
@@ -217,7 +247,8 @@ const STATUS: Record<string, StatusEvent['status'] | undefined> = {
 /** Every event of the batch that maps to a delivery status. */
 export function parseSendGridEvents(req: RawRequest): StatusEvent[] {
   const parsed = z.array(SgEvent).safeParse(parseJsonBody(req));
-  if (!parsed.success) throw new MalformedPayloadError(`not a SendGrid event batch: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new MalformedPayloadError(`not a SendGrid event batch: ${parsed.error.issues[0]?.message}`);
   const out: StatusEvent[] = [];
   for (const e of parsed.data) {
     const status = STATUS[e.event];

@@ -2,7 +2,13 @@
  * Replies through @sendgrid/mail (v3 mail/send), threaded into the customer's conversation.
  * https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send
  */
-import { type Credentials, type OutboundMessage, ProviderError, type SendOptions, type SendResult } from '@comms/adapter-kit';
+import {
+  type Credentials,
+  type OutboundMessage,
+  ProviderError,
+  type SendOptions,
+  type SendResult,
+} from '@comms/adapter-kit';
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
 
@@ -18,7 +24,11 @@ function classify(err: unknown): ProviderError {
 }
 
 /** Sends one email reply; returns SendGrid's X-Message-Id. */
-export async function sendSendGrid(message: OutboundMessage, credentials: Credentials, options: SendOptions): Promise<SendResult> {
+export async function sendSendGrid(
+  message: OutboundMessage,
+  credentials: Credentials,
+  options: SendOptions,
+): Promise<SendResult> {
   const apiKey = credentials.api_key;
   const from = credentials.from_email ?? message.from;
   if (!apiKey) throw new ProviderError('no_credentials', 'the email account has no api_key', false);

@@ -9,12 +9,20 @@ const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, imp
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PUBLIC_KEY = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
 
-function signed(body: string, headers: Record<string, string> = {}, url = 'https://comms.example.com/webhooks/acme/sendgrid/events'): RawRequest {
+function signed(
+  body: string,
+  headers: Record<string, string> = {},
+  url = 'https://comms.example.com/webhooks/acme/sendgrid/events',
+): RawRequest {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const signature = sign('sha256', Buffer.from(timestamp + body), privateKey).toString('base64');
   return {
     url,
-    headers: { 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': timestamp, ...headers },
+    headers: {
+      'x-twilio-email-event-webhook-signature': signature,
+      'x-twilio-email-event-webhook-timestamp': timestamp,
+      ...headers,
+    },
     body: new TextEncoder().encode(body),
   };
 }
@@ -32,7 +40,8 @@ async function multipart(fields: Record<string, string | Blob>, token = 'inbound
 
 const parsedMode = () =>
   multipart({
-    headers: 'Received: by mx0047p1mdw1.sendgrid.net\nMessage-ID: <first-1@mail.example.com>\nDate: Tue, 24 Nov 2026 09:00:00 +0000\nFrom: "Ana Lima" <ana@example.com>\nTo: support@inbound.acme.example\nSubject: Trip enquiry',
+    headers:
+      'Received: by mx0047p1mdw1.sendgrid.net\nMessage-ID: <first-1@mail.example.com>\nDate: Tue, 24 Nov 2026 09:00:00 +0000\nFrom: "Ana Lima" <ana@example.com>\nTo: support@inbound.acme.example\nSubject: Trip enquiry',
     dkim: '{@example.com : pass}',
     to: 'support@inbound.acme.example',
     from: '"Ana Lima" <Ana@Example.com>',
@@ -45,7 +54,9 @@ const parsedMode = () =>
     charsets: JSON.stringify({ to: 'UTF-8', html: 'UTF-8', subject: 'UTF-8', from: 'UTF-8', text: 'UTF-8' }),
     SPF: 'pass',
     attachments: '1',
-    'attachment-info': JSON.stringify({ attachment1: { filename: 'passport.jpg', name: 'passport.jpg', type: 'image/jpeg' } }),
+    'attachment-info': JSON.stringify({
+      attachment1: { filename: 'passport.jpg', name: 'passport.jpg', type: 'image/jpeg' },
+    }),
     attachment1: new File([new Uint8Array(1234)], 'passport.jpg', { type: 'image/jpeg' }),
   });
 
@@ -72,14 +83,25 @@ describe('Inbound Parse', () => {
       sender_name: 'Ana Lima',
       type: 'text',
       text: 'Hello, rooms in Lisbon?',
-      email: { subject: 'Trip enquiry', message_id: 'first-1@mail.example.com', in_reply_to: null, references: [], to: ['support@inbound.acme.example'] },
+      email: {
+        subject: 'Trip enquiry',
+        message_id: 'first-1@mail.example.com',
+        in_reply_to: null,
+        references: [],
+        to: ['support@inbound.acme.example'],
+      },
     });
-    expect(m!.media).toEqual([{ id: null, url: null, mime_type: 'image/jpeg', filename: 'passport.jpg', size: 1234, caption: null }]);
+    expect(m!.media).toEqual([
+      { id: null, url: null, mime_type: 'image/jpeg', filename: 'passport.jpg', size: 1234, caption: null },
+    ]);
     expect(m!.timestamp.toISOString()).toBe('2026-11-24T09:00:00.000Z');
   });
 
   it('parses the raw MIME mode, with the thread headers in one normal form', async () => {
-    const req = await multipart({ email: fixture('reply.eml'), envelope: JSON.stringify({ to: ['support@inbound.acme.example'], from: 'traveller@example.com' }) });
+    const req = await multipart({
+      email: fixture('reply.eml'),
+      envelope: JSON.stringify({ to: ['support@inbound.acme.example'], from: 'traveller@example.com' }),
+    });
     const [m] = await parseSendGridInbound(req);
     expect(m).toMatchObject({
       external_id: 'reply-2@mail.example.com',
@@ -87,13 +109,22 @@ describe('Inbound Parse', () => {
       sender_name: 'Ana Lima',
       text: 'Thanks! Two adults, 12-19 May.',
       reply_to_external_id: 'first-1@mail.example.com',
-      email: { subject: 'Re: Trip enquiry', in_reply_to: 'first-1@mail.example.com', references: ['first-1@mail.example.com', 'agent-ack@inbound.acme.example'] },
+      email: {
+        subject: 'Re: Trip enquiry',
+        in_reply_to: 'first-1@mail.example.com',
+        references: ['first-1@mail.example.com', 'agent-ack@inbound.acme.example'],
+      },
     });
     expect(m!.media[0]).toMatchObject({ filename: 'itinerary.pdf', mime_type: 'application/pdf' });
   });
 
   it('without a Message-ID, the same body gets the same id (redeliveries dedupe)', async () => {
-    const req = await multipart({ from: 'a@example.com', to: 'support@inbound.acme.example', text: 'no id', headers: 'Subject: x' });
+    const req = await multipart({
+      from: 'a@example.com',
+      to: 'support@inbound.acme.example',
+      text: 'no id',
+      headers: 'Subject: x',
+    });
     const [a] = await parseSendGridInbound(req);
     const [b] = await parseSendGridInbound(req);
     expect(a!.external_id).toMatch(/^sha256:/);
@@ -101,7 +132,13 @@ describe('Inbound Parse', () => {
   });
 
   it('malformed bodies are MalformedPayloadError', async () => {
-    await expect(parseSendGridInbound({ url: 'https://x/?token=t', headers: { 'content-type': 'application/json' }, body: new Uint8Array() })).rejects.toThrow(MalformedPayloadError);
+    await expect(
+      parseSendGridInbound({
+        url: 'https://x/?token=t',
+        headers: { 'content-type': 'application/json' },
+        body: new Uint8Array(),
+      }),
+    ).rejects.toThrow(MalformedPayloadError);
     await expect(parseSendGridInbound(await multipart({ text: 'no sender' }))).rejects.toThrow(MalformedPayloadError);
   });
 });
@@ -110,10 +147,22 @@ describe('Event Webhook', () => {
   it('verifies the ECDSA signature of timestamp + body', () => {
     const body = fixture('events.json');
     expect(sendgridEvents.verify(signed(body), { event_public_key: PUBLIC_KEY })).toEqual({ ok: true });
-    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .publicKey.export({ type: 'spki', format: 'der' })
+      .toString('base64');
     expect(sendgridEvents.verify(signed(body), { event_public_key: other }).ok).toBe(false);
-    expect(sendgridEvents.verify({ ...signed(body), body: new TextEncoder().encode(`${body} `) }, { event_public_key: PUBLIC_KEY }).ok).toBe(false);
-    expect(sendgridEvents.verify({ url: 'https://x', headers: {}, body: new TextEncoder().encode(body) }, { event_public_key: PUBLIC_KEY }).ok).toBe(false);
+    expect(
+      sendgridEvents.verify(
+        { ...signed(body), body: new TextEncoder().encode(`${body} `) },
+        { event_public_key: PUBLIC_KEY },
+      ).ok,
+    ).toBe(false);
+    expect(
+      sendgridEvents.verify(
+        { url: 'https://x', headers: {}, body: new TextEncoder().encode(body) },
+        { event_public_key: PUBLIC_KEY },
+      ).ok,
+    ).toBe(false);
   });
 
   it('maps delivered, open, bounce and dropped; processed and deferred change nothing', () => {
@@ -131,20 +180,35 @@ describe('Event Webhook', () => {
 
 describe('send (@sendgrid/mail against a fake SendGrid)', () => {
   const message = {
-    message_id: 9, tenant: 'acme', to: 'ana@example.com', from: 'support@inbound.acme.example', type: 'text' as const, text: 'We have rooms.',
-    media_url: null, template: null, subject: 'Re: Trip enquiry', in_reply_to: 'first-1@mail.example.com', references: ['first-1@mail.example.com'], status_callback_url: null,
+    message_id: 9,
+    tenant: 'acme',
+    to: 'ana@example.com',
+    from: 'support@inbound.acme.example',
+    type: 'text' as const,
+    text: 'We have rooms.',
+    media_url: null,
+    template: null,
+    subject: 'Re: Trip enquiry',
+    in_reply_to: 'first-1@mail.example.com',
+    references: ['first-1@mail.example.com'],
+    status_callback_url: null,
   };
   it('posts /v3/mail/send with the key, thread headers and custom_args; returns X-Message-Id', async () => {
     const fake = await fakeServer(() => ({ status: 202, headers: { 'x-message-id': 'SGMSGID123' } }));
     try {
-      expect(await sendSendGrid(message, { api_key: 'SG.key', from_email: 'bookings@acme.example' }, { baseUrl: fake.url })).toEqual({ provider_message_id: 'SGMSGID123' });
+      expect(
+        await sendSendGrid(message, { api_key: 'SG.key', from_email: 'bookings@acme.example' }, { baseUrl: fake.url }),
+      ).toEqual({ provider_message_id: 'SGMSGID123' });
       const req = fake.requests[0]!;
       expect([req.method, req.path, req.headers.authorization]).toEqual(['POST', '/v3/mail/send', 'Bearer SG.key']);
       const body = JSON.parse(req.body);
       expect(body.from).toEqual({ email: 'bookings@acme.example' });
       expect(body.subject).toBe('Re: Trip enquiry');
       expect(body.personalizations[0].to).toEqual([{ email: 'ana@example.com' }]);
-      expect(body.headers).toEqual({ 'In-Reply-To': '<first-1@mail.example.com>', References: '<first-1@mail.example.com>' });
+      expect(body.headers).toEqual({
+        'In-Reply-To': '<first-1@mail.example.com>',
+        References: '<first-1@mail.example.com>',
+      });
       expect(body.custom_args).toEqual({ tenant: 'acme', message_id: '9' });
       expect(body.content[0]).toEqual({ type: 'text/plain', value: 'We have rooms.' });
     } finally {
@@ -153,15 +217,23 @@ describe('send (@sendgrid/mail against a fake SendGrid)', () => {
   });
   it('classifies 400 as permanent with SendGrid’s message, 429 and 500 as transient', async () => {
     const replies = [
-      { status: 400, body: { errors: [{ message: 'The from address does not match a verified Sender Identity.', field: 'from' }] } },
+      {
+        status: 400,
+        body: { errors: [{ message: 'The from address does not match a verified Sender Identity.', field: 'from' }] },
+      },
       { status: 429, body: { errors: [{ message: 'too many requests' }] } },
       { status: 500, body: { errors: [{ message: 'internal' }] } },
     ];
     const fake = await fakeServer((_, n) => replies[n - 1]!);
     try {
       const errs: ProviderError[] = [];
-      for (let i = 0; i < 3; i++) errs.push(await sendSendGrid(message, { api_key: 'k' }, { baseUrl: fake.url }).catch((e) => e));
-      expect(errs.map((e) => [e.code, e.transient])).toEqual([['400', false], ['429', true], ['500', true]]);
+      for (let i = 0; i < 3; i++)
+        errs.push(await sendSendGrid(message, { api_key: 'k' }, { baseUrl: fake.url }).catch((e) => e));
+      expect(errs.map((e) => [e.code, e.transient])).toEqual([
+        ['400', false],
+        ['429', true],
+        ['500', true],
+      ]);
       expect(errs[0]!.message).toContain('verified Sender Identity');
     } finally {
       await fake.close();

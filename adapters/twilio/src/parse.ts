@@ -5,7 +5,13 @@
  *   https://www.twilio.com/docs/whatsapp/api#inbound-message-parameters
  * Status callbacks: https://www.twilio.com/docs/messaging/guides/track-outbound-message-status
  */
-import { type InboundMessage, MalformedPayloadError, type MessageType, type RawRequest, type StatusEvent } from '@comms/adapter-kit';
+import {
+  type InboundMessage,
+  MalformedPayloadError,
+  type MessageType,
+  type RawRequest,
+  type StatusEvent,
+} from '@comms/adapter-kit';
 import { formParams, stripWhatsApp } from './form.js';
 
 function field(params: Record<string, string>, name: string): string {
@@ -51,8 +57,13 @@ export function parseTwilioInbound(req: RawRequest): InboundMessage[] {
   }));
   const lat = Number(p.Latitude);
   const long = Number(p.Longitude);
-  const hasLocation = p.Latitude !== undefined && p.Longitude !== undefined && Number.isFinite(lat) && Number.isFinite(long);
-  const type: MessageType = hasLocation ? 'location' : media.length ? mediaType(media[0]!.mime_type ?? undefined) : 'text';
+  const hasLocation =
+    p.Latitude !== undefined && p.Longitude !== undefined && Number.isFinite(lat) && Number.isFinite(long);
+  const type: MessageType = hasLocation
+    ? 'location'
+    : media.length
+      ? mediaType(media[0]!.mime_type ?? undefined)
+      : 'text';
   return [
     {
       kind: 'message',
@@ -66,7 +77,9 @@ export function parseTwilioInbound(req: RawRequest): InboundMessage[] {
       type,
       text: p.Body ?? null,
       media,
-      location: hasLocation ? { latitude: lat, longitude: long, name: p.Label ?? null, address: p.Address ?? null } : null,
+      location: hasLocation
+        ? { latitude: lat, longitude: long, name: p.Label ?? null, address: p.Address ?? null }
+        : null,
       email: null,
       reply_to_external_id: p.OriginalRepliedMessageSid ?? null,
       extra: {
@@ -106,10 +119,7 @@ export function parseTwilioStatus(req: RawRequest): StatusEvent[] {
       recipient_identifier: p.To ? stripWhatsApp(p.To) : null,
       status,
       timestamp: new Date(),
-      error:
-        status === 'failed'
-          ? { code: p.ErrorCode ?? raw, message: p.ErrorMessage ?? `message ${raw}` }
-          : null,
+      error: status === 'failed' ? { code: p.ErrorCode ?? raw, message: p.ErrorMessage ?? `message ${raw}` } : null,
     },
   ];
 }

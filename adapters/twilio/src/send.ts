@@ -3,7 +3,14 @@
  * (so a test can stand a fake Twilio on loopback) and its own retries off: the worker retries.
  * https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource
  */
-import { type Credentials, type OutboundMessage, ProviderError, type SendFn, type SendOptions, type SendResult } from '@comms/adapter-kit';
+import {
+  type Credentials,
+  type OutboundMessage,
+  ProviderError,
+  type SendFn,
+  type SendOptions,
+  type SendResult,
+} from '@comms/adapter-kit';
 import twilio from 'twilio';
 
 /** A RequestClient that sends Twilio's requests to another base URL. */
@@ -41,7 +48,12 @@ function classify(err: unknown): ProviderError {
   const e = err as { status?: number; code?: number; message?: string };
   if (typeof e.status === 'number') {
     const transient = e.status >= 500 || e.status === 429 || (e.code !== undefined && TRANSIENT_CODES.has(e.code));
-    return new ProviderError(String(e.code ?? `http_${e.status}`), e.message ?? 'Twilio refused the message', transient, { cause: err });
+    return new ProviderError(
+      String(e.code ?? `http_${e.status}`),
+      e.message ?? 'Twilio refused the message',
+      transient,
+      { cause: err },
+    );
   }
   return new ProviderError('network', e.message ?? String(err), true, { cause: err });
 }

@@ -3,7 +3,14 @@ import { MalformedPayloadError, type ProviderError, type RawRequest } from '@com
 import { fakeServer } from '@comms/adapter-kit/testing';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { parseTwilioInbound, parseTwilioStatus, sendTwilioSms, sendTwilioWhatsApp, twilioInbound, twilioStatus } from './index.js';
+import {
+  parseTwilioInbound,
+  parseTwilioStatus,
+  sendTwilioSms,
+  sendTwilioWhatsApp,
+  twilioInbound,
+  twilioStatus,
+} from './index.js';
 
 const URL_CALLED = 'https://comms.example.com/webhooks/acme/twilio';
 const TOKEN = 'twilio-auth-token';
@@ -24,8 +31,15 @@ describe('verify', () => {
     expect(twilioInbound.verify(form(fixture('sms.txt'), 'other'), { auth_token: TOKEN }).ok).toBe(false);
     expect(twilioInbound.verify(form(fixture('sms.txt'), null), { auth_token: TOKEN }).ok).toBe(false);
     const req = form(fixture('sms.txt'));
-    expect(twilioInbound.verify({ ...req, body: new TextEncoder().encode(fixture('sms.txt').replace('Hi', 'Ho')) }, { auth_token: TOKEN }).ok).toBe(false);
-    expect(twilioInbound.verify(form(fixture('sms.txt'), TOKEN, 'https://evil.example.com/x'), { auth_token: TOKEN }).ok).toBe(false);
+    expect(
+      twilioInbound.verify(
+        { ...req, body: new TextEncoder().encode(fixture('sms.txt').replace('Hi', 'Ho')) },
+        { auth_token: TOKEN },
+      ).ok,
+    ).toBe(false);
+    expect(
+      twilioInbound.verify(form(fixture('sms.txt'), TOKEN, 'https://evil.example.com/x'), { auth_token: TOKEN }).ok,
+    ).toBe(false);
   });
 });
 
@@ -34,8 +48,13 @@ describe('parse', () => {
     const req = form(fixture('sms.txt'));
     expect(twilioInbound.accountIdentifiers(req)).toEqual(['+14155550100']);
     expect(parseTwilioInbound(req)[0]).toMatchObject({
-      channel: 'sms', external_id: 'SM1f0e8ae6ade43cb3c0ce4525424e404f', sender_identifier: '+447700900123', sender_name: null,
-      account_identifier: '+14155550100', type: 'text', text: 'Hi, do you have rooms in May?',
+      channel: 'sms',
+      external_id: 'SM1f0e8ae6ade43cb3c0ce4525424e404f',
+      sender_identifier: '+447700900123',
+      sender_name: null,
+      account_identifier: '+14155550100',
+      type: 'text',
+      text: 'Hi, do you have rooms in May?',
     });
   });
   it('an MMS with two media', () => {
@@ -48,15 +67,22 @@ describe('parse', () => {
     const req = form(fixture('whatsapp-location.txt'));
     expect(twilioInbound.accountIdentifiers(req)).toEqual(['+14155550199']);
     expect(parseTwilioInbound(req)[0]).toMatchObject({
-      channel: 'twilio_whatsapp', sender_identifier: '+5511999990000', sender_name: 'Maria Souza', type: 'location',
+      channel: 'twilio_whatsapp',
+      sender_identifier: '+5511999990000',
+      sender_name: 'Maria Souza',
+      type: 'location',
       location: { latitude: 38.7223, longitude: -9.1393, name: 'Hotel', address: 'Praça do Comércio, Lisboa' },
     });
   });
   it('status callbacks: undelivered is failed with the error code; the account is From', () => {
     const req = form(fixture('status-undelivered.txt'));
     expect(twilioStatus.accountIdentifiers(req)).toEqual(['+14155550100']);
-    expect(parseTwilioStatus(req)).toMatchObject([{ status: 'failed', external_id: 'SM4f0e8ae6ade43cb3c0ce4525424e404f', error: { code: '30006' } }]);
-    expect(parseTwilioStatus(form(fixture('status-delivered.txt')))).toMatchObject([{ channel: 'twilio_whatsapp', status: 'delivered', account_identifier: '+14155550199' }]);
+    expect(parseTwilioStatus(req)).toMatchObject([
+      { status: 'failed', external_id: 'SM4f0e8ae6ade43cb3c0ce4525424e404f', error: { code: '30006' } },
+    ]);
+    expect(parseTwilioStatus(form(fixture('status-delivered.txt')))).toMatchObject([
+      { channel: 'twilio_whatsapp', status: 'delivered', account_identifier: '+14155550199' },
+    ]);
     expect(parseTwilioStatus(form('MessageSid=SMx&MessageStatus=queued&From=%2B1&To=%2B2'))).toEqual([]);
   });
   it('malformed forms are MalformedPayloadError', () => {
@@ -67,20 +93,46 @@ describe('parse', () => {
 
 describe('send (twilio SDK against a fake Twilio)', () => {
   const message = {
-    message_id: 3, tenant: 'acme', to: '+447700900123', from: '+14155550100', type: 'text' as const, text: 'See you in May',
-    media_url: null, template: null, subject: null, in_reply_to: null, references: [], status_callback_url: 'https://comms.example.com/webhooks/acme/twilio/status',
+    message_id: 3,
+    tenant: 'acme',
+    to: '+447700900123',
+    from: '+14155550100',
+    type: 'text' as const,
+    text: 'See you in May',
+    media_url: null,
+    template: null,
+    subject: null,
+    in_reply_to: null,
+    references: [],
+    status_callback_url: 'https://comms.example.com/webhooks/acme/twilio/status',
   };
   const creds = { account_sid: 'AC00000000000000000000000000000001', auth_token: 'tok' };
   it('creates the Message resource with basic auth and returns the sid', async () => {
-    const fake = await fakeServer(() => ({ status: 201, body: { sid: 'SMout000000000000000000000000000001', status: 'queued' } }));
+    const fake = await fakeServer(() => ({
+      status: 201,
+      body: { sid: 'SMout000000000000000000000000000001', status: 'queued' },
+    }));
     try {
-      expect(await sendTwilioSms(message, creds, { baseUrl: fake.url })).toEqual({ provider_message_id: 'SMout000000000000000000000000000001' });
+      expect(await sendTwilioSms(message, creds, { baseUrl: fake.url })).toEqual({
+        provider_message_id: 'SMout000000000000000000000000000001',
+      });
       const req = fake.requests[0]!;
       expect(req.path).toBe(`/2010-04-01/Accounts/${creds.account_sid}/Messages.json`);
       expect(req.headers.authorization).toBe(`Basic ${Buffer.from(`${creds.account_sid}:tok`).toString('base64')}`);
-      expect(Object.fromEntries(new URLSearchParams(req.body))).toEqual({ From: '+14155550100', To: '+447700900123', Body: 'See you in May', StatusCallback: message.status_callback_url });
-      await sendTwilioWhatsApp({ ...message, type: 'image', media_url: 'https://f.example.com/a.jpg' }, creds, { baseUrl: fake.url });
-      expect(Object.fromEntries(new URLSearchParams(fake.requests[1]!.body))).toMatchObject({ From: 'whatsapp:+14155550100', To: 'whatsapp:+447700900123', MediaUrl: 'https://f.example.com/a.jpg' });
+      expect(Object.fromEntries(new URLSearchParams(req.body))).toEqual({
+        From: '+14155550100',
+        To: '+447700900123',
+        Body: 'See you in May',
+        StatusCallback: message.status_callback_url,
+      });
+      await sendTwilioWhatsApp({ ...message, type: 'image', media_url: 'https://f.example.com/a.jpg' }, creds, {
+        baseUrl: fake.url,
+      });
+      expect(Object.fromEntries(new URLSearchParams(fake.requests[1]!.body))).toMatchObject({
+        From: 'whatsapp:+14155550100',
+        To: 'whatsapp:+447700900123',
+        MediaUrl: 'https://f.example.com/a.jpg',
+      });
     } finally {
       await fake.close();
     }
@@ -95,7 +147,11 @@ describe('send (twilio SDK against a fake Twilio)', () => {
     try {
       const errs: ProviderError[] = [];
       for (let i = 0; i < 3; i++) errs.push(await sendTwilioSms(message, creds, { baseUrl: fake.url }).catch((e) => e));
-      expect(errs.map((e) => [e.code, e.transient])).toEqual([['21211', false], ['20429', true], ['20500', true]]);
+      expect(errs.map((e) => [e.code, e.transient])).toEqual([
+        ['21211', false],
+        ['20429', true],
+        ['20500', true],
+      ]);
     } finally {
       await fake.close();
     }

@@ -35,7 +35,12 @@ const WaMessage = z
     video: MediaObject.optional(),
     sticker: MediaObject.optional(),
     location: z
-      .object({ latitude: z.number(), longitude: z.number(), name: z.string().optional(), address: z.string().optional() })
+      .object({
+        latitude: z.number(),
+        longitude: z.number(),
+        name: z.string().optional(),
+        address: z.string().optional(),
+      })
       .optional(),
     interactive: z
       .object({
@@ -93,7 +98,8 @@ function messageValues(req: RawRequest) {
     for (const change of entry.changes) {
       if (change.field !== 'messages') continue;
       const value = Value.safeParse(change.value);
-      if (!value.success) throw new MalformedPayloadError(`malformed messages change: ${value.error.issues[0]?.message}`);
+      if (!value.success)
+        throw new MalformedPayloadError(`malformed messages change: ${value.error.issues[0]?.message}`);
       out.push(value.data);
     }
   return out;
@@ -143,7 +149,13 @@ function toMessage(phoneNumberId: string, names: Map<string, string>, m: z.infer
     case 'image':
     case 'sticker':
       // Stickers are webp images.
-      return { ...base, type: 'image', text: m.image?.caption ?? null, media: media(m.image ?? m.sticker), extra: m.type === 'sticker' ? { sticker: true } : {} };
+      return {
+        ...base,
+        type: 'image',
+        text: m.image?.caption ?? null,
+        media: media(m.image ?? m.sticker),
+        extra: m.type === 'sticker' ? { sticker: true } : {},
+      };
     case 'document':
       return { ...base, type: 'document', text: m.document?.caption ?? null, media: media(m.document) };
     case 'audio':
@@ -162,13 +174,22 @@ function toMessage(phoneNumberId: string, names: Map<string, string>, m: z.infer
     }
     case 'interactive': {
       const reply = m.interactive?.button_reply ?? m.interactive?.list_reply;
-      return { ...base, text: reply?.title ?? '', extra: { interactive: { type: m.interactive?.type, id: reply?.id } } };
+      return {
+        ...base,
+        text: reply?.title ?? '',
+        extra: { interactive: { type: m.interactive?.type, id: reply?.id } },
+      };
     }
     case 'button':
       // A quick-reply button of a template message.
       return { ...base, text: m.button?.text ?? '', extra: { button: { payload: m.button?.payload } } };
     case 'reaction':
-      return { ...base, text: m.reaction?.emoji ? `[reaction ${m.reaction.emoji}]` : '[reaction removed]', reply_to_external_id: m.reaction?.message_id ?? null, extra: { reaction: m.reaction } };
+      return {
+        ...base,
+        text: m.reaction?.emoji ? `[reaction ${m.reaction.emoji}]` : '[reaction removed]',
+        reply_to_external_id: m.reaction?.message_id ?? null,
+        extra: { reaction: m.reaction },
+      };
     case 'contacts':
       return { ...base, text: '[shared contact]', extra: { contacts: m.contacts } };
     default:

@@ -2,7 +2,15 @@
  * Replies through the Cloud API: POST {base}/{phone_number_id}/messages.
  * https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
  */
-import { type Credentials, graphError, type OutboundMessage, postGraph, ProviderError, type SendOptions, type SendResult } from '@comms/adapter-kit';
+import {
+  type Credentials,
+  graphError,
+  type OutboundMessage,
+  postGraph,
+  ProviderError,
+  type SendOptions,
+  type SendResult,
+} from '@comms/adapter-kit';
 
 function content(m: OutboundMessage): Record<string, unknown> {
   if (m.template)
@@ -20,7 +28,11 @@ function content(m: OutboundMessage): Record<string, unknown> {
 }
 
 /** Sends one message; returns the wamid. Throws ProviderError (transient or permanent). */
-export async function sendWhatsApp(message: OutboundMessage, credentials: Credentials, options: SendOptions): Promise<SendResult> {
+export async function sendWhatsApp(
+  message: OutboundMessage,
+  credentials: Credentials,
+  options: SendOptions,
+): Promise<SendResult> {
   const token = credentials.access_token;
   if (!token) throw new ProviderError('no_credentials', 'the WhatsApp account has no access_token', false);
   const res = await postGraph(

@@ -10,13 +10,20 @@ const SECRET = 'app-secret';
 describe('verify', () => {
   const body = fixture('text.json');
   it('accepts the HMAC-SHA256 of the raw body', () => {
-    expect(verifyWhatsApp(rawJson(body, { 'x-hub-signature-256': hubSignature(body, SECRET) }), { app_secret: SECRET })).toEqual({ ok: true });
+    expect(
+      verifyWhatsApp(rawJson(body, { 'x-hub-signature-256': hubSignature(body, SECRET) }), { app_secret: SECRET }),
+    ).toEqual({ ok: true });
   });
   it('refuses a wrong secret, a missing header, a malformed header and other bytes', () => {
-    expect(verifyWhatsApp(rawJson(body, { 'x-hub-signature-256': hubSignature(body, 'other') }), { app_secret: SECRET }).ok).toBe(false);
+    expect(
+      verifyWhatsApp(rawJson(body, { 'x-hub-signature-256': hubSignature(body, 'other') }), { app_secret: SECRET }).ok,
+    ).toBe(false);
     expect(verifyWhatsApp(rawJson(body), { app_secret: SECRET }).ok).toBe(false);
     expect(verifyWhatsApp(rawJson(body, { 'x-hub-signature-256': 'sha1=abc' }), { app_secret: SECRET }).ok).toBe(false);
-    expect(verifyWhatsApp(rawJson(`${body} `, { 'x-hub-signature-256': hubSignature(body, SECRET) }), { app_secret: SECRET }).ok).toBe(false);
+    expect(
+      verifyWhatsApp(rawJson(`${body} `, { 'x-hub-signature-256': hubSignature(body, SECRET) }), { app_secret: SECRET })
+        .ok,
+    ).toBe(false);
     expect(verifyWhatsApp(rawJson(body, { 'x-hub-signature-256': hubSignature(body, SECRET) }), {}).ok).toBe(false);
   });
 });
@@ -50,14 +57,26 @@ describe('parse', () => {
     ]);
     const [image, doc, , , loc] = events as Extract<(typeof events)[number], { kind: 'message' }>[];
     expect(image!.text).toBe('This is the hotel view');
-    expect(image!.media[0]).toMatchObject({ id: '1003383421387256', mime_type: 'image/jpeg', caption: 'This is the hotel view' });
+    expect(image!.media[0]).toMatchObject({
+      id: '1003383421387256',
+      mime_type: 'image/jpeg',
+      caption: 'This is the hotel view',
+    });
     expect(doc!.media[0]).toMatchObject({ filename: 'passport.pdf', mime_type: 'application/pdf' });
-    expect(loc!.location).toEqual({ latitude: 37.483307, longitude: 122.148981, name: 'Main Street Beach', address: '1 Hacker Way, Menlo Park, CA 94025' });
+    expect(loc!.location).toEqual({
+      latitude: 37.483307,
+      longitude: 122.148981,
+      name: 'Main Street Beach',
+      address: '1 Hacker Way, Menlo Park, CA 94025',
+    });
     expect(loc!.reply_to_external_id).toBe('wamid.OURS');
   });
 
   it('button and list replies become text with their ids kept', () => {
-    const events = parseWhatsApp(rawJson(fixture('interactive.json'))) as Extract<ReturnType<typeof parseWhatsApp>[number], { kind: 'message' }>[];
+    const events = parseWhatsApp(rawJson(fixture('interactive.json'))) as Extract<
+      ReturnType<typeof parseWhatsApp>[number],
+      { kind: 'message' }
+    >[];
     expect(events.map((e) => e.text)).toEqual(['Change', 'Priority Mail Express', 'Unsubscribe from Promos']);
     expect(events[0]!.extra).toEqual({ interactive: { type: 'button_reply', id: 'change-button' } });
     expect(events[1]!.extra).toEqual({ interactive: { type: 'list_reply', id: 'priority_express' } });
@@ -72,41 +91,88 @@ describe('parse', () => {
       ['wamid.SENT', 'read'],
       ['wamid.FAILED', 'failed'],
     ]);
-    expect(events[3]).toMatchObject({ recipient_identifier: '16505551234', error: { code: '131026', message: 'Message undeliverable' } });
+    expect(events[3]).toMatchObject({
+      recipient_identifier: '16505551234',
+      error: { code: '131026', message: 'Message undeliverable' },
+    });
   });
 
   it('several entries and changes: every message, not only the first', () => {
     const one = JSON.parse(fixture('text.json'));
     const two = JSON.parse(fixture('media-and-location.json'));
-    const batch = { object: 'whatsapp_business_account', entry: [...one.entry, { id: 'x', changes: [...two.entry[0].changes, ...one.entry[0].changes] }] };
+    const batch = {
+      object: 'whatsapp_business_account',
+      entry: [...one.entry, { id: 'x', changes: [...two.entry[0].changes, ...one.entry[0].changes] }],
+    };
     expect(parseWhatsApp(rawJson(JSON.stringify(batch)))).toHaveLength(1 + 5 + 1);
   });
 
   it('malformed bodies are MalformedPayloadError', () => {
-    for (const body of ['not json', '{"object":"page","entry":[]}', '{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{}}]}]}'])
+    for (const body of [
+      'not json',
+      '{"object":"page","entry":[]}',
+      '{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{}}]}]}',
+    ])
       expect(() => parseWhatsApp(rawJson(body)), body).toThrow(MalformedPayloadError);
   });
 });
 
 describe('send', () => {
   const message = {
-    message_id: 7, tenant: 'acme', to: '16505551234', from: '106540352242922', type: 'text' as const, text: 'Your room is booked',
-    media_url: null, template: null, subject: null, in_reply_to: null, references: [], status_callback_url: null,
+    message_id: 7,
+    tenant: 'acme',
+    to: '16505551234',
+    from: '106540352242922',
+    type: 'text' as const,
+    text: 'Your room is booked',
+    media_url: null,
+    template: null,
+    subject: null,
+    in_reply_to: null,
+    references: [],
+    status_callback_url: null,
   };
 
   it('posts the documented body with the bearer token and returns messages[0].id', async () => {
-    const fake = await fakeServer(() => ({ status: 200, body: { messaging_product: 'whatsapp', contacts: [{ input: '16505551234', wa_id: '16505551234' }], messages: [{ id: 'wamid.OUT1' }] } }));
+    const fake = await fakeServer(() => ({
+      status: 200,
+      body: {
+        messaging_product: 'whatsapp',
+        contacts: [{ input: '16505551234', wa_id: '16505551234' }],
+        messages: [{ id: 'wamid.OUT1' }],
+      },
+    }));
     try {
       const out = await sendWhatsApp(message, { access_token: 'EAAG' }, { baseUrl: fake.url });
       expect(out).toEqual({ provider_message_id: 'wamid.OUT1' });
       expect(fake.requests[0]!.method).toBe('POST');
       expect(fake.requests[0]!.path).toBe('/106540352242922/messages');
       expect(fake.requests[0]!.headers.authorization).toBe('Bearer EAAG');
-      expect(JSON.parse(fake.requests[0]!.body)).toEqual({ messaging_product: 'whatsapp', recipient_type: 'individual', to: '16505551234', type: 'text', text: { body: 'Your room is booked', preview_url: false } });
-      await sendWhatsApp({ ...message, type: 'image', media_url: 'https://files.example.com/a.jpg', text: 'view' }, { access_token: 'EAAG' }, { baseUrl: fake.url });
-      expect(JSON.parse(fake.requests[1]!.body)).toMatchObject({ type: 'image', image: { link: 'https://files.example.com/a.jpg', caption: 'view' } });
-      await sendWhatsApp({ ...message, template: { name: 'booking_followup', language: 'pt_BR', components: [] } }, { access_token: 'EAAG' }, { baseUrl: fake.url });
-      expect(JSON.parse(fake.requests[2]!.body)).toMatchObject({ type: 'template', template: { name: 'booking_followup', language: { code: 'pt_BR' }, components: [] } });
+      expect(JSON.parse(fake.requests[0]!.body)).toEqual({
+        messaging_product: 'whatsapp',
+        recipient_type: 'individual',
+        to: '16505551234',
+        type: 'text',
+        text: { body: 'Your room is booked', preview_url: false },
+      });
+      await sendWhatsApp(
+        { ...message, type: 'image', media_url: 'https://files.example.com/a.jpg', text: 'view' },
+        { access_token: 'EAAG' },
+        { baseUrl: fake.url },
+      );
+      expect(JSON.parse(fake.requests[1]!.body)).toMatchObject({
+        type: 'image',
+        image: { link: 'https://files.example.com/a.jpg', caption: 'view' },
+      });
+      await sendWhatsApp(
+        { ...message, template: { name: 'booking_followup', language: 'pt_BR', components: [] } },
+        { access_token: 'EAAG' },
+        { baseUrl: fake.url },
+      );
+      expect(JSON.parse(fake.requests[2]!.body)).toMatchObject({
+        type: 'template',
+        template: { name: 'booking_followup', language: { code: 'pt_BR' }, components: [] },
+      });
     } finally {
       await fake.close();
     }
@@ -115,14 +181,33 @@ describe('send', () => {
   it('classifies errors: 5xx and 429 transient, a 400 with Meta code permanent', async () => {
     const replies = [
       { status: 500, body: { error: { message: 'Unknown error', code: 1 } } },
-      { status: 429, body: { error: { message: '(#130429) Rate limit hit', code: 130429 } }, headers: { 'retry-after': '2' } },
-      { status: 400, body: { error: { message: '(#131047) Re-engagement message', type: 'OAuthException', code: 131047 } } },
+      {
+        status: 429,
+        body: { error: { message: '(#130429) Rate limit hit', code: 130429 } },
+        headers: { 'retry-after': '2' },
+      },
+      {
+        status: 400,
+        body: { error: { message: '(#131047) Re-engagement message', type: 'OAuthException', code: 131047 } },
+      },
     ];
     const fake = await fakeServer((_, n) => replies[n - 1]!);
     try {
       const errors: ProviderError[] = [];
-      for (let i = 0; i < 3; i++) errors.push(await sendWhatsApp(message, { access_token: 'EAAG' }, { baseUrl: fake.url }).then(() => { throw new Error('sent'); }, (e) => e));
-      expect(errors.map((e) => [e.code, e.transient])).toEqual([['1', true], ['130429', true], ['131047', false]]);
+      for (let i = 0; i < 3; i++)
+        errors.push(
+          await sendWhatsApp(message, { access_token: 'EAAG' }, { baseUrl: fake.url }).then(
+            () => {
+              throw new Error('sent');
+            },
+            (e) => e,
+          ),
+        );
+      expect(errors.map((e) => [e.code, e.transient])).toEqual([
+        ['1', true],
+        ['130429', true],
+        ['131047', false],
+      ]);
       expect(errors[1]!.retryAfterMs).toBe(2000);
       expect(errors[2]!.message).toContain('Re-engagement');
     } finally {

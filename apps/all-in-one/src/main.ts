@@ -21,11 +21,16 @@ try {
   const gateway = createGatewayApp(runtime);
   const worker = startWorker(runtime);
   // One port: provider webhooks to the gateway, everything else to the API.
-  const fetch = (req: Request) => (new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req) : api.fetch(req));
+  const fetch = (req: Request) =>
+    new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req) : api.fetch(req);
   const server = await listen(fetch, { host: config.HOST, port: config.PORT });
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
   if (config.JWT_SECRET && !config.production) {
-    const token = await signToken(config.JWT_SECRET, { sub: DEMO_USER, tenant_slug: DEMO_TENANT, role: 'tenant_admin' }, '30d');
+    const token = await signToken(
+      config.JWT_SECRET,
+      { sub: DEMO_USER, tenant_slug: DEMO_TENANT, role: 'tenant_admin' },
+      '30d',
+    );
     console.log(`\nCommunication Service is running (${runtime.database.kind}, ${runtime.queues.kind} queue)`);
     console.log(`  API docs:   ${base}/docs   (ReDoc: ${base}/redoc, OpenAPI: ${base}/openapi.json)`);
     console.log(`  Inbox:      ${base}/api/v1/tenants/${DEMO_TENANT}/communications/conversations`);

@@ -3,7 +3,7 @@ import { AppError, type Runtime } from '@comms/core';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Gauge } from 'prom-client';
-import { type ApiEnv, router } from './lib/env.js';
+import { router } from './lib/env.js';
 import { appErrorResponse, problemResponse } from './lib/problem.js';
 import { authenticate, tenantScope } from './middleware/auth.js';
 import { createHttpMetrics, observe } from './middleware/observe.js';

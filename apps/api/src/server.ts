@@ -10,7 +10,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function listen(fetch: (req: Request) => Response | Promise<Response>, options: { host: string; port: number }): Promise<RunningServer> {
+export function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  options: { host: string; port: number },
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
       const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;

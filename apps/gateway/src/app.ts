@@ -20,7 +20,10 @@ export function createGatewayApp(runtime: Runtime) {
   const limit = runtime.config.WEBHOOK_BODY_LIMIT;
   app.use(
     '/webhooks/*',
-    bodyLimit({ maxSize: limit, onError: () => problemResponse(413, `the webhook body is larger than ${limit} bytes`) }),
+    bodyLimit({
+      maxSize: limit,
+      onError: () => problemResponse(413, `the webhook body is larger than ${limit} bytes`),
+    }),
   );
   app.onError((err) => {
     runtime.log.error({ err }, 'gateway error');

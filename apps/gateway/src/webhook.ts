@@ -92,9 +92,7 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
 
   const byAccount = new Map<number, NormalizedEvent[]>();
   for (const event of events) {
-    const account = spec.accountless
-      ? verified[0]
-      : verified.find((a) => a.identifier === event.account_identifier);
+    const account = spec.accountless ? verified[0] : verified.find((a) => a.identifier === event.account_identifier);
     if (!account) continue; // names an account that did not verify: not ours to store
     byAccount.set(account.id, [...(byAccount.get(account.id) ?? []), event]);
   }
@@ -102,7 +100,12 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
   const payload = new TextDecoder().decode(body);
   try {
     for (const account of verified) {
-      await ingestWebhook(ctx, account, { provider: spec.receipt, payload, contentType: c.req.header('content-type') ?? null }, byAccount.get(account.id) ?? []);
+      await ingestWebhook(
+        ctx,
+        account,
+        { provider: spec.receipt, payload, contentType: c.req.header('content-type') ?? null },
+        byAccount.get(account.id) ?? [],
+      );
     }
   } catch (err) {
     // Not stored (database or queue away): the provider must retry, so never a 2xx.
@@ -122,7 +125,11 @@ function unavailable(): Response {
 }
 
 /** Meta's subscription handshake: echo hub.challenge when hub.verify_token is one of ours. */
-export async function handleMetaHandshake(runtime: Runtime, c: Context, providers: readonly Channel[]): Promise<Response> {
+export async function handleMetaHandshake(
+  runtime: Runtime,
+  c: Context,
+  providers: readonly Channel[],
+): Promise<Response> {
   let ctx: TenantContext;
   try {
     ctx = runtime.context(await runtime.tenants.resolve(c.req.param('tenant') ?? ''));
@@ -133,7 +140,8 @@ export async function handleMetaHandshake(runtime: Runtime, c: Context, provider
   const mode = c.req.query('hub.mode');
   const token = c.req.query('hub.verify_token');
   const challenge = c.req.query('hub.challenge');
-  if (mode !== 'subscribe' || !token || !challenge) return problemResponse(400, 'expected hub.mode=subscribe, hub.verify_token and hub.challenge');
+  if (mode !== 'subscribe' || !token || !challenge)
+    return problemResponse(400, 'expected hub.mode=subscribe, hub.verify_token and hub.challenge');
   const accounts = await findAccountsByIdentifier(ctx, providers, null);
   const match = accounts.some((a) => {
     const expected = resolveCredentials(ctx, a, runtime.config).verify_token;

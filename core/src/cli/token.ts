@@ -26,7 +26,12 @@ if (!role.success) {
 console.log(
   await signToken(
     config.JWT_SECRET,
-    { sub: values.sub ?? randomUUID(), tenant_slug: values.tenant, role: role.data, type: values.service ? 'service' : 'access' },
+    {
+      sub: values.sub ?? randomUUID(),
+      tenant_slug: values.tenant,
+      role: role.data,
+      type: values.service ? 'service' : 'access',
+    },
     values.expires,
   ),
 );

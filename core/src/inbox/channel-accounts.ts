@@ -2,7 +2,7 @@
  * The tenant's provider connections (DESIGN Appendix A). Credentials are write-only:
  * sealed with AES-256-GCM before they reach the table, and never returned by the API.
  */
-import { Channel } from '@comms/adapter-kit';
+import type { Channel } from '@comms/adapter-kit';
 import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
@@ -40,7 +40,8 @@ export function normalizeIdentifier(provider: Channel, identifier: string): stri
       if (!EMAIL.test(raw)) throw fail('an email address');
       return raw.toLowerCase();
     default:
-      if (!/^\d{5,30}$/.test(raw)) throw fail(`the numeric ${provider === 'whatsapp' ? 'phone_number_id' : 'account id'}`);
+      if (!/^\d{5,30}$/.test(raw))
+        throw fail(`the numeric ${provider === 'whatsapp' ? 'phone_number_id' : 'account id'}`);
       return raw;
   }
 }
@@ -76,7 +77,10 @@ export interface ChannelAccountInput {
   settings?: Record<string, unknown>;
 }
 
-export async function createChannelAccount(ctx: TenantContext, input: ChannelAccountInput): Promise<ChannelAccountView> {
+export async function createChannelAccount(
+  ctx: TenantContext,
+  input: ChannelAccountInput,
+): Promise<ChannelAccountView> {
   const { channelAccounts: a } = ctx.tenant.tables;
   const credentials = input.credentials ?? {};
   checkCredentialNames(input.provider, credentials);

@@ -82,7 +82,10 @@ export interface CreateConversationInput {
   platform_metadata?: Record<string, unknown>;
 }
 
-export async function createConversation(ctx: TenantContext, input: CreateConversationInput): Promise<ConversationView> {
+export async function createConversation(
+  ctx: TenantContext,
+  input: CreateConversationInput,
+): Promise<ConversationView> {
   const { inboxConversations: c, channelAccounts: a } = ctx.tenant.tables;
   if (input.channel_account_id != null) {
     const [account] = await ctx.db

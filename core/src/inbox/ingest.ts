@@ -71,7 +71,8 @@ export async function ingestWebhook(
         .where(and(eq(w.provider, receipt.provider), eq(w.dedupeKey, dedupeKey)));
       // Processed before: a provider's redelivery. Not processed: our earlier attempt failed after
       // the commit (the queue was away); go through it again, every write below is idempotent.
-      if (existing?.processedAt) return { duplicate: true as const, webhookId: existing.id, stored: 0, dup: 0, created: 0 };
+      if (existing?.processedAt)
+        return { duplicate: true as const, webhookId: existing.id, stored: 0, dup: 0, created: 0 };
       webhookId = existing!.id;
     }
     let stored = 0;
@@ -88,12 +89,19 @@ export async function ingestWebhook(
   });
 
   if (result.duplicate)
-    return { duplicateWebhook: true, messagesStored: 0, messagesDuplicate: 0, statusesQueued: 0, conversationsCreated: 0 };
+    return {
+      duplicateWebhook: true,
+      messagesStored: 0,
+      messagesDuplicate: 0,
+      statusesQueued: 0,
+      conversationsCreated: 0,
+    };
 
   // Throws while the queue is away: the gateway answers 503, the provider redelivers, and the
   // unprocessed receipt is worked through again.
   const statuses = events.filter((e): e is StatusEvent => e.kind === 'status');
-  for (const status of statuses) await ctx.queues.add('status-update', statusJobOf(ctx.tenant.slug, account.id, status));
+  for (const status of statuses)
+    await ctx.queues.add('status-update', statusJobOf(ctx.tenant.slug, account.id, status));
   await ctx.db.update(w).set({ processedAt: new Date() }).where(eq(w.id, result.webhookId));
 
   for (const event of published) await ctx.bus.publish(event);
@@ -290,8 +298,16 @@ async function storeInboundMessage(
     .returning();
 
   const view = conversationView(updated!);
-  published.push({ type: created ? 'conversation_created' : 'conversation_updated', tenant: ctx.tenant.slug, data: view });
-  published.push({ type: 'message_received', tenant: ctx.tenant.slug, data: { ...messageView(message), conversation: view } });
+  published.push({
+    type: created ? 'conversation_created' : 'conversation_updated',
+    tenant: ctx.tenant.slug,
+    data: view,
+  });
+  published.push({
+    type: 'message_received',
+    tenant: ctx.tenant.slug,
+    data: { ...messageView(message), conversation: view },
+  });
   return { stored: true, created };
 }
 

@@ -91,7 +91,11 @@ export async function sendMessage(ctx: TenantContext, input: SendMessageInput): 
   });
   await enqueueSend(ctx, message.id);
   const view = messageView(message);
-  await ctx.bus.publish({ type: 'conversation_updated', tenant: ctx.tenant.slug, data: conversationView(conversationRow) });
+  await ctx.bus.publish({
+    type: 'conversation_updated',
+    tenant: ctx.tenant.slug,
+    data: conversationView(conversationRow),
+  });
   return view;
 }
 

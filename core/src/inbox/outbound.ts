@@ -105,18 +105,18 @@ export async function recordFailed(
   await ctx.bus.publish({ type: 'message_failed', tenant: ctx.tenant.slug, data: messageView(row) });
   const [conversation] = await ctx.db.select().from(c).where(eq(c.id, row.conversationId));
   if (conversation)
-    await ctx.bus.publish({ type: 'conversation_updated', tenant: ctx.tenant.slug, data: conversationView(conversation) });
+    await ctx.bus.publish({
+      type: 'conversation_updated',
+      tenant: ctx.tenant.slug,
+      data: conversationView(conversation),
+    });
 }
 
 /**
  * Re-enqueues replies left `pending` longer than `olderThanMs` (the queue was away when they were
  * accepted, or a job was lost). Job ids dedupe, so a message already queued is not queued twice.
  */
-export async function sweepPendingMessages(
-  ctx: TenantContext,
-  olderThanMs: number,
-  limit = 500,
-): Promise<number> {
+export async function sweepPendingMessages(ctx: TenantContext, olderThanMs: number, limit = 500): Promise<number> {
   const { inboxMessages: m } = ctx.tenant.tables;
   const rows = await ctx.db
     .select({ id: m.id })

@@ -115,7 +115,12 @@ export async function useQuickReply(
   ctx: TenantContext,
   id: number,
   input: { conversation_id?: number | null; variables?: Record<string, string> },
-): Promise<{ quick_reply: QuickReplyView; rendered: string; missing_variables: string[]; message: MessageView | null }> {
+): Promise<{
+  quick_reply: QuickReplyView;
+  rendered: string;
+  missing_variables: string[];
+  message: MessageView | null;
+}> {
   const { inboxQuickReplies: q } = ctx.tenant.tables;
   const reply = await findQuickReply(ctx, id);
   if (!reply.isActive) throw new AppError('unprocessable', `quick reply ${id} is not active`);

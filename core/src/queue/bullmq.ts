@@ -101,7 +101,12 @@ export function createBullQueues(redisUrl: string, log: Logger, options: { prefi
         const out = {} as Awaited<ReturnType<Queues['counts']>>;
         for (const name of Object.keys(QUEUES) as QueueName[]) {
           const c = await queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
-          out[name] = { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+          out[name] = {
+            waiting: c.waiting ?? 0,
+            active: c.active ?? 0,
+            delayed: c.delayed ?? 0,
+            failed: c.failed ?? 0,
+          };
         }
         return out;
       };

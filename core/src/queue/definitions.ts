@@ -53,7 +53,9 @@ export const QUEUES = {
     // A status may arrive before our send stored the provider id: retry for about 20 minutes.
     policy: { attempts: 12, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 10 },
     jobId: (d: StatusUpdateJob) =>
-      safeJobId(`status-${d.tenant}-${d.channel_account_id}-${d.external_id ?? `wm-${d.recipient}-${d.watermark}`}-${d.status}`),
+      safeJobId(
+        `status-${d.tenant}-${d.channel_account_id}-${d.external_id ?? `wm-${d.recipient}-${d.watermark}`}-${d.status}`,
+      ),
   },
   notifications: {
     schema: NotificationJob,

@@ -94,7 +94,11 @@ function buildTenantTables(schemaName: string) {
         .on(sql`coalesce("channel_account_id", 0)`, t.channel, t.contactIdentifier)
         .where(sql`"status" <> 'archived'`),
       index('inbox_conversations_inbox_order_idx').on(t.lastMessageAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
-      index('inbox_conversations_status_order_idx').on(t.status, t.lastMessageAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+      index('inbox_conversations_status_order_idx').on(
+        t.status,
+        t.lastMessageAt.desc().nullsFirst(),
+        t.id.desc().nullsFirst(),
+      ),
       index('inbox_conversations_assigned_to_idx').on(t.assignedTo),
       index('inbox_conversations_contact_idx').on(t.contactIdentifier),
     ],
@@ -128,9 +132,7 @@ function buildTenantTables(schemaName: string) {
       // A provider's retry never makes a second message.
       uniqueIndex('inbox_messages_account_external_id_key').on(t.channelAccountId, t.externalId),
       index('inbox_messages_conversation_idx').on(t.conversationId, t.id.desc().nullsFirst()),
-      index('inbox_messages_pending_idx')
-        .on(t.createdAt)
-        .where(sql`"status" = 'pending' AND "direction" = 'out'`),
+      index('inbox_messages_pending_idx').on(t.createdAt).where(sql`"status" = 'pending' AND "direction" = 'out'`),
     ],
   );
 
@@ -191,10 +193,7 @@ function buildTenantTables(schemaName: string) {
       updatedAt: updatedAt(),
       archivedAt: ts('archived_at'),
     },
-    (t) => [
-      uniqueIndex('channels_slug_key').on(t.slug),
-      uniqueIndex('channels_direct_key').on(t.directKey),
-    ],
+    (t) => [uniqueIndex('channels_slug_key').on(t.slug), uniqueIndex('channels_direct_key').on(t.directKey)],
   );
 
   const channelMembers = schema.table(

@@ -24,9 +24,15 @@ const PROBLEM_TEXT: Record<number, string> = {
 
 /** Problem responses for the given statuses (401 and 403 come with every tenant route). */
 export function problems(...statuses: number[]) {
-  const out: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  const out: Record<
+    number,
+    { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }
+  > = {};
   for (const s of [...new Set([400, 401, 403, ...statuses])]) {
-    out[s] = { description: PROBLEM_TEXT[s] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } };
+    out[s] = {
+      description: PROBLEM_TEXT[s] ?? 'Error',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
   }
   return out;
 }
@@ -41,7 +47,10 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 
 export function pageOf<T extends z.ZodType>(item: T, name: string) {
   return z
-    .object({ data: z.array(item), next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page' }) })
+    .object({
+      data: z.array(item),
+      next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page' }),
+    })
     .openapi(name);
 }
 
@@ -63,15 +72,18 @@ export const PageQuery = z.object({
 });
 
 /** Query booleans: `true`/`false`/`1`/`0`. */
-export const QueryBool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+export const QueryBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** `a,b` or repeated: a list of allowed values. */
 export function queryList<T extends [string, ...string[]]>(values: T) {
   return z
     .string()
-    .transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(values)).min(1));
 }
 

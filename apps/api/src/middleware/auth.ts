@@ -25,7 +25,8 @@ export function tenantScope(): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const slug = c.req.param('tenant') ?? '';
     const principal = c.get('principal');
-    if (!canActOnTenant(principal, slug)) throw new AppError('forbidden', `this token may not act on tenant '${slug.slice(0, 50)}'`);
+    if (!canActOnTenant(principal, slug))
+      throw new AppError('forbidden', `this token may not act on tenant '${slug.slice(0, 50)}'`);
     const runtime = c.get('runtime');
     const tenant = await runtime.tenants.resolve(slug);
     c.set('tenant', tenant);

@@ -22,9 +22,15 @@ function adminOnly(runtime: Runtime): MiddlewareHandler {
     const token = bearerToken(c.req.header('authorization')) ?? fromQuery ?? getCookie(c, COOKIE);
     if (!token) throw new AppError('unauthorized', 'an admin token is required (Authorization: Bearer, or ?token=)');
     const principal = await runtime.auth.verify(token);
-    if (!isTenantAdmin(principal)) throw new AppError('forbidden', 'the queue dashboard is for tenant admins and super admins');
+    if (!isTenantAdmin(principal))
+      throw new AppError('forbidden', 'the queue dashboard is for tenant admins and super admins');
     if (fromQuery)
-      setCookie(c, COOKIE, fromQuery, { httpOnly: true, sameSite: 'Strict', path: BASE, secure: runtime.config.production });
+      setCookie(c, COOKIE, fromQuery, {
+        httpOnly: true,
+        sameSite: 'Strict',
+        path: BASE,
+        secure: runtime.config.production,
+      });
     await next();
   };
 }

@@ -13,7 +13,17 @@ import { Channel } from '@comms/adapter-kit';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { type ApiEnv, router } from '../lib/env.js';
-import { bearer, IdParam, jsonBody, jsonResponse, PageQuery, pageOf, problems, TenantParam, Timestamp } from '../lib/openapi.js';
+import {
+  bearer,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  PageQuery,
+  pageOf,
+  problems,
+  TenantParam,
+  Timestamp,
+} from '../lib/openapi.js';
 
 export const ChannelAccount = z
   .object({
@@ -21,7 +31,9 @@ export const ChannelAccount = z
     provider: z.string(),
     name: z.string(),
     identifier: z.string(),
-    credentials: z.array(z.string()).openapi({ description: 'Names of the credentials that are set; values are never returned' }),
+    credentials: z
+      .array(z.string())
+      .openapi({ description: 'Names of the credentials that are set; values are never returned' }),
     status: z.string(),
     settings: z.record(z.string(), z.unknown()),
     created_at: Timestamp,
@@ -88,7 +100,10 @@ export const channelAccountRoutes = app
       tags,
       security: bearer,
       request: { params: TenantParam, query: PageQuery.extend({ provider: Channel.optional() }) },
-      responses: { 200: jsonResponse(pageOf(ChannelAccount, 'ChannelAccountPage'), 'A page of accounts'), ...problems(404) },
+      responses: {
+        200: jsonResponse(pageOf(ChannelAccount, 'ChannelAccountPage'), 'A page of accounts'),
+        ...problems(404),
+      },
     }),
     async (c) => c.json(await listChannelAccounts(c.get('ctx'), c.req.valid('query')), 200),
   )

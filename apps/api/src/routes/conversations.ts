@@ -98,7 +98,9 @@ const UpdateConversation = z
   .openapi('UpdateConversation');
 
 const ListQuery = PageQuery.extend({
-  status: queryList([...CONVERSATION_STATUSES]).optional().openapi({ description: 'Comma-separated statuses' }),
+  status: queryList([...CONVERSATION_STATUSES])
+    .optional()
+    .openapi({ description: 'Comma-separated statuses' }),
   channel: queryList(Channel.options as [Channel, ...Channel[]]).optional(),
   priority: queryList([...PRIORITIES]).optional(),
   assigned_to: z
@@ -124,7 +126,10 @@ export const conversationRoutes = router()
       security: bearer,
       summary: 'List conversations, most recent activity first',
       request: { params: TenantParam, query: ListQuery },
-      responses: { 200: jsonResponse(pageOf(Conversation, 'ConversationPage'), 'A page of conversations'), ...problems(404) },
+      responses: {
+        200: jsonResponse(pageOf(Conversation, 'ConversationPage'), 'A page of conversations'),
+        ...problems(404),
+      },
     }),
     async (c) => c.json(await listConversations(c.get('ctx'), c.req.valid('query')), 200),
   )
@@ -205,7 +210,10 @@ export const conversationRoutes = router()
     async (c) => {
       const body = c.req.valid('json');
       const leadId = body.lead_id == null ? body.lead_id : String(body.lead_id);
-      return c.json(await qualifyConversation(c.get('ctx'), c.req.valid('param').id, { lead_id: leadId, notes: body.notes }), 200);
+      return c.json(
+        await qualifyConversation(c.get('ctx'), c.req.valid('param').id, { lead_id: leadId, notes: body.notes }),
+        200,
+      );
     },
   )
   .openapi(

@@ -14,7 +14,10 @@ const redocDir = dirname(require.resolve('redoc/package.json'));
 const ASSETS: Record<string, { file: string; type: string }> = {
   'swagger-ui.css': { file: join(swaggerDir, 'swagger-ui.css'), type: 'text/css; charset=utf-8' },
   'swagger-ui-bundle.js': { file: join(swaggerDir, 'swagger-ui-bundle.js'), type: 'text/javascript; charset=utf-8' },
-  'redoc.standalone.js': { file: join(redocDir, 'bundles', 'redoc.standalone.js'), type: 'text/javascript; charset=utf-8' },
+  'redoc.standalone.js': {
+    file: join(redocDir, 'bundles', 'redoc.standalone.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
 };
 
 const cache = new Map<string, Buffer>();

@@ -3,7 +3,17 @@ import { listMessages, messageView, findMessage, retryMessage, sendMessage, upda
 import { MessageType } from '@comms/adapter-kit';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../lib/env.js';
-import { bearer, IdParam, jsonBody, jsonResponse, PageQuery, pageOf, problems, TenantParam, Timestamp } from '../lib/openapi.js';
+import {
+  bearer,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  PageQuery,
+  pageOf,
+  problems,
+  TenantParam,
+  Timestamp,
+} from '../lib/openapi.js';
 
 export const Message = z
   .object({

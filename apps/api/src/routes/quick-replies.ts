@@ -53,7 +53,12 @@ const UpdateQuickReply = z.object(QuickReplyFields).partial().strict().openapi('
 
 const UseQuickReply = z
   .object({
-    conversation_id: z.number().int().positive().nullish().openapi({ description: 'Also send the rendered reply there' }),
+    conversation_id: z
+      .number()
+      .int()
+      .positive()
+      .nullish()
+      .openapi({ description: 'Also send the rendered reply there' }),
     variables: z.record(z.string(), z.string().max(1000)).optional(),
   })
   .openapi('UseQuickReply');
@@ -99,7 +104,10 @@ export const quickReplyRoutes = router()
           q: z.string().trim().min(1).max(200).optional(),
         }),
       },
-      responses: { 200: jsonResponse(pageOf(QuickReply, 'QuickReplyPage'), 'A page of quick replies'), ...problems(404) },
+      responses: {
+        200: jsonResponse(pageOf(QuickReply, 'QuickReplyPage'), 'A page of quick replies'),
+        ...problems(404),
+      },
     }),
     async (c) => c.json(await listQuickReplies(c.get('ctx'), c.req.valid('query')), 200),
   )
@@ -149,7 +157,8 @@ export const quickReplyRoutes = router()
       operationId: 'useQuickReply',
       tags,
       security: bearer,
-      summary: 'Render the reply ({{contact_name}}, {{first_name}}, … and given variables), count the use, and send it when given conversation_id',
+      summary:
+        'Render the reply ({{contact_name}}, {{first_name}}, … and given variables), count the use, and send it when given conversation_id',
       request: { params: IdParam, body: jsonBody(UseQuickReply) },
       responses: { 200: jsonResponse(QuickReplyUse, 'The rendered reply'), ...problems(404, 422) },
     }),

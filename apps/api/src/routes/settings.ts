@@ -41,9 +41,12 @@ export const settingsRoutes = router()
       responses: { 200: jsonResponse(SpamRulesSchema, 'The spam rules now in force'), ...problems(404) },
     }),
     async (c) => {
-      if (!isTenantAdmin(c.get('principal'))) throw new AppError('forbidden', 'only tenant admins change the spam rules');
+      if (!isTenantAdmin(c.get('principal')))
+        throw new AppError('forbidden', 'only tenant admins change the spam rules');
       const runtime = c.get('runtime');
-      const rules = await setSpamRules(c.get('ctx'), SpamRules.parse(c.req.valid('json')), (slug) => runtime.tenants.invalidate(slug));
+      const rules = await setSpamRules(c.get('ctx'), SpamRules.parse(c.req.valid('json')), (slug) =>
+        runtime.tenants.invalidate(slug),
+      );
       return c.json(rules, 200);
     },
   );

@@ -26,7 +26,8 @@ const CreateTenant = z
 const tags = ['tenants'];
 
 function requirePlatformAdmin(principal: Parameters<typeof isPlatformAdmin>[0]) {
-  if (!isPlatformAdmin(principal)) throw new AppError('forbidden', 'only service tokens and super admins manage tenants');
+  if (!isPlatformAdmin(principal))
+    throw new AppError('forbidden', 'only service tokens and super admins manage tenants');
 }
 
 export const tenantRoutes = router()
@@ -58,7 +59,8 @@ export const tenantRoutes = router()
     }),
     async (c) => {
       const { tenant } = c.req.valid('param');
-      if (!canActOnTenant(c.get('principal'), tenant)) throw new AppError('forbidden', 'this token may not read that tenant');
+      if (!canActOnTenant(c.get('principal'), tenant))
+        throw new AppError('forbidden', 'this token may not read that tenant');
       return c.json(await getTenant(c.get('runtime'), tenant), 200);
     },
   )

@@ -19,7 +19,9 @@ const { values, positionals } = parseArgs({
 });
 const provider = positionals[0] as SimulatedProvider | undefined;
 if (!provider || !SIMULATED_PROVIDERS.includes(provider)) {
-  console.error(`usage: npm run simulate -- <${SIMULATED_PROVIDERS.join('|')}> [--tenant demo] [--from …] [--name …] [--text …] [--url …]`);
+  console.error(
+    `usage: npm run simulate -- <${SIMULATED_PROVIDERS.join('|')}> [--tenant demo] [--from …] [--name …] [--text …] [--url …]`,
+  );
   process.exit(2);
 }
 const config = loadConfig(process.env);
@@ -29,7 +31,11 @@ if (!config.JWT_SECRET) {
 }
 const base = (values.url ?? config.PUBLIC_BASE_URL).replace(/\/$/, '');
 const api = `${base}/api/v1/tenants/${values.tenant}/communications`;
-const token = await signToken(config.JWT_SECRET, { sub: randomUUID(), tenant_slug: values.tenant, role: 'tenant_admin' }, '5m');
+const token = await signToken(
+  config.JWT_SECRET,
+  { sub: randomUUID(), tenant_slug: values.tenant, role: 'tenant_admin' },
+  '5m',
+);
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
 const webhook = buildSimulatedWebhook(provider, {
@@ -55,7 +61,11 @@ const saved = existing
       headers,
       body: JSON.stringify({ credentials: webhook.account.credentials }),
     })
-  : await fetch(`${api}/channel-accounts`, { method: 'POST', headers, body: JSON.stringify({ ...webhook.account, name: 'Simulator' }) });
+  : await fetch(`${api}/channel-accounts`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ...webhook.account, name: 'Simulator' }),
+    });
 if (!saved.ok) {
   console.error(`could not prepare the simulator account: ${saved.status} ${await saved.text()}`);
   process.exit(1);
@@ -69,4 +79,7 @@ if (!res.ok) {
 }
 const convs = await fetch(`${api}/conversations?q=${encodeURIComponent(webhook.contact)}&limit=1`, { headers });
 const conv = ((await convs.json()) as { data: { id: number; status: string; message_count: number }[] }).data[0];
-if (conv) console.log(`conversation ${conv.id}: ${conv.status}, ${conv.message_count} message(s) → GET ${api}/conversations/${conv.id}`);
+if (conv)
+  console.log(
+    `conversation ${conv.id}: ${conv.status}, ${conv.message_count} message(s) → GET ${api}/conversations/${conv.id}`,
+  );

@@ -76,7 +76,11 @@ export function buildSimulatedWebhook(
         headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(body, o.secret) },
         body,
         contact: from,
-        account: { provider, identifier, credentials: { app_secret: o.secret, verify_token: o.secret, access_token: 'simulated' } },
+        account: {
+          provider,
+          identifier,
+          credentials: { app_secret: o.secret, verify_token: o.secret, access_token: 'simulated' },
+        },
       };
     }
     case 'messenger':
@@ -139,7 +143,11 @@ export function buildSimulatedWebhook(
         },
         body: new URLSearchParams(params).toString(),
         contact: from,
-        account: { provider, identifier, credentials: { account_sid: 'ACsimulated000000000000000000000', auth_token: o.secret } },
+        account: {
+          provider,
+          identifier,
+          credentials: { account_sid: 'ACsimulated000000000000000000000', auth_token: o.secret },
+        },
       };
     }
     case 'email': {
@@ -170,7 +178,11 @@ export function buildSimulatedWebhook(
         headers: {},
         body: form,
         contact: from,
-        account: { provider, identifier, credentials: { inbound_token: o.secret, from_email: identifier, api_key: 'simulated' } },
+        account: {
+          provider,
+          identifier,
+          credentials: { inbound_token: o.secret, from_email: identifier, api_key: 'simulated' },
+        },
       };
     }
   }

@@ -30,7 +30,12 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
   return async (data: OutboundSendJob, job: JobInfo): Promise<void> => {
     const tenant = await runtime.tenants.resolve(data.tenant).catch(() => null);
     if (!tenant) throw new PermanentJobError(`tenant ${data.tenant} is not served`);
-    const log = runtime.log.child({ tenant: data.tenant, message_id: data.message_id, job_id: job.id, attempt: job.attempt });
+    const log = runtime.log.child({
+      tenant: data.tenant,
+      message_id: data.message_id,
+      job_id: job.id,
+      attempt: job.attempt,
+    });
     const ctx = runtime.context(tenant, { log });
     const work = await prepareOutbound(ctx, data.message_id, {
       statusCallbackUrl: (channel) =>
@@ -38,7 +43,10 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
     });
     if (work.kind === 'skip') {
       if (work.reason === 'no channel account')
-        await recordFailed(ctx, data.message_id, { code: 'no_channel_account', message: 'the conversation has no channel account to send through' });
+        await recordFailed(ctx, data.message_id, {
+          code: 'no_channel_account',
+          message: 'the conversation has no channel account to send through',
+        });
       log.debug({ reason: work.reason }, 'nothing to send');
       return;
     }
@@ -56,7 +64,9 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
       latency.observe({ channel: work.channel, outcome: 'sent' }, (Date.now() - started) / 1000);
     } catch (err) {
       const pe =
-        err instanceof ProviderError ? err : new ProviderError('network', err instanceof Error ? err.message : String(err), true);
+        err instanceof ProviderError
+          ? err
+          : new ProviderError('network', err instanceof Error ? err.message : String(err), true);
       if (!pe.transient || job.isLastAttempt) {
         await recordFailed(ctx, data.message_id, { code: pe.code, message: pe.message });
         latency.observe({ channel: work.channel, outcome: 'failed' }, (Date.now() - started) / 1000);

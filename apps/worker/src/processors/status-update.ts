@@ -1,5 +1,12 @@
 /** status-update: a provider's delivery status, applied forward only once our message has its id. */
-import { applyStatusUpdate, type JobInfo, PermanentJobError, type Runtime, StatusTargetMissing, type StatusUpdateJob } from '@comms/core';
+import {
+  applyStatusUpdate,
+  type JobInfo,
+  PermanentJobError,
+  type Runtime,
+  StatusTargetMissing,
+  type StatusUpdateJob,
+} from '@comms/core';
 
 export function createStatusUpdateProcessor(runtime: Runtime) {
   return async (data: StatusUpdateJob, job: JobInfo): Promise<void> => {
