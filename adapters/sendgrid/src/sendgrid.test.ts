@@ -228,7 +228,7 @@ describe('send (@sendgrid/mail against a fake SendGrid)', () => {
     try {
       const errs: ProviderError[] = [];
       for (let i = 0; i < 3; i++)
-        errs.push(await sendSendGrid(message, { api_key: 'k' }, { baseUrl: fake.url }).catch((e) => e));
+        errs.push(await sendSendGrid(message, { api_key: 'SG.k' }, { baseUrl: fake.url }).catch((e) => e));
       expect(errs.map((e) => [e.code, e.transient])).toEqual([
         ['400', false],
         ['429', true],

@@ -32,6 +32,24 @@ export interface WebhookSpec {
 
 const MAX_ACCOUNTS_TRIED = 20;
 
+/**
+ * Account look-ups for a few seconds: every webhook needs its account and decrypted secret, and
+ * accounts change rarely. A rotated secret or a deleted account takes effect within ACCOUNT_TTL_MS.
+ */
+const ACCOUNT_TTL_MS = 5_000;
+const accountCache = new Map<string, { at: number; rows: { account: ChannelAccountRow; credentials: Record<string, string> }[] }>();
+
+async function accountsFor(runtime: Runtime, ctx: TenantContext, spec: WebhookSpec, identifiers: string[]) {
+  const key = `${ctx.tenant.slug}|${spec.providers.join(',')}|${identifiers.join(',')}`;
+  const hit = accountCache.get(key);
+  if (hit && Date.now() - hit.at < ACCOUNT_TTL_MS) return hit.rows;
+  const found = await findAccountsByIdentifier(ctx, spec.providers, identifiers.length ? identifiers : null);
+  const rows = found.map((account) => ({ account, credentials: resolveCredentials(ctx, account, runtime.config) }));
+  if (accountCache.size > 10_000) accountCache.clear();
+  accountCache.set(key, { at: Date.now(), rows });
+  return rows;
+}
+
 export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookSpec): Promise<Response> {
   const log = runtime.log.child({ webhook: spec.receipt });
   let tenant: Tenant;
@@ -62,20 +80,19 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
   if (!spec.accountless && identifiers.length === 0) return problemResponse(400, 'the payload names no account');
 
   const pinned = url.searchParams.get('account');
-  let candidates: ChannelAccountRow[];
+  let candidates: Awaited<ReturnType<typeof accountsFor>>;
   try {
-    candidates = await findAccountsByIdentifier(ctx, spec.providers, identifiers.length ? identifiers : null);
+    candidates = await accountsFor(runtime, ctx, spec, identifiers);
   } catch (err) {
     log.error({ err }, 'account lookup failed');
     return unavailable();
   }
-  if (pinned) candidates = candidates.filter((a) => String(a.id) === pinned);
+  if (pinned) candidates = candidates.filter((a) => String(a.account.id) === pinned);
   if (candidates.length === 0) return problemResponse(404, 'no channel account of this tenant matches the webhook');
 
   // Every account the payload names must prove the signature with its own secret.
   const verified: ChannelAccountRow[] = [];
-  for (const account of candidates.slice(0, MAX_ACCOUNTS_TRIED)) {
-    const credentials = resolveCredentials(ctx, account, runtime.config);
+  for (const { account, credentials } of candidates.slice(0, MAX_ACCOUNTS_TRIED)) {
     if (spec.adapter.verify(raw, credentials).ok) {
       verified.push(account);
       if (spec.accountless) break;

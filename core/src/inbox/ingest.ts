@@ -51,6 +51,8 @@ export async function ingestWebhook(
   // Per account: one batch may carry events of several accounts, each stored under its own receipt.
   const dedupeKey = `${account.id}:${dedupeKeyOf(receipt.payload)}`;
   const published: DomainEvent[] = [];
+  // Without statuses nothing is left for the queue: the receipt is processed when it commits.
+  const hasStatuses = events.some((e) => e.kind === 'status');
   const result = await ctx.db.transaction(async (tx) => {
     const [inserted] = await tx
       .insert(w)
@@ -60,6 +62,7 @@ export async function ingestWebhook(
         dedupeKey,
         payload: receipt.payload,
         contentType: receipt.contentType,
+        processedAt: hasStatuses ? null : new Date(),
       })
       .onConflictDoNothing()
       .returning({ id: w.id });
@@ -100,9 +103,10 @@ export async function ingestWebhook(
   // Throws while the queue is away: the gateway answers 503, the provider redelivers, and the
   // unprocessed receipt is worked through again.
   const statuses = events.filter((e): e is StatusEvent => e.kind === 'status');
-  for (const status of statuses)
-    await ctx.queues.add('status-update', statusJobOf(ctx.tenant.slug, account.id, status));
-  await ctx.db.update(w).set({ processedAt: new Date() }).where(eq(w.id, result.webhookId));
+  if (hasStatuses) {
+    for (const status of statuses) await ctx.queues.add('status-update', statusJobOf(ctx.tenant.slug, account.id, status));
+    await ctx.db.update(w).set({ processedAt: new Date() }).where(eq(w.id, result.webhookId));
+  }
 
   for (const event of published) await ctx.bus.publish(event);
   return {
@@ -151,6 +155,60 @@ async function findEmailThread(
   return row?.conversationId ?? null;
 }
 
+/** What the message needs of its conversation before the counters are bumped. */
+interface ConversationRef {
+  id: number;
+  created: boolean;
+  isSpam: boolean;
+  clearedByAgent: boolean;
+}
+
+const refOf = (row: ConversationRow, created = false): ConversationRef => ({
+  id: row.id,
+  created,
+  isSpam: row.isSpam,
+  clearedByAgent: row.platformMetadata?.spam_cleared_by_agent === true,
+});
+
+/** The contact's conversation: the one the email answers, the live one, a reopened archived one, or a new one. */
+async function conversationFor(
+  ctx: TenantContext,
+  tx: Tx,
+  account: ChannelAccountRow,
+  m: InboundMessage,
+): Promise<ConversationRef> {
+  const { inboxConversations: c } = ctx.tenant.tables;
+  const channel = account.provider;
+  const sender = m.sender_identifier;
+  const threadId = channel === 'email' ? await findEmailThread(tx, ctx, account, m) : null;
+  if (threadId) {
+    const [thread] = await tx.select().from(c).where(eq(c.id, threadId));
+    if (thread && thread.status !== 'archived') return refOf(thread);
+    const reopened = thread ? await reopen(tx, ctx, thread.id) : undefined;
+    if (reopened) return refOf(reopened);
+  }
+  // One look-up finds the live conversation, or else the latest archived one, which is reopened rather than replaced.
+  const [known] = await tx
+    .select()
+    .from(c)
+    .where(and(eq(c.channelAccountId, account.id), eq(c.channel, channel), eq(c.contactIdentifier, sender)))
+    .orderBy(sql`(${c.status} <> 'archived') desc`, sql`${c.lastMessageAt} desc`)
+    .limit(1);
+  if (known && known.status !== 'archived') return refOf(known);
+  const reopened = known ? await reopen(tx, ctx, known.id) : undefined;
+  if (reopened) return refOf(reopened);
+  // Racing webhooks for a new contact meet at the partial unique index: one inserts, the others update.
+  const [row] = await rawRows<{ id: number; inserted: boolean; is_spam: boolean; cleared: boolean | null }>(
+    tx,
+    sql`insert into ${c} (channel, channel_account_id, contact_identifier, contact_name, status, last_message_at)
+        values (${channel}, ${account.id}, ${sender}, ${m.sender_name}, 'new', ${m.timestamp.toISOString()}::timestamptz)
+        on conflict (coalesce(channel_account_id, 0), channel, contact_identifier) where status <> 'archived'
+        do update set contact_name = coalesce(excluded.contact_name, ${c}.contact_name)
+        returning id, (xmax = 0) as inserted, is_spam, (platform_metadata->>'spam_cleared_by_agent')::boolean as cleared`,
+  );
+  return { id: row!.id, created: row!.inserted, isSpam: row!.is_spam, clearedByAgent: row!.cleared === true };
+}
+
 async function storeInboundMessage(
   ctx: TenantContext,
   tx: Tx,
@@ -159,68 +217,7 @@ async function storeInboundMessage(
   published: DomainEvent[],
 ): Promise<{ stored: boolean; created: boolean }> {
   const { inboxConversations: c, inboxMessages: msg } = ctx.tenant.tables;
-  const channel = account.provider;
-  const sender = m.sender_identifier;
-
-  // Already stored (a provider retry with a different envelope): nothing to do.
-  const [seen] = await tx
-    .select({ id: msg.id })
-    .from(msg)
-    .where(and(eq(msg.channelAccountId, account.id), eq(msg.externalId, m.external_id)))
-    .limit(1);
-  if (seen) return { stored: false, created: false };
-
-  let conversation: ConversationRow | undefined;
-  let created = false;
-  const threadId = channel === 'email' ? await findEmailThread(tx, ctx, account, m) : null;
-  if (threadId) {
-    [conversation] = await tx.select().from(c).where(eq(c.id, threadId));
-    if (conversation?.status === 'archived') conversation = await reopen(tx, ctx, conversation.id);
-  }
-  if (!conversation) {
-    // An archived conversation with this contact is reopened rather than replaced.
-    const [archived] = await tx
-      .select({ id: c.id })
-      .from(c)
-      .where(
-        and(
-          eq(c.channelAccountId, account.id),
-          eq(c.channel, channel),
-          eq(c.contactIdentifier, sender),
-          eq(c.status, 'archived'),
-        ),
-      )
-      .orderBy(sql`${c.lastMessageAt} desc`)
-      .limit(1);
-    const [live] = await tx
-      .select()
-      .from(c)
-      .where(
-        and(
-          eq(c.channelAccountId, account.id),
-          eq(c.channel, channel),
-          eq(c.contactIdentifier, sender),
-          sql`${c.status} <> 'archived'`,
-        ),
-      )
-      .limit(1);
-    conversation = live ?? (archived ? await reopen(tx, ctx, archived.id) : undefined);
-  }
-  if (!conversation) {
-    // Racing webhooks for a new contact meet at the partial unique index: one inserts, the others update.
-    const rows = await rawRows<{ id: number; inserted: boolean }>(
-      tx,
-      sql`insert into ${c} (channel, channel_account_id, contact_identifier, contact_name, status, last_message_at)
-          values (${channel}, ${account.id}, ${sender}, ${m.sender_name}, 'new', ${m.timestamp.toISOString()}::timestamptz)
-          on conflict (coalesce(channel_account_id, 0), channel, contact_identifier) where status <> 'archived'
-          do update set contact_name = coalesce(excluded.contact_name, ${c}.contact_name)
-          returning id, (xmax = 0) as inserted`,
-    );
-    created = rows[0]!.inserted;
-    [conversation] = await tx.select().from(c).where(eq(c.id, rows[0]!.id));
-  }
-  const conv = conversation!;
-
+  const conv = await conversationFor(ctx, tx, account, m);
   const inserted = await tx
     .insert(msg)
     .values({
@@ -254,30 +251,28 @@ async function storeInboundMessage(
       },
       providerTimestamp: m.timestamp,
     })
+    // The same message in another envelope (a provider retry): stored once.
     .onConflictDoNothing()
     .returning();
   const message = inserted[0];
-  if (!message) return { stored: false, created };
+  if (!message) return { stored: false, created: conv.created };
 
-  // Spam: the rules see this contact's recent traffic across its conversations.
+  // Spam: the rules see this contact's traffic of the last minute.
   const rules = spamRulesOf(ctx.tenant.settings);
   let spamReason: string | null = null;
-  const clearedByAgent = conv.platformMetadata?.spam_cleared_by_agent === true;
   if (!conv.isSpam) {
-    const [recent] = await rawRows<{ n: number }>(
-      tx,
-      sql`select count(*)::int as n from ${msg} m join ${c} cv on cv.id = m.conversation_id
-          where cv.channel_account_id = ${account.id} and cv.contact_identifier = ${sender}
-            and m.direction = 'in' and m.id <> ${message.id} and m.created_at > now() - interval '1 minute'`,
-    );
-    const reason = detectSpam(rules, {
-      sender,
-      text: m.text,
-      firstContact: created,
-      recentCount: recent?.n ?? 0,
-    });
+    let recentCount = 0;
+    if (!conv.created && rules.max_messages_per_minute > 0) {
+      const [recent] = await rawRows<{ n: number }>(
+        tx,
+        sql`select count(*)::int as n from ${msg}
+            where conversation_id = ${conv.id} and direction = 'in' and id <> ${message.id} and created_at > now() - interval '1 minute'`,
+      );
+      recentCount = recent?.n ?? 0;
+    }
+    const reason = detectSpam(rules, { sender: m.sender_identifier, text: m.text, firstContact: conv.created, recentCount });
     // An agent's "not spam" stands against the content rules; a blocked identifier always wins.
-    if (reason && (!clearedByAgent || reason === 'blocked identifier')) spamReason = reason;
+    if (reason && (!conv.clearedByAgent || reason === 'blocked identifier')) spamReason = reason;
   }
 
   const preview = previewOf(m);
@@ -298,17 +293,9 @@ async function storeInboundMessage(
     .returning();
 
   const view = conversationView(updated!);
-  published.push({
-    type: created ? 'conversation_created' : 'conversation_updated',
-    tenant: ctx.tenant.slug,
-    data: view,
-  });
-  published.push({
-    type: 'message_received',
-    tenant: ctx.tenant.slug,
-    data: { ...messageView(message), conversation: view },
-  });
-  return { stored: true, created };
+  published.push({ type: conv.created ? 'conversation_created' : 'conversation_updated', tenant: ctx.tenant.slug, data: view });
+  published.push({ type: 'message_received', tenant: ctx.tenant.slug, data: { ...messageView(message), conversation: view } });
+  return { stored: true, created: conv.created };
 }
 
 async function reopen(tx: Tx, ctx: TenantContext, id: number): Promise<ConversationRow | undefined> {

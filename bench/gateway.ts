@@ -1,0 +1,199 @@
+// `npm run bench -- gateway`: signed WhatsApp text webhooks from many contacts into one tenant, 50 concurrent
+// connections, 10% redeliveries; beside the same transaction done directly with `pg` (the database ceiling).
+// Afterwards the rows are counted: no message lost, none duplicated.
+import { createHmac, randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { createTenant, findTenant, migrateRegistry, openDatabase, purgeTenant, schemaNameFor } from '@comms/db';
+import { signToken } from '@comms/core';
+import pg from 'pg';
+import { printTable, startServer, writeResult } from './lib.js';
+
+const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_bench';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SECRET = 'bench-secret-0123456789abcdefghij';
+const APP_SECRET = 'bench-app-secret';
+const PHONE_ID = '106540352242922';
+const CONCURRENCY = 50;
+const UNIQUE = 8_000;
+const CONTACTS = 2_000;
+
+interface Webhook {
+  body: string;
+  signature: string;
+  wamid: string;
+  contact: string;
+}
+
+function webhook(i: number): Webhook {
+  const contact = `55119${String(i % CONTACTS).padStart(8, '0')}`;
+  const wamid = `wamid.bench.${i}.${randomUUID()}`;
+  const body = JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: PHONE_ID }, contacts: [{ profile: { name: `Contact ${i % CONTACTS}` }, wa_id: contact }], messages: [{ from: contact, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: `message number ${i}` } }] } }] }],
+  });
+  return { body, signature: `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`, wamid, contact };
+}
+
+/** `count` unique webhooks plus 10% redeliveries of earlier ones, shuffled in. */
+function workload(count: number, offset: number): Webhook[] {
+  const unique = Array.from({ length: count }, (_, i) => webhook(offset + i));
+  const out = [...unique];
+  for (let i = 0; i < count / 10; i++) out.splice(Math.floor(Math.random() * out.length), 0, unique[Math.floor(Math.random() * count)]!);
+  return out;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10 : 0;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function post(url: URL, w: Webhook): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': w.signature, 'content-length': Buffer.byteLength(w.body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(w.body);
+  });
+}
+
+/** Sends every webhook with `concurrency` in flight, optionally paced to `rate` per second. */
+async function drive(url: URL, items: Webhook[], concurrency: number, rate?: number) {
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= items.length) return;
+        if (rate) {
+          const due = started + (i / rate) * 1000;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        const t = performance.now();
+        const status = await post(url, items[i]!);
+        latencies.push(performance.now() - t);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { per_sec: Math.round(items.length / seconds), p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99), statuses: Object.fromEntries(statuses) };
+}
+
+/** The database ceiling: the gateway's transaction for one message, straight through `pg`. */
+async function ceiling(schema: string, accountId: number, items: Webhook[]) {
+  const pool = new pg.Pool({ connectionString: DB_URL, max: 20 });
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= items.length) return;
+        const w = items[i]!;
+        const t = performance.now();
+        const c = await pool.connect();
+        try {
+          await c.query('begin');
+          const receipt = await c.query(`insert into "${schema}".webhook_events (provider, channel_account_id, dedupe_key, payload) values ('ceiling', $1, $2, $3) on conflict do nothing returning id`, [accountId, w.wamid, w.body]);
+          if (receipt.rowCount) {
+            const conv = await c.query(
+              `insert into "${schema}".inbox_conversations (channel, channel_account_id, contact_identifier, contact_name) values ('whatsapp', $1, $2, $3)
+               on conflict (coalesce(channel_account_id, 0), channel, contact_identifier) where status <> 'archived' do update set contact_name = excluded.contact_name returning id`,
+              [accountId, `c-${w.contact}`, 'x'],
+            );
+            const msg = await c.query(
+              `insert into "${schema}".inbox_messages (conversation_id, channel_account_id, external_id, direction, type, content, status) values ($1, $2, $3, 'in', 'text', 'x', 'delivered') on conflict do nothing returning id`,
+              [conv.rows[0].id, accountId, `c-${w.wamid}`],
+            );
+            if (msg.rowCount)
+              await c.query(`update "${schema}".inbox_conversations set message_count = message_count + 1, unread_count = unread_count + 1, last_message = 'x', last_message_at = now() where id = $1`, [conv.rows[0].id]);
+          }
+          await c.query('commit');
+        } finally {
+          c.release();
+        }
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await pool.end();
+  latencies.sort((a, b) => a - b);
+  return { per_sec: Math.round(items.length / seconds), p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99) };
+}
+
+export async function run(): Promise<void> {
+  const admin = new URL(DB_URL);
+  admin.pathname = '/postgres';
+  const c0 = new pg.Client({ connectionString: admin.toString() });
+  await c0.connect();
+  if (!(await c0.query(`select 1 from pg_database where datname = 'comms_bench'`)).rowCount) await c0.query('create database comms_bench');
+  await c0.end();
+
+  const slug = 'bench-gw';
+  const database = await openDatabase({ url: DB_URL });
+  await migrateRegistry(database.db);
+  if (await findTenant(database.db, slug)) await purgeTenant(database.db, slug);
+  await createTenant(database.db, { slug, name: 'Bench gateway' });
+  await database.close();
+
+  const gateway = await startServer('gateway', { DATABASE_URL: DB_URL, REDIS_URL, JWT_SECRET: SECRET, NODE_ENV: 'test', QUEUE_PREFIX: 'bench', DB_POOL_SIZE: '20' });
+  const apiServer = await startServer('api', { DATABASE_URL: DB_URL, JWT_SECRET: SECRET, NODE_ENV: 'test' });
+  const token = await signToken(SECRET, { sub: randomUUID(), tenant_slug: slug, role: 'tenant_admin' }, '1h');
+  const created = await fetch(`${apiServer.url}/api/v1/tenants/${slug}/communications/channel-accounts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'whatsapp', name: 'Bench', identifier: PHONE_ID, credentials: { app_secret: APP_SECRET, access_token: 'x' } }),
+  });
+  const accountId = ((await created.json()) as { id: number }).id;
+  await apiServer.stop();
+
+  const url = new URL(`${gateway.url}/webhooks/${slug}/whatsapp`);
+  const warm = workload(500, 1_000_000);
+  await drive(url, warm, CONCURRENCY);
+  const saturated = workload(UNIQUE, 0);
+  const full = await drive(url, saturated, CONCURRENCY);
+  const paced = workload(5_000, 100_000);
+  const at500 = await drive(url, paced, CONCURRENCY, 500);
+  await gateway.stop();
+
+  const schema = schemaNameFor(slug);
+  const db = new pg.Client({ connectionString: DB_URL });
+  await db.connect();
+  const expected = new Set([...warm, ...saturated, ...paced].map((w) => w.wamid));
+  const stored = await db.query(`select external_id, count(*)::int as n from "${schema}".inbox_messages where external_id like 'wamid.bench.%' group by 1`);
+  const duplicated = stored.rows.filter((r) => r.n > 1).length;
+  const lost = [...expected].filter((id) => !stored.rows.some((r) => r.external_id === id)).length;
+  const conversations = (await db.query(`select count(*)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%'`)).rows[0].n;
+  const counters = (await db.query(`select coalesce(sum(message_count), 0)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%'`)).rows[0].n;
+  await db.end();
+
+  const db2 = await ceiling(schema, accountId, saturated);
+
+  const rows = [
+    { run: 'pg transaction directly (ceiling)', ...db2, vs_ceiling: '100%' },
+    { run: `gateway, ${CONCURRENCY} connections, saturated`, per_sec: full.per_sec, p50_ms: full.p50_ms, p99_ms: full.p99_ms, vs_ceiling: `${Math.round((full.per_sec / db2.per_sec) * 100)}%` },
+    { run: 'gateway, paced at 500/s', per_sec: at500.per_sec, p50_ms: at500.p50_ms, p99_ms: at500.p99_ms, vs_ceiling: '' },
+  ];
+  printTable(rows);
+  const integrity = { webhooks_sent: warm.length + saturated.length + paced.length, unique_messages: expected.size, stored: stored.rowCount, lost, duplicated, conversations, contacts: CONTACTS, counter_sum: counters, statuses: { saturated: full.statuses, paced: at500.statuses } };
+  console.table([integrity]);
+  writeResult('gateway', {
+    setup: { concurrency: CONCURRENCY, unique_webhooks: UNIQUE, redeliveries: '10%', contacts: CONTACTS, queue: 'BullMQ on Redis', database: 'PostgreSQL' },
+    targets: { min_fraction_of_ceiling: 0.5, p99_ms_below_at_500_per_sec: 50, lost: 0, duplicated: 0 },
+    results: rows,
+    integrity,
+  });
+}
