@@ -1,0 +1,156 @@
+// `npm run bench -- outbound`: 20,000 replies through the worker (BullMQ on Redis) to a fake WhatsApp on
+// loopback that answers at once: sends per second and enqueue-to-sent latency, beside BullMQ's own no-op
+// job throughput measured in the same run, and a count of the provider calls (exactly one per reply).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createBullQueues, createLogger } from '@comms/core';
+import { createTenant, findTenant, migrateRegistry, openDatabase, purgeTenant, schemaNameFor } from '@comms/db';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { printTable, startServer, writeResult } from './lib.js';
+
+const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_bench';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REPLIES = Number(process.env.BENCH_REPLIES ?? 20_000);
+const CONCURRENCY = 20; // the outbound-send queue's worker concurrency (core/src/queue/definitions.ts)
+const PHONE_ID = '106540352242922';
+const PACED = 2_000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!) : 0;
+}
+
+async function noopCeiling(count: number) {
+  const prefix = `bench-noop-${Date.now()}`;
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('noop', { connection, prefix });
+  const done = new Promise<number>((resolve) => {
+    let n = 0;
+    const started = performance.now();
+    const worker = new Worker('noop', async () => {}, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY });
+    worker.on('completed', async () => {
+      n += 1;
+      if (n === count) {
+        const seconds = (performance.now() - started) / 1000;
+        await worker.close();
+        resolve(Math.round(count / seconds));
+      }
+    });
+  });
+  for (let i = 0; i < count; i += 1000)
+    await queue.addBulk(Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: { jobId: `n-${i + j}`, removeOnComplete: true } })));
+  const perSec = await done;
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return perSec;
+}
+
+export async function run(): Promise<void> {
+  const admin = new URL(DB_URL);
+  admin.pathname = '/postgres';
+  const c0 = new pg.Client({ connectionString: admin.toString() });
+  await c0.connect();
+  if (!(await c0.query(`select 1 from pg_database where datname = 'comms_bench'`)).rowCount) await c0.query('create database comms_bench');
+  await c0.end();
+
+  const slug = 'bench-out';
+  const database = await openDatabase({ url: DB_URL });
+  await migrateRegistry(database.db);
+  if (await findTenant(database.db, slug)) await purgeTenant(database.db, slug);
+  await createTenant(database.db, { slug, name: 'Bench outbound' });
+  await database.close();
+  const schema = schemaNameFor(slug);
+
+  // The fake provider: answers at once, counts calls per recipient.
+  let total = 0;
+  const fake = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      total += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ messaging_product: 'whatsapp', messages: [{ id: `wamid.out.${total}` }] }));
+    });
+  });
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+  const fakeUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+
+  // One account with its rate limit lifted (the fake has none), conversations whose customer just wrote,
+  // and the replies as the API stores them: pending.
+  const db = new pg.Client({ connectionString: DB_URL });
+  await db.connect();
+  const worker = await startServer('worker', { DATABASE_URL: DB_URL, REDIS_URL, WHATSAPP_API_URL: fakeUrl, WHATSAPP_API_KEY: 'bench-token', NODE_ENV: 'test', QUEUE_PREFIX: 'bench-out', JWT_SECRET: 'bench-secret-0123456789abcdefghij' });
+  const { rows: acct } = await db.query(
+    `insert into "${schema}".channel_accounts (provider, name, identifier, settings) values ('whatsapp', 'Bench', $1, '{"rate_limit_per_second": 1000000}') returning id`,
+    [PHONE_ID],
+  );
+  const accountId = acct[0].id;
+  // Credentials fall back to WHATSAPP_API_KEY: the worker gets one through its environment.
+  await db.query(
+    `insert into "${schema}".inbox_conversations (channel, channel_account_id, contact_identifier, last_inbound_at)
+     select 'whatsapp', $1, '5511' || lpad(g::text, 9, '0'), now() from generate_series(1, 2000) g`,
+    [accountId],
+  );
+  await db.query(
+    `insert into "${schema}".inbox_messages (conversation_id, channel_account_id, direction, type, content, status)
+     select 1 + (g % 2000), $1, 'out', 'text', 'reply ' || g, 'pending' from generate_series(1, ${REPLIES + PACED}) g`,
+    [accountId],
+  );
+  const ids = (await db.query(`select id from "${schema}".inbox_messages order by id`)).rows.map((r) => r.id as number);
+
+  const queues = createBullQueues(REDIS_URL, createLogger({ level: 'silent' }), { prefix: 'bench-out' });
+  const enqueuedAt = new Map<number, number>();
+  const sentCount = async () =>
+    (await db.query(`select count(*)::int as n from "${schema}".inbox_messages where status = 'sent'`)).rows[0].n as number;
+  const waitFor = async (n: number) => {
+    const until = Date.now() + 600_000;
+    while ((await sentCount()) < n && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  // 1. Throughput: every reply enqueued at once.
+  const burst = ids.slice(0, REPLIES);
+  const started = Date.now();
+  for (let i = 0; i < burst.length; i += 200)
+    await Promise.all(burst.slice(i, i + 200).map((id) => queues.add('outbound-send', { tenant: slug, message_id: id })));
+  await waitFor(REPLIES);
+  const { rows: burstRows } = await db.query(`select max(status_updated_at) as last from "${schema}".inbox_messages where status = 'sent'`);
+  const sendsPerSec = Math.round(REPLIES / (((burstRows[0].last as Date).getTime() - started) / 1000));
+
+  // 2. Latency: replies arriving steadily at half that rate, as agents would send them.
+  const paced = ids.slice(REPLIES);
+  const rate = Math.max(10, Math.floor(sendsPerSec / 2));
+  const pacedStart = Date.now();
+  for (let i = 0; i < paced.length; i++) {
+    const due = pacedStart + (i / rate) * 1000;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    enqueuedAt.set(paced[i]!, Date.now());
+    await queues.add('outbound-send', { tenant: slug, message_id: paced[i]! });
+  }
+  await waitFor(REPLIES + PACED);
+  const { rows: sent } = await db.query(`select id, status_updated_at from "${schema}".inbox_messages where status = 'sent' and id = any($1)`, [paced]);
+  const latencies = sent.map((r) => (r.status_updated_at as Date).getTime() - enqueuedAt.get(r.id)!).sort((a, b) => a - b);
+  const totalSent = await sentCount();
+  await worker.stop();
+  await queues.close();
+  await db.end();
+  fake.close();
+
+  const noop = await noopCeiling(REPLIES);
+  const rows = [
+    { run: `BullMQ no-op jobs (ceiling), concurrency ${CONCURRENCY}`, per_sec: noop, p50_ms: '', p99_ms: '', vs_ceiling: '100%' },
+    { run: `outbound sends, ${REPLIES} at once`, per_sec: sendsPerSec, p50_ms: '', p99_ms: '', vs_ceiling: `${Math.round((sendsPerSec / noop) * 100)}%` },
+    { run: `enqueue-to-sent, ${PACED} paced at ${rate}/s`, per_sec: rate, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99), vs_ceiling: '' },
+  ];
+  printTable(rows);
+  const integrity = { replies: REPLIES + PACED, sent: totalSent, provider_calls: total };
+  console.table([integrity]);
+  writeResult('outbound', {
+    setup: { replies: REPLIES, concurrency: CONCURRENCY, provider: 'fake WhatsApp on loopback, answers at once', queue: 'BullMQ on Redis' },
+    targets: { min_fraction_of_noop: 0.4, p99_ms_below: 200, provider_calls: REPLIES + PACED },
+    results: rows,
+    integrity,
+  });
+}
