@@ -29,19 +29,35 @@ afterAll(async () => {
 });
 
 const rs256 = (claims: Record<string, unknown>, key = privateKey) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'user-service-1' }).setSubject(randomUUID()).setIssuedAt().setExpirationTime('5m').sign(key);
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid: 'user-service-1' })
+    .setSubject(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key);
 
 describe('JWKS (RS256)', () => {
   it('accepts User Service tokens and refuses HS256 ones and other keys', async () => {
     const service = await rs256({ role: 'super_admin', type: 'service' });
     tenant = `jwks-${Date.now().toString(36)}`;
-    const created = await h.request('POST', '/api/v1/tenants', { token: service, body: { slug: tenant, name: 'JWKS' } });
+    const created = await h.request('POST', '/api/v1/tenants', {
+      token: service,
+      body: { slug: tenant, name: 'JWKS' },
+    });
     expect(created.status).toBe(201);
     const user = await rs256({ tenant_slug: tenant, role: 'tenant_user', type: 'access' });
     expect((await h.request('GET', api(tenant, '/conversations'), { token: user })).status).toBe(200);
     // An HS256 token made with a shared secret is not a User Service token here.
-    expect((await h.request('GET', api(tenant, '/conversations'), { token: await h.token({ tenant }) })).status).toBe(401);
+    expect((await h.request('GET', api(tenant, '/conversations'), { token: await h.token({ tenant }) })).status).toBe(
+      401,
+    );
     const other = (await generateKeyPair('RS256')).privateKey as CryptoKey;
-    expect((await h.request('GET', api(tenant, '/conversations'), { token: await rs256({ tenant_slug: tenant, role: 'tenant_user' }, other) })).status).toBe(401);
+    expect(
+      (
+        await h.request('GET', api(tenant, '/conversations'), {
+          token: await rs256({ tenant_slug: tenant, role: 'tenant_user' }, other),
+        })
+      ).status,
+    ).toBe(401);
   });
 });

@@ -54,6 +54,25 @@ async function start(port: number): Promise<{ child: ChildProcess; token: string
   return { child, token, output: () => out };
 }
 
+function simulate(provider: string, base: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = { ...process.env };
+    delete env.JWT_SECRET;
+    delete env.NODE_ENV;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'apps/gateway/src/cli/simulate.ts', provider, '--tenant', 'demo', '--url', base],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`simulate ${provider} exited ${code}: ${out}`)),
+    );
+  });
+}
+
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -83,6 +102,19 @@ describe('embedded mode', () => {
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
+
+    // `npm run simulate`: signed provider-shaped webhooks through the embedded gateway.
+    for (const provider of ['whatsapp', 'email', 'sms']) {
+      const out = await simulate(provider, base);
+      expect(out, provider).toMatch(/webhook → 200/);
+      expect(out, provider).toMatch(/conversation \d+: new, 1 message/);
+    }
+    const list = (await (
+      await fetch(`${base}/api/v1/tenants/demo/communications/conversations?limit=50`, { headers })
+    ).json()) as {
+      data: { channel: string; contact_name: string | null }[];
+    };
+    expect(list.data.map((c) => c.channel).sort()).toEqual(['email', 'email', 'sms', 'whatsapp']);
     await stop(first.child);
 
     const second = await start(port);

@@ -301,3 +301,66 @@ describe('Redis outage', () => {
     }
   }, 60_000);
 });
+
+describe('worker lifecycle', () => {
+  it('a worker stopping mid-send finishes the job in hand; the next worker sends nothing twice', async () => {
+    const a = await startStack({
+      redis: true,
+      worker: { sweepAfterMs: 0 },
+      env: { WHATSAPP_API_URL: fake.url, QUEUE_PREFIX: 'lifecycle' },
+    });
+    const { tenant, conv, from } = await whatsappConversation(a);
+    let started = false;
+    fake.respond(async (req, n) => {
+      if (req.json?.to === from) {
+        started = true;
+        await new Promise((r) => setTimeout(r, 1_500));
+      }
+      return waOk(req, n);
+    });
+    const msg = (
+      await a.request('POST', api(tenant, '/messages'), { body: { conversation_id: conv.id, content: 'slow send' } })
+    ).body;
+    await eventually(
+      async () => started,
+      (s) => s,
+    );
+    await a.close(); // SIGTERM path: stops taking jobs, waits for the one in hand
+    expect((await messageRow(tenant, msg.id)).status).toBe('sent');
+    const b = await startStack({
+      redis: true,
+      worker: { sweepAfterMs: 0 },
+      env: { WHATSAPP_API_URL: fake.url, QUEUE_PREFIX: 'lifecycle' },
+    });
+    try {
+      await b.worker!.sweep();
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(fake.requests.filter((r) => r.json?.to === from && r.json?.text?.body === 'slow send')).toHaveLength(1);
+    } finally {
+      fake.respond(waOk);
+      await b.close();
+    }
+  });
+
+  it('the embedded mode (in-process queue, no Redis) sends replies through the same processors', async () => {
+    fake.respond(waOk);
+    const e = await startStack({ worker: true, env: { WHATSAPP_API_URL: fake.url } });
+    try {
+      expect(e.runtime.queues.kind).toBe('in-process');
+      const { tenant, conv, from } = await whatsappConversation(e);
+      const msg = (
+        await e.request('POST', api(tenant, '/messages'), {
+          body: { conversation_id: conv.id, content: 'embedded reply' },
+        })
+      ).body;
+      const row = await eventually(
+        () => messageRow(tenant, msg.id),
+        (r) => r.status === 'sent',
+      );
+      expect(row.external_id).toMatch(/^wamid\.fake/);
+      expect(fake.requests.filter((r) => r.json?.to === from)).toHaveLength(1);
+    } finally {
+      await e.close();
+    }
+  });
+});
