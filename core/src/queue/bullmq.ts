@@ -42,9 +42,12 @@ export function createBullQueues(redisUrl: string, log: Logger, options: { prefi
     const parsed = def.schema.parse(data);
     const jobId = (def.jobId as (d: typeof parsed) => string)(parsed);
     const q = queue(name);
-    // A failed job keeps its id: a retry (POST /messages/{id}/retry) replaces it with a fresh one.
+    // A finished job keeps its id for a while. Adding again means the work is wanted again (a retry through
+    // POST /messages/{id}/retry, the sweeper, a tenant re-created under the same slug whose ids start over),
+    // so a finished job is replaced; a waiting or active one is left alone, which is what dedupes.
+    // Processors are idempotent (a sent message is never sent twice), so a replaced job costs at most a no-op.
     const existing = await q.getJob(jobId);
-    if (existing && (await existing.isFailed())) await existing.remove();
+    if (existing && ((await existing.isFailed()) || (await existing.isCompleted()))) await existing.remove();
     await q.add(name, parsed, {
       jobId,
       attempts: def.policy.attempts,

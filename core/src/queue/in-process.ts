@@ -74,7 +74,8 @@ export function createInProcessQueues(log: Logger): Queues {
       const parsed = def.schema.parse(data);
       const id = (def.jobId as (d: typeof parsed) => string)(parsed);
       const existing = jobs.get(id);
-      if (existing && existing.state !== 'failed') return;
+      // Same rule as BullMQ: a finished job is replaced, a waiting or active one dedupes.
+      if (existing && existing.state !== 'failed' && existing.state !== 'completed') return;
       const job: Job = { id, name, data: parsed, attempt: 0, state: 'waiting' };
       jobs.set(id, job);
       schedule(job, options?.delayMs ?? 0);
