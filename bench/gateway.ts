@@ -29,7 +29,30 @@ function webhook(i: number): Webhook {
   const wamid = `wamid.bench.${i}.${randomUUID()}`;
   const body = JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: PHONE_ID }, contacts: [{ profile: { name: `Contact ${i % CONTACTS}` }, wa_id: contact }], messages: [{ from: contact, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: `message number ${i}` } }] } }] }],
+    entry: [
+      {
+        id: '1',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '1', phone_number_id: PHONE_ID },
+              contacts: [{ profile: { name: `Contact ${i % CONTACTS}` }, wa_id: contact }],
+              messages: [
+                {
+                  from: contact,
+                  id: wamid,
+                  timestamp: String(Math.floor(Date.now() / 1000)),
+                  type: 'text',
+                  text: { body: `message number ${i}` },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
   });
   return { body, signature: `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`, wamid, contact };
 }
@@ -38,12 +61,15 @@ function webhook(i: number): Webhook {
 function workload(count: number, offset: number): Webhook[] {
   const unique = Array.from({ length: count }, (_, i) => webhook(offset + i));
   const out = [...unique];
-  for (let i = 0; i < count / 10; i++) out.splice(Math.floor(Math.random() * out.length), 0, unique[Math.floor(Math.random() * count)]!);
+  for (let i = 0; i < count / 10; i++)
+    out.splice(Math.floor(Math.random() * out.length), 0, unique[Math.floor(Math.random() * count)]!);
   return out;
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10 : 0;
+  return sorted.length
+    ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10
+    : 0;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -51,7 +77,18 @@ const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 function post(url: URL, w: Webhook): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': w.signature, 'content-length': Buffer.byteLength(w.body) } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-hub-signature-256': w.signature,
+          'content-length': Buffer.byteLength(w.body),
+        },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -87,7 +124,12 @@ async function drive(url: URL, items: Webhook[], concurrency: number, rate?: num
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { per_sec: Math.round(items.length / seconds), p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99), statuses: Object.fromEntries(statuses) };
+  return {
+    per_sec: Math.round(items.length / seconds),
+    p50_ms: percentile(latencies, 50),
+    p99_ms: percentile(latencies, 99),
+    statuses: Object.fromEntries(statuses),
+  };
 }
 
 /** The database ceiling: the gateway's transaction for one message, straight through `pg`. */
@@ -106,7 +148,10 @@ async function ceiling(schema: string, accountId: number, items: Webhook[]) {
         const c = await pool.connect();
         try {
           await c.query('begin');
-          const receipt = await c.query(`insert into "${schema}".webhook_events (provider, channel_account_id, dedupe_key, payload) values ('ceiling', $1, $2, $3) on conflict do nothing returning id`, [accountId, w.wamid, w.body]);
+          const receipt = await c.query(
+            `insert into "${schema}".webhook_events (provider, channel_account_id, dedupe_key, payload) values ('ceiling', $1, $2, $3) on conflict do nothing returning id`,
+            [accountId, w.wamid, w.body],
+          );
           if (receipt.rowCount) {
             const conv = await c.query(
               `insert into "${schema}".inbox_conversations (channel, channel_account_id, contact_identifier, contact_name) values ('whatsapp', $1, $2, $3)
@@ -118,7 +163,10 @@ async function ceiling(schema: string, accountId: number, items: Webhook[]) {
               [conv.rows[0].id, accountId, `c-${w.wamid}`],
             );
             if (msg.rowCount)
-              await c.query(`update "${schema}".inbox_conversations set message_count = message_count + 1, unread_count = unread_count + 1, last_message = 'x', last_message_at = now() where id = $1`, [conv.rows[0].id]);
+              await c.query(
+                `update "${schema}".inbox_conversations set message_count = message_count + 1, unread_count = unread_count + 1, last_message = 'x', last_message_at = now() where id = $1`,
+                [conv.rows[0].id],
+              );
           }
           await c.query('commit');
         } finally {
@@ -131,7 +179,11 @@ async function ceiling(schema: string, accountId: number, items: Webhook[]) {
   const seconds = (performance.now() - started) / 1000;
   await pool.end();
   latencies.sort((a, b) => a - b);
-  return { per_sec: Math.round(items.length / seconds), p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99) };
+  return {
+    per_sec: Math.round(items.length / seconds),
+    p50_ms: percentile(latencies, 50),
+    p99_ms: percentile(latencies, 99),
+  };
 }
 
 export async function run(): Promise<void> {
@@ -139,7 +191,8 @@ export async function run(): Promise<void> {
   admin.pathname = '/postgres';
   const c0 = new pg.Client({ connectionString: admin.toString() });
   await c0.connect();
-  if (!(await c0.query(`select 1 from pg_database where datname = 'comms_bench'`)).rowCount) await c0.query('create database comms_bench');
+  if (!(await c0.query(`select 1 from pg_database where datname = 'comms_bench'`)).rowCount)
+    await c0.query('create database comms_bench');
   await c0.end();
 
   const slug = 'bench-gw';
@@ -149,13 +202,25 @@ export async function run(): Promise<void> {
   await createTenant(database.db, { slug, name: 'Bench gateway' });
   await database.close();
 
-  const gateway = await startServer('gateway', { DATABASE_URL: DB_URL, REDIS_URL, JWT_SECRET: SECRET, NODE_ENV: 'test', QUEUE_PREFIX: 'bench', DB_POOL_SIZE: '20' });
+  const gateway = await startServer('gateway', {
+    DATABASE_URL: DB_URL,
+    REDIS_URL,
+    JWT_SECRET: SECRET,
+    NODE_ENV: 'test',
+    QUEUE_PREFIX: 'bench',
+    DB_POOL_SIZE: '20',
+  });
   const apiServer = await startServer('api', { DATABASE_URL: DB_URL, JWT_SECRET: SECRET, NODE_ENV: 'test' });
   const token = await signToken(SECRET, { sub: randomUUID(), tenant_slug: slug, role: 'tenant_admin' }, '1h');
   const created = await fetch(`${apiServer.url}/api/v1/tenants/${slug}/communications/channel-accounts`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ provider: 'whatsapp', name: 'Bench', identifier: PHONE_ID, credentials: { app_secret: APP_SECRET, access_token: 'x' } }),
+    body: JSON.stringify({
+      provider: 'whatsapp',
+      name: 'Bench',
+      identifier: PHONE_ID,
+      credentials: { app_secret: APP_SECRET, access_token: 'x' },
+    }),
   });
   const accountId = ((await created.json()) as { id: number }).id;
   await apiServer.stop();
@@ -173,25 +238,64 @@ export async function run(): Promise<void> {
   const db = new pg.Client({ connectionString: DB_URL });
   await db.connect();
   const expected = new Set([...warm, ...saturated, ...paced].map((w) => w.wamid));
-  const stored = await db.query(`select external_id, count(*)::int as n from "${schema}".inbox_messages where external_id like 'wamid.bench.%' group by 1`);
+  const stored = await db.query(
+    `select external_id, count(*)::int as n from "${schema}".inbox_messages where external_id like 'wamid.bench.%' group by 1`,
+  );
   const duplicated = stored.rows.filter((r) => r.n > 1).length;
   const lost = [...expected].filter((id) => !stored.rows.some((r) => r.external_id === id)).length;
-  const conversations = (await db.query(`select count(*)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%'`)).rows[0].n;
-  const counters = (await db.query(`select coalesce(sum(message_count), 0)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%'`)).rows[0].n;
+  const conversations = (
+    await db.query(
+      `select count(*)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%'`,
+    )
+  ).rows[0].n;
+  const counters = (
+    await db.query(
+      `select coalesce(sum(message_count), 0)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%'`,
+    )
+  ).rows[0].n;
   await db.end();
 
   const db2 = await ceiling(schema, accountId, saturated);
 
   const rows = [
     { run: 'pg transaction directly (ceiling)', ...db2, vs_ceiling: '100%' },
-    { run: `gateway, ${CONCURRENCY} connections, saturated`, per_sec: full.per_sec, p50_ms: full.p50_ms, p99_ms: full.p99_ms, vs_ceiling: `${Math.round((full.per_sec / db2.per_sec) * 100)}%` },
-    { run: 'gateway, paced at 500/s', per_sec: at500.per_sec, p50_ms: at500.p50_ms, p99_ms: at500.p99_ms, vs_ceiling: '' },
+    {
+      run: `gateway, ${CONCURRENCY} connections, saturated`,
+      per_sec: full.per_sec,
+      p50_ms: full.p50_ms,
+      p99_ms: full.p99_ms,
+      vs_ceiling: `${Math.round((full.per_sec / db2.per_sec) * 100)}%`,
+    },
+    {
+      run: 'gateway, paced at 500/s',
+      per_sec: at500.per_sec,
+      p50_ms: at500.p50_ms,
+      p99_ms: at500.p99_ms,
+      vs_ceiling: '',
+    },
   ];
   printTable(rows);
-  const integrity = { webhooks_sent: warm.length + saturated.length + paced.length, unique_messages: expected.size, stored: stored.rowCount, lost, duplicated, conversations, contacts: CONTACTS, counter_sum: counters, statuses: { saturated: full.statuses, paced: at500.statuses } };
+  const integrity = {
+    webhooks_sent: warm.length + saturated.length + paced.length,
+    unique_messages: expected.size,
+    stored: stored.rowCount,
+    lost,
+    duplicated,
+    conversations,
+    contacts: CONTACTS,
+    counter_sum: counters,
+    statuses: { saturated: full.statuses, paced: at500.statuses },
+  };
   console.table([integrity]);
   writeResult('gateway', {
-    setup: { concurrency: CONCURRENCY, unique_webhooks: UNIQUE, redeliveries: '10%', contacts: CONTACTS, queue: 'BullMQ on Redis', database: 'PostgreSQL' },
+    setup: {
+      concurrency: CONCURRENCY,
+      unique_webhooks: UNIQUE,
+      redeliveries: '10%',
+      contacts: CONTACTS,
+      queue: 'BullMQ on Redis',
+      database: 'PostgreSQL',
+    },
     targets: { min_fraction_of_ceiling: 0.5, p99_ms_below_at_500_per_sec: 50, lost: 0, duplicated: 0 },
     results: rows,
     integrity,

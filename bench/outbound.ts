@@ -28,7 +28,11 @@ async function noopCeiling(count: number) {
   const done = new Promise<number>((resolve) => {
     let n = 0;
     const started = performance.now();
-    const worker = new Worker('noop', async () => {}, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY });
+    const worker = new Worker('noop', async () => {}, {
+      connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+      prefix,
+      concurrency: CONCURRENCY,
+    });
     worker.on('completed', async () => {
       n += 1;
       if (n === count) {
@@ -39,7 +43,13 @@ async function noopCeiling(count: number) {
     });
   });
   for (let i = 0; i < count; i += 1000)
-    await queue.addBulk(Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ name: 'noop', data: { i: i + j }, opts: { jobId: `n-${i + j}`, removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({
+        name: 'noop',
+        data: { i: i + j },
+        opts: { jobId: `n-${i + j}`, removeOnComplete: true },
+      })),
+    );
   const perSec = await done;
   await queue.obliterate({ force: true });
   await queue.close();
@@ -52,7 +62,8 @@ export async function run(): Promise<void> {
   admin.pathname = '/postgres';
   const c0 = new pg.Client({ connectionString: admin.toString() });
   await c0.connect();
-  if (!(await c0.query(`select 1 from pg_database where datname = 'comms_bench'`)).rowCount) await c0.query('create database comms_bench');
+  if (!(await c0.query(`select 1 from pg_database where datname = 'comms_bench'`)).rowCount)
+    await c0.query('create database comms_bench');
   await c0.end();
 
   const slug = 'bench-out';
@@ -81,7 +92,15 @@ export async function run(): Promise<void> {
   // and the replies as the API stores them: pending.
   const db = new pg.Client({ connectionString: DB_URL });
   await db.connect();
-  const worker = await startServer('worker', { DATABASE_URL: DB_URL, REDIS_URL, WHATSAPP_API_URL: fakeUrl, WHATSAPP_API_KEY: 'bench-token', NODE_ENV: 'test', QUEUE_PREFIX: 'bench-out', JWT_SECRET: 'bench-secret-0123456789abcdefghij' });
+  const worker = await startServer('worker', {
+    DATABASE_URL: DB_URL,
+    REDIS_URL,
+    WHATSAPP_API_URL: fakeUrl,
+    WHATSAPP_API_KEY: 'bench-token',
+    NODE_ENV: 'test',
+    QUEUE_PREFIX: 'bench-out',
+    JWT_SECRET: 'bench-secret-0123456789abcdefghij',
+  });
   const { rows: acct } = await db.query(
     `insert into "${schema}".channel_accounts (provider, name, identifier, settings) values ('whatsapp', 'Bench', $1, '{"rate_limit_per_second": 1000000}') returning id`,
     [PHONE_ID],
@@ -103,7 +122,8 @@ export async function run(): Promise<void> {
   const queues = createBullQueues(REDIS_URL, createLogger({ level: 'silent' }), { prefix: 'bench-out' });
   const enqueuedAt = new Map<number, number>();
   const sentCount = async () =>
-    (await db.query(`select count(*)::int as n from "${schema}".inbox_messages where status = 'sent'`)).rows[0].n as number;
+    (await db.query(`select count(*)::int as n from "${schema}".inbox_messages where status = 'sent'`)).rows[0]
+      .n as number;
   const waitFor = async (n: number) => {
     const until = Date.now() + 600_000;
     while ((await sentCount()) < n && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
@@ -113,9 +133,13 @@ export async function run(): Promise<void> {
   const burst = ids.slice(0, REPLIES);
   const started = Date.now();
   for (let i = 0; i < burst.length; i += 200)
-    await Promise.all(burst.slice(i, i + 200).map((id) => queues.add('outbound-send', { tenant: slug, message_id: id })));
+    await Promise.all(
+      burst.slice(i, i + 200).map((id) => queues.add('outbound-send', { tenant: slug, message_id: id })),
+    );
   await waitFor(REPLIES);
-  const { rows: burstRows } = await db.query(`select max(status_updated_at) as last from "${schema}".inbox_messages where status = 'sent'`);
+  const { rows: burstRows } = await db.query(
+    `select max(status_updated_at) as last from "${schema}".inbox_messages where status = 'sent'`,
+  );
   const sendsPerSec = Math.round(REPLIES / (((burstRows[0].last as Date).getTime() - started) / 1000));
 
   // 2. Latency: replies arriving steadily at half that rate, as agents would send them.
@@ -130,8 +154,13 @@ export async function run(): Promise<void> {
     await queues.add('outbound-send', { tenant: slug, message_id: paced[i]! });
   }
   await waitFor(REPLIES + PACED);
-  const { rows: sent } = await db.query(`select id, status_updated_at from "${schema}".inbox_messages where status = 'sent' and id = any($1)`, [paced]);
-  const latencies = sent.map((r) => (r.status_updated_at as Date).getTime() - enqueuedAt.get(r.id)!).sort((a, b) => a - b);
+  const { rows: sent } = await db.query(
+    `select id, status_updated_at from "${schema}".inbox_messages where status = 'sent' and id = any($1)`,
+    [paced],
+  );
+  const latencies = sent
+    .map((r) => (r.status_updated_at as Date).getTime() - enqueuedAt.get(r.id)!)
+    .sort((a, b) => a - b);
   const totalSent = await sentCount();
   await worker.stop();
   await queues.close();
@@ -140,15 +169,38 @@ export async function run(): Promise<void> {
 
   const noop = await noopCeiling(REPLIES);
   const rows = [
-    { run: `BullMQ no-op jobs (ceiling), concurrency ${CONCURRENCY}`, per_sec: noop, p50_ms: '', p99_ms: '', vs_ceiling: '100%' },
-    { run: `outbound sends, ${REPLIES} at once`, per_sec: sendsPerSec, p50_ms: '', p99_ms: '', vs_ceiling: `${Math.round((sendsPerSec / noop) * 100)}%` },
-    { run: `enqueue-to-sent, ${PACED} paced at ${rate}/s`, per_sec: rate, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99), vs_ceiling: '' },
+    {
+      run: `BullMQ no-op jobs (ceiling), concurrency ${CONCURRENCY}`,
+      per_sec: noop,
+      p50_ms: '',
+      p99_ms: '',
+      vs_ceiling: '100%',
+    },
+    {
+      run: `outbound sends, ${REPLIES} at once`,
+      per_sec: sendsPerSec,
+      p50_ms: '',
+      p99_ms: '',
+      vs_ceiling: `${Math.round((sendsPerSec / noop) * 100)}%`,
+    },
+    {
+      run: `enqueue-to-sent, ${PACED} paced at ${rate}/s`,
+      per_sec: rate,
+      p50_ms: percentile(latencies, 50),
+      p99_ms: percentile(latencies, 99),
+      vs_ceiling: '',
+    },
   ];
   printTable(rows);
   const integrity = { replies: REPLIES + PACED, sent: totalSent, provider_calls: total };
   console.table([integrity]);
   writeResult('outbound', {
-    setup: { replies: REPLIES, concurrency: CONCURRENCY, provider: 'fake WhatsApp on loopback, answers at once', queue: 'BullMQ on Redis' },
+    setup: {
+      replies: REPLIES,
+      concurrency: CONCURRENCY,
+      provider: 'fake WhatsApp on loopback, answers at once',
+      queue: 'BullMQ on Redis',
+    },
     targets: { min_fraction_of_noop: 0.4, p99_ms_below: 200, provider_calls: REPLIES + PACED },
     results: rows,
     integrity,

@@ -5,7 +5,9 @@ import { serve } from '@hono/node-server';
 
 const runtime = await createRuntime(loadConfig({ ...process.env, LOG_LEVEL: 'silent' }));
 const app = createGatewayApp(runtime);
-const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => console.log(`LISTENING http://127.0.0.1:${info.port}`));
+const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
+  console.log(`LISTENING http://127.0.0.1:${info.port}`),
+);
 process.once('SIGTERM', async () => {
   server.close();
   await runtime.close();

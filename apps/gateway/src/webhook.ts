@@ -37,7 +37,10 @@ const MAX_ACCOUNTS_TRIED = 20;
  * accounts change rarely. A rotated secret or a deleted account takes effect within ACCOUNT_TTL_MS.
  */
 const ACCOUNT_TTL_MS = 5_000;
-const accountCache = new Map<string, { at: number; rows: { account: ChannelAccountRow; credentials: Record<string, string> }[] }>();
+const accountCache = new Map<
+  string,
+  { at: number; rows: { account: ChannelAccountRow; credentials: Record<string, string> }[] }
+>();
 
 async function accountsFor(runtime: Runtime, ctx: TenantContext, spec: WebhookSpec, identifiers: string[]) {
   const key = `${ctx.tenant.slug}|${spec.providers.join(',')}|${identifiers.join(',')}`;

@@ -104,7 +104,8 @@ export async function ingestWebhook(
   // unprocessed receipt is worked through again.
   const statuses = events.filter((e): e is StatusEvent => e.kind === 'status');
   if (hasStatuses) {
-    for (const status of statuses) await ctx.queues.add('status-update', statusJobOf(ctx.tenant.slug, account.id, status));
+    for (const status of statuses)
+      await ctx.queues.add('status-update', statusJobOf(ctx.tenant.slug, account.id, status));
     await ctx.db.update(w).set({ processedAt: new Date() }).where(eq(w.id, result.webhookId));
   }
 
@@ -270,7 +271,12 @@ async function storeInboundMessage(
       );
       recentCount = recent?.n ?? 0;
     }
-    const reason = detectSpam(rules, { sender: m.sender_identifier, text: m.text, firstContact: conv.created, recentCount });
+    const reason = detectSpam(rules, {
+      sender: m.sender_identifier,
+      text: m.text,
+      firstContact: conv.created,
+      recentCount,
+    });
     // An agent's "not spam" stands against the content rules; a blocked identifier always wins.
     if (reason && (!conv.clearedByAgent || reason === 'blocked identifier')) spamReason = reason;
   }
@@ -293,8 +299,16 @@ async function storeInboundMessage(
     .returning();
 
   const view = conversationView(updated!);
-  published.push({ type: conv.created ? 'conversation_created' : 'conversation_updated', tenant: ctx.tenant.slug, data: view });
-  published.push({ type: 'message_received', tenant: ctx.tenant.slug, data: { ...messageView(message), conversation: view } });
+  published.push({
+    type: conv.created ? 'conversation_created' : 'conversation_updated',
+    tenant: ctx.tenant.slug,
+    data: view,
+  });
+  published.push({
+    type: 'message_received',
+    tenant: ctx.tenant.slug,
+    data: { ...messageView(message), conversation: view },
+  });
   return { stored: true, created: conv.created };
 }
 
