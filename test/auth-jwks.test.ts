@@ -8,12 +8,13 @@ import { api, type Harness, startApi } from './support/harness.js';
 
 let jwks: Server;
 let h: Harness;
-let privateKey: CryptoKey;
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+let privateKey: PrivateKey;
 let tenant: string;
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256');
-  privateKey = pair.privateKey as CryptoKey;
+  privateKey = pair.privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'user-service-1', alg: 'RS256', use: 'sig' };
   jwks = createServer((_, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -28,7 +29,7 @@ afterAll(async () => {
   jwks.close();
 });
 
-const rs256 = (claims: Record<string, unknown>, key = privateKey) =>
+const rs256 = (claims: Record<string, unknown>, key: PrivateKey = privateKey) =>
   new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: 'user-service-1' })
     .setSubject(randomUUID())
@@ -51,7 +52,7 @@ describe('JWKS (RS256)', () => {
     expect((await h.request('GET', api(tenant, '/conversations'), { token: await h.token({ tenant }) })).status).toBe(
       401,
     );
-    const other = (await generateKeyPair('RS256')).privateKey as CryptoKey;
+    const other = (await generateKeyPair('RS256')).privateKey;
     expect(
       (
         await h.request('GET', api(tenant, '/conversations'), {

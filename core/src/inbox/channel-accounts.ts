@@ -3,7 +3,7 @@
  * sealed with AES-256-GCM before they reach the table, and never returned by the API.
  */
 import type { Channel } from '@comms/adapter-kit';
-import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';

@@ -1,5 +1,5 @@
 /** Inbox conversations: listing with filters and keyset pagination, and the agent's actions on one. */
-import { and, desc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { InboundMessage, NormalizedEvent, StatusEvent } from '@comms/adapter-kit';
 import { rawRows, type Tx } from '@comms/db';
-import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import type { DomainEvent } from '../bus/index.js';
 import type { StatusUpdateJob } from '../queue/definitions.js';

@@ -1,6 +1,6 @@
 /** Inbox messages: the agent's outbound replies, the list per conversation, and status changes. */
 import type { DeliveryStatus, MessageType } from '@comms/adapter-kit';
-import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, sql } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';

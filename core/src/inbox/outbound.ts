@@ -1,6 +1,6 @@
 /** What the outbound worker needs around a provider send: load, record sent, record failed. */
 import type { Channel, OutboundMessage } from '@comms/adapter-kit';
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { enqueueSend } from './messages.js';
 import { type ChannelAccountRow, conversationView, messageView } from './views.js';

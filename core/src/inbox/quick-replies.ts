@@ -1,5 +1,5 @@
 /** Quick replies (canned responses): CRUD, filters, and `use`, which renders variables and may send. */
-import { and, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, lt, or, sql, type SQL } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type Page, toPage } from '../pagination.js';

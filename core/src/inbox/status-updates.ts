@@ -1,5 +1,5 @@
 /** The status-update job: a provider's delivery status applied to our outbound message, forward only. */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import type { StatusUpdateJob } from '../queue/definitions.js';
 import { applyMessageStatus } from './messages.js';
