@@ -7,28 +7,16 @@ import { join } from 'node:path';
 import { signToken } from '@comms/core';
 import { createTenant, findTenant, migrateRegistry, openDatabase, schemaNameFor } from '@comms/db';
 import pg from 'pg';
-import { load, printTable, startServer, writeResult } from './lib.js';
+import { BENCH_DB_URL, ensureBenchDatabase, load, printTable, startServer, writeResult } from './lib.js';
 
-const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_bench';
+const DB_URL = BENCH_DB_URL;
 const SECRET = 'bench-secret-0123456789abcdefghij';
 const SLUG = 'bench-api';
 const CONVERSATIONS = 100_000;
 const MESSAGES = 1_000_000;
 
-async function ensureDatabase() {
-  const url = new URL(DB_URL);
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  const name = url.pathname.slice(1);
-  if (!(await c.query('select 1 from pg_database where datname = $1', [name])).rowCount)
-    await c.query(`create database "${name}"`);
-  await c.end();
-}
-
 async function seed(): Promise<string> {
-  await ensureDatabase();
+  await ensureBenchDatabase();
   const database = await openDatabase({ url: DB_URL });
   await migrateRegistry(database.db);
   if (!(await findTenant(database.db, SLUG))) await createTenant(database.db, { slug: SLUG, name: 'Bench' });

@@ -6,9 +6,9 @@ import { Agent, request } from 'node:http';
 import { createTenant, findTenant, migrateRegistry, openDatabase, purgeTenant, schemaNameFor } from '@comms/db';
 import { signToken } from '@comms/core';
 import pg from 'pg';
-import { printTable, startServer, writeResult } from './lib.js';
+import { BENCH_DB_URL, ensureBenchDatabase, printTable, startServer, writeResult } from './lib.js';
 
-const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_bench';
+const DB_URL = BENCH_DB_URL;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-secret-0123456789abcdefghij';
 const APP_SECRET = 'bench-app-secret';
@@ -187,13 +187,7 @@ async function ceiling(schema: string, accountId: number, items: Webhook[]) {
 }
 
 export async function run(): Promise<void> {
-  const admin = new URL(DB_URL);
-  admin.pathname = '/postgres';
-  const c0 = new pg.Client({ connectionString: admin.toString() });
-  await c0.connect();
-  if (!(await c0.query(`select 1 from pg_database where datname = 'comms_bench'`)).rowCount)
-    await c0.query('create database comms_bench');
-  await c0.end();
+  await ensureBenchDatabase();
 
   const slug = 'bench-gw';
   const database = await openDatabase({ url: DB_URL });

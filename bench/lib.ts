@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
+import pg from 'pg';
 
 export const RESULTS_DIR = new URL('./results/', import.meta.url);
 
@@ -97,4 +98,22 @@ export function writeResult(name: string, data: unknown): void {
     `${JSON.stringify({ benchmark: name, measured_at: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2)}\n`,
   );
   console.log(`wrote ${file.pathname}`);
+}
+
+/** The benchmarks' own database (BENCH_DATABASE_URL), created when missing. */
+export const BENCH_DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_bench';
+
+export async function ensureBenchDatabase(url = BENCH_DB_URL): Promise<void> {
+  const target = new URL(url);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  try {
+    const name = target.pathname.slice(1);
+    if (!(await c.query('select 1 from pg_database where datname = $1', [name])).rowCount)
+      await c.query(`create database "${name}"`);
+  } finally {
+    await c.end();
+  }
 }

@@ -9,6 +9,7 @@ import { testDatabaseUrl } from './support/env.js';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.js';
 import { api } from './support/harness.js';
 import { createAccount, type Stack, startStack } from './support/stack.js';
+import { eventually, messageRow as messageRowOf, schemaOf } from './support/wait.js';
 
 let h: Stack;
 let fake: FakeProvider;
@@ -43,17 +44,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-const schemaOf = (slug: string) => `tenant_${slug.replaceAll('-', '_')}`;
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-const messageRow = async (tenant: string, id: number) =>
-  (await db.query(`select * from "${schemaOf(tenant)}".inbox_messages where id = $1`, [id])).rows[0];
+const messageRow = (tenant: string, id: number) => messageRowOf(db, tenant, id);
 
 describe('Messenger and Instagram', () => {
   const PAGE = '1234567890123';

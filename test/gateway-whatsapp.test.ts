@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';
 import { api } from './support/harness.js';
 import { createAccount, type Stack, startStack } from './support/stack.js';
+import { eventually, schemaOf } from './support/wait.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 const APP_SECRET = 'wa-app-secret-for-tests';
@@ -23,7 +24,6 @@ afterAll(async () => {
   await h.close();
 });
 
-const schemaOf = (slug: string) => `tenant_${slug.replaceAll('-', '_')}`;
 let seq = 0;
 const wamid = () => `wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA${Date.now()}${++seq}`;
 
@@ -74,15 +74,6 @@ async function setup() {
 
 const count = async (tenant: string, table: string) =>
   (await db.query(`select count(*)::int as n from "${schemaOf(tenant)}".${table}`)).rows[0].n as number;
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('WhatsApp webhooks', () => {
   it('answers the hub.challenge handshake only for our verify token', async () => {

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';
 import { api, type Harness, startApi } from './support/harness.js';
+import { schemaOf } from './support/wait.js';
 
 let h: Harness;
 let db: pg.Client;
@@ -21,8 +22,6 @@ afterAll(async () => {
   await db.end();
   await h.close();
 });
-
-const schemaOf = (slug: string) => `tenant_${slug.replaceAll('-', '_')}`;
 
 async function newConversation(body: Record<string, unknown> = {}) {
   const res = await h.request('POST', api(t, '/conversations'), {

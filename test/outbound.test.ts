@@ -13,6 +13,7 @@ import { testDatabaseUrl } from './support/env.js';
 import { api } from './support/harness.js';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.js';
 import { createAccount, type Stack, startStack } from './support/stack.js';
+import { eventually, schemaOf } from './support/wait.js';
 
 const APP_SECRET = 'wa-secret';
 const PHONE_ID = '106540352242922';
@@ -49,17 +50,6 @@ afterAll(async () => {
   await h.close();
   await fake.close();
 });
-
-const schemaOf = (slug: string) => `tenant_${slug.replaceAll('-', '_')}`;
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A WhatsApp tenant with a conversation whose customer just wrote (the 24-hour window is open). */
 async function whatsappConversation(stack: Stack = h) {

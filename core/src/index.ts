@@ -25,3 +25,4 @@ export * from './inbox/status-updates.js';
 export * from './problem.js';
 export * from './inbox/outbound.js';
 export * from './inbox/settings.js';
+export * from './process.js';

@@ -3,13 +3,13 @@
 import { createApiApp, listen } from '@comms/api';
 import { createGatewayApp } from '@comms/gateway';
 import { startWorker } from '@comms/worker';
-import { ConfigError, createRuntime, loadConfig, signToken } from '@comms/core';
+import { createRuntime, loadConfig, runProcess, signToken } from '@comms/core';
 import { createTenant, findTenant } from '@comms/db';
 
 const DEMO_TENANT = 'demo';
 const DEMO_USER = '00000000-0000-4000-8000-000000000001';
 
-try {
+await runProcess(async () => {
   const config = loadConfig(process.env);
   const runtime = await createRuntime(config);
   for (const warning of config.warnings) runtime.log.warn(warning);
@@ -40,21 +40,11 @@ try {
   } else {
     runtime.log.info({ url: server.url }, 'listening');
   }
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.close();
-    await worker.close();
-    await runtime.close();
-    process.exit(0);
+  return {
+    async close() {
+      await server.close();
+      await worker.close();
+      await runtime.close();
+    },
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+});
