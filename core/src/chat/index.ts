@@ -1,2 +1,3 @@
-/** Team chat: channels, members, entries, reactions, mentions, read state. */
-export {};
+/** Team chat: channels, members, entries, read state (a first slice; see the README's status). */
+export * from './channels.js';
+export * from './entries.js';
