@@ -140,3 +140,71 @@ describe('messages and read state', () => {
     expect(list.find((e: { id: number }) => e.id === m2.body.id)).toMatchObject({ is_deleted: true, content: null });
   });
 });
+
+describe('members, pins, reactions, edits, typing', () => {
+  it('members change their own settings; only admins change roles; moderators pin', async () => {
+    const ch = await as('ana').post('/channels', { name: 'Settings room', type: 'public' });
+    await as('bob').post(`/channels/${ch.body.id}/members`, { user_id: bob });
+    const mine = await as('bob').put(`/channels/${ch.body.id}/members/${bob}`, {
+      nickname: 'Bobby',
+      is_muted: true,
+      notification_level: 'mentions',
+    });
+    expect(mine.body).toMatchObject({
+      nickname: 'Bobby',
+      is_muted: true,
+      notification_level: 'mentions',
+      role: 'member',
+    });
+    expect((await as('bob').put(`/channels/${ch.body.id}/members/${bob}`, { role: 'admin' })).status).toBe(403);
+    const msg = await as('bob').post(`/chat/channels/${ch.body.id}/messages`, { content: 'pin me' });
+    expect((await as('bob').post(`/chat/messages/${msg.body.id}/pin`, {})).status).toBe(403);
+    expect((await as('ana').put(`/channels/${ch.body.id}/members/${bob}`, { role: 'moderator' })).body.role).toBe(
+      'moderator',
+    );
+    expect((await as('bob').post(`/chat/messages/${msg.body.id}/pin`, {})).body.is_pinned).toBe(true);
+    expect((await as('bob').post(`/chat/messages/${msg.body.id}/pin`, { pinned: false })).body.is_pinned).toBe(false);
+  });
+
+  it('reactions: one per user and emoji under concurrent toggles, rendered as {emoji: [user_ids]}', async () => {
+    const ch = await as('ana').post('/channels', { name: 'Reactions', type: 'public' });
+    await as('bob').post(`/channels/${ch.body.id}/members`, { user_id: bob });
+    const msg = await as('ana').post(`/chat/channels/${ch.body.id}/messages`, { content: 'Trip booked!' });
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => as('ana').post(`/chat/messages/${msg.body.id}/reactions`, { emoji: '🎉' })),
+      ...Array.from({ length: 10 }, () => as('bob').post(`/chat/messages/${msg.body.id}/reactions`, { emoji: '🎉' })),
+    ]);
+    await as('bob').post(`/chat/messages/${msg.body.id}/reactions`, { emoji: '👍' });
+    const removed = await h.request(
+      'DELETE',
+      api(t, `/chat/messages/${msg.body.id}/reactions/${encodeURIComponent('👍')}`),
+      { token: tok.bob },
+    );
+    expect(removed.body.reactions).toEqual({ '🎉': expect.arrayContaining([ana, bob]) });
+    expect(removed.body.reactions['🎉']).toHaveLength(2);
+    const listed = (await as('ana').get(`/chat/channels/${ch.body.id}/messages`)).body.data.find(
+      (e: { id: number }) => e.id === msg.body.id,
+    );
+    expect(listed.reactions['🎉']).toHaveLength(2);
+    expect((await as('eve').post(`/chat/messages/${msg.body.id}/reactions`, { emoji: '👀' })).status).toBe(403);
+  });
+
+  it('keeps the edit history and rate-limits typing (ephemeral bus events)', async () => {
+    const ch = await as('ana').post('/channels', { name: 'History', type: 'public' });
+    const msg = await as('ana').post(`/chat/channels/${ch.body.id}/messages`, { content: 'v1' });
+    await as('ana').put(`/chat/messages/${msg.body.id}`, { content: 'v2' });
+    await as('ana').put(`/chat/messages/${msg.body.id}`, { content: 'v3' });
+    const edits = await as('ana').get(`/chat/messages/${msg.body.id}/edits`);
+    expect(edits.body.data.map((e: { previous_content: string }) => e.previous_content)).toEqual(['v1', 'v2']);
+    const events: { type: string; ephemeral?: boolean; channelId?: number }[] = [];
+    const off = h.runtime.bus.subscribe((e) => {
+      if (e.type === 'typing' && e.tenant === t) events.push(e);
+    });
+    expect((await as('ana').post(`/chat/channels/${ch.body.id}/typing`, {})).body.broadcast).toBe(true);
+    expect((await as('ana').post(`/chat/channels/${ch.body.id}/typing`, {})).body.broadcast).toBe(false);
+    off();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ channelId: ch.body.id, ephemeral: true });
+    expect((await as('eve').post(`/chat/channels/${ch.body.id}/typing`, {})).status).toBe(403);
+  });
+});

@@ -332,3 +332,38 @@ export async function removeMember(ctx: TenantContext, channelId: number, userId
     data: { channel_id: channelId, user_id: userId },
   });
 }
+
+/**
+ * A member changes their own nickname, mute and notification level; only channel admins change roles
+ * (and may change anyone's settings).
+ */
+export async function updateMember(
+  ctx: TenantContext,
+  channelId: number,
+  userId: string,
+  input: {
+    role?: MemberRole;
+    nickname?: string | null;
+    is_muted?: boolean;
+    notification_level?: 'all' | 'mentions' | 'none';
+  },
+) {
+  const { channelMembers: m } = ctx.tenant.tables;
+  const { member } = await visibleChannel(ctx, channelId);
+  const admin = canAdminister(ctx, member);
+  if (userId !== actorId(ctx) && !admin)
+    throw new AppError('forbidden', "only channel admins change another member's settings");
+  if (input.role !== undefined && !admin) throw new AppError('forbidden', 'only channel admins change roles');
+  const [row] = await ctx.db
+    .update(m)
+    .set({
+      ...(input.role !== undefined ? { role: input.role } : {}),
+      ...(input.nickname !== undefined ? { nickname: input.nickname } : {}),
+      ...(input.is_muted !== undefined ? { isMuted: input.is_muted } : {}),
+      ...(input.notification_level !== undefined ? { notificationLevel: input.notification_level } : {}),
+    })
+    .where(and(eq(m.channelId, channelId), eq(m.userId, userId)))
+    .returning();
+  if (!row) throw notFound(`member ${userId}`);
+  return memberView(row);
+}

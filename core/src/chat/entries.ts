@@ -263,3 +263,75 @@ export async function markChannelRead(ctx: TenantContext, channelId: number, ent
     last_read_at: row!.lastReadAt?.toISOString() ?? null,
   };
 }
+
+/** Moderators and admins pin and unpin. */
+export async function pinEntry(ctx: TenantContext, id: number, pinned: boolean) {
+  const { chatEntries: e } = ctx.tenant.tables;
+  const entry = await findEntry(ctx, id);
+  const { member } = await visibleChannel(ctx, entry.channelId);
+  if (!canModerate(ctx, member)) throw new AppError('forbidden', 'only moderators and admins pin messages');
+  const [row] = await ctx.db
+    .update(e)
+    .set({ isPinned: pinned, pinnedAt: pinned ? new Date() : null, pinnedBy: pinned ? ctx.actor!.userId : null })
+    .where(eq(e.id, id))
+    .returning();
+  const view = entryView(row!, (await reactionsOf(ctx, [id])).get(id));
+  await ctx.bus.publish({ type: 'entry_edited', tenant: ctx.tenant.slug, channelId: row!.channelId, data: view });
+  return view;
+}
+
+/** One reaction per user and emoji (idempotent under concurrent toggles); members only. */
+export async function setReaction(ctx: TenantContext, id: number, emoji: string, on: boolean) {
+  const { chatReactions: r } = ctx.tenant.tables;
+  const entry = await findEntry(ctx, id);
+  const { member } = await visibleChannel(ctx, entry.channelId);
+  if (!member) throw new AppError('forbidden', 'join the channel to react');
+  const me = ctx.actor!.userId;
+  const changed = on
+    ? await ctx.db.insert(r).values({ entryId: id, userId: me, emoji }).onConflictDoNothing().returning()
+    : await ctx.db
+        .delete(r)
+        .where(and(eq(r.entryId, id), eq(r.userId, me), eq(r.emoji, emoji)))
+        .returning();
+  const reactions = (await reactionsOf(ctx, [id])).get(id) ?? {};
+  if (changed.length)
+    await ctx.bus.publish({
+      type: on ? 'reaction_added' : 'reaction_removed',
+      tenant: ctx.tenant.slug,
+      channelId: entry.channelId,
+      data: { entry_id: id, channel_id: entry.channelId, user_id: me, emoji, reactions },
+    });
+  return { entry_id: id, reactions };
+}
+
+export async function listEdits(ctx: TenantContext, id: number) {
+  const { chatEntryEdits: h } = ctx.tenant.tables;
+  const entry = await findEntry(ctx, id);
+  await visibleChannel(ctx, entry.channelId);
+  const rows = await ctx.db.select().from(h).where(eq(h.entryId, id)).orderBy(asc(h.id));
+  return rows.map((x) => ({
+    previous_content: x.previousContent,
+    edited_by: x.editedBy,
+    edited_at: x.editedAt.toISOString(),
+  }));
+}
+
+const typingSeen = new Map<string, number>();
+/** Members only; at most one broadcast per user and channel every 2 s (per process). Ephemeral. */
+export async function sendTyping(ctx: TenantContext, channelId: number): Promise<{ broadcast: boolean }> {
+  const { member } = await visibleChannel(ctx, channelId);
+  if (!member) throw new AppError('forbidden', 'not a member of this channel');
+  const key = `${ctx.tenant.slug}:${channelId}:${ctx.actor!.userId}`;
+  const now = Date.now();
+  if ((typingSeen.get(key) ?? 0) > now - 2_000) return { broadcast: false };
+  if (typingSeen.size > 50_000) typingSeen.clear();
+  typingSeen.set(key, now);
+  await ctx.bus.publish({
+    type: 'typing',
+    tenant: ctx.tenant.slug,
+    channelId,
+    ephemeral: true,
+    data: { channel_id: channelId, user_id: ctx.actor!.userId, expires_in_ms: 5_000 },
+  });
+  return { broadcast: true };
+}

@@ -7,14 +7,19 @@ import {
   deleteChannel,
   deleteEntry,
   editEntry,
+  listEdits,
   listEntries,
   listMembers,
   listMyChannels,
   markChannelRead,
   MEMBER_ROLES,
+  pinEntry,
   postEntry,
   removeMember,
+  sendTyping,
+  setReaction,
   updateChannel,
+  updateMember,
   visibleChannel,
 } from '@comms/core';
 import { createRoute, z } from '@hono/zod-openapi';
@@ -90,6 +95,10 @@ const Entry = z
     created_at: Timestamp,
   })
   .openapi('ChatEntry');
+
+const Reactions = z
+  .object({ entry_id: z.number().int(), reactions: z.record(z.string(), z.array(z.string())) })
+  .openapi('Reactions');
 
 const base = '/api/v1/tenants/{tenant}/communications';
 const tags = ['chat'];
@@ -360,4 +369,135 @@ export const chatRoutes = router()
     }),
     async (c) =>
       c.json(await markChannelRead(c.get('ctx'), c.req.valid('param').id, c.req.valid('json').entry_id), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: `${base}/channels/{id}/members/{user_id}`,
+      operationId: 'updateChannelMember',
+      tags,
+      security: bearer,
+      summary: 'Own settings (nickname, mute, notification level); roles by channel admins',
+      request: {
+        params: ChannelMemberParam,
+        body: jsonBody(
+          z
+            .object({
+              role: z.enum(MEMBER_ROLES).optional(),
+              nickname: z.string().max(100).nullish(),
+              is_muted: z.boolean().optional(),
+              notification_level: z.enum(['all', 'mentions', 'none']).optional(),
+            })
+            .strict()
+            .openapi('UpdateChannelMember'),
+        ),
+      },
+      responses: { 200: jsonResponse(Member, 'The member'), ...problems(404) },
+    }),
+    async (c) => {
+      const { id, user_id } = c.req.valid('param');
+      return c.json(await updateMember(c.get('ctx'), id, user_id, c.req.valid('json')), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: `${base}/chat/messages/{id}/pin`,
+      operationId: 'pinChatMessage',
+      tags,
+      security: bearer,
+      summary: 'Pin (default) or unpin with {"pinned": false}; moderators and admins',
+      request: {
+        params: IdParam,
+        body: {
+          content: {
+            'application/json': { schema: z.object({ pinned: z.boolean().default(true) }).openapi('PinChatMessage') },
+          },
+          required: false,
+        },
+      },
+      responses: { 200: jsonResponse(Entry, 'The entry'), ...problems(404) },
+    }),
+    async (c) => {
+      const body = await c.req.json().catch(() => ({}));
+      const pinned =
+        typeof (body as { pinned?: unknown }).pinned === 'boolean' ? (body as { pinned: boolean }).pinned : true;
+      return c.json(await pinEntry(c.get('ctx'), c.req.valid('param').id, pinned), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: `${base}/chat/messages/{id}/reactions`,
+      operationId: 'addChatReaction',
+      tags,
+      security: bearer,
+      request: {
+        params: IdParam,
+        body: jsonBody(z.object({ emoji: z.string().min(1).max(64) }).openapi('AddReaction')),
+      },
+      responses: { 200: jsonResponse(Reactions, "The entry's reactions"), ...problems(404) },
+    }),
+    async (c) => c.json(await setReaction(c.get('ctx'), c.req.valid('param').id, c.req.valid('json').emoji, true), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: `${base}/chat/messages/{id}/reactions/{emoji}`,
+      operationId: 'removeChatReaction',
+      tags,
+      security: bearer,
+      request: {
+        params: IdParam.extend({
+          emoji: z
+            .string()
+            .min(1)
+            .max(64)
+            .openapi({ param: { name: 'emoji', in: 'path' } }),
+        }),
+      },
+      responses: { 200: jsonResponse(Reactions, "The entry's reactions"), ...problems(404) },
+    }),
+    async (c) => {
+      const { id, emoji } = c.req.valid('param');
+      return c.json(await setReaction(c.get('ctx'), id, emoji, false), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: `${base}/chat/messages/{id}/edits`,
+      operationId: 'listChatMessageEdits',
+      tags,
+      security: bearer,
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            data: z.array(
+              z.object({ previous_content: z.string().nullable(), edited_by: z.string(), edited_at: Timestamp }),
+            ),
+          }),
+          'Edit history, oldest first',
+        ),
+        ...problems(404),
+      },
+    }),
+    async (c) => c.json({ data: await listEdits(c.get('ctx'), c.req.valid('param').id) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: `${base}/chat/channels/{id}/typing`,
+      operationId: 'sendTyping',
+      tags,
+      security: bearer,
+      summary: 'A typing indicator (ephemeral; at most one broadcast per user and channel every 2 s)',
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(z.object({ broadcast: z.boolean() }), 'Whether it was broadcast'),
+        ...problems(404),
+      },
+    }),
+    async (c) => c.json(await sendTyping(c.get('ctx'), c.req.valid('param').id), 200),
   );
