@@ -142,7 +142,7 @@ async function reactionsOf(ctx: TenantContext, ids: number[]): Promise<Map<numbe
   const rows = await ctx.db.select().from(r).where(inArray(r.entryId, ids)).orderBy(asc(r.createdAt));
   for (const x of rows) {
     const map = out.get(x.entryId) ?? {};
-    (map[x.emoji] ??= []).push(x.userId);
+    map[x.emoji] = [...(map[x.emoji] ?? []), x.userId];
     out.set(x.entryId, map);
   }
   return out;
