@@ -3,7 +3,7 @@
  * Redis), and gives tests a client that speaks HTTP to them.
  */
 import { randomUUID } from 'node:crypto';
-import { createApiApp, listen, type RunningServer } from '@comms/api';
+import { attachRealtime, createApiApp, listen, type RunningServer } from '@comms/api';
 import {
   type Config,
   createLogger,
@@ -86,6 +86,7 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
     host: '127.0.0.1',
     port: 0,
   });
+  const realtime = attachRealtime(server.server, runtime);
   const serviceToken = await signToken(TEST_JWT_SECRET, { sub: randomUUID(), role: 'super_admin', type: 'service' });
   const harness: Harness = {
     runtime,
@@ -121,6 +122,7 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
       return { status: res.status, headers: res.headers, body: parsed, text };
     },
     async close() {
+      await realtime.close();
       await server.close();
       await attached?.close();
       await runtime.close();

@@ -1,6 +1,6 @@
 // `npm start`: the API, the webhook gateway and the worker in one process. With no
 // DATABASE_URL / REDIS_URL it runs on the embedded defaults (PGlite under ./.data, in-process queue and bus).
-import { createApiApp, listen } from '@comms/api';
+import { attachRealtime, createApiApp, listen } from '@comms/api';
 import { createGatewayApp } from '@comms/gateway';
 import { startWorker } from '@comms/worker';
 import { createRuntime, loadConfig, runProcess, signToken } from '@comms/core';
@@ -24,6 +24,7 @@ await runProcess(async () => {
   const fetch = (req: Request) =>
     new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req) : api.fetch(req);
   const server = await listen(fetch, { host: config.HOST, port: config.PORT });
+  const realtime = attachRealtime(server.server, runtime);
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
   if (config.JWT_SECRET && !config.production) {
     const token = await signToken(
@@ -42,6 +43,7 @@ await runProcess(async () => {
   }
   return {
     async close() {
+      await realtime.close();
       await server.close();
       await worker.close();
       await runtime.close();

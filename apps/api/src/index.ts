@@ -4,3 +4,4 @@ export { router } from './lib/env.js';
 export { problemResponse, appErrorResponse } from './lib/problem.js';
 export * as openapi from './lib/openapi.js';
 export { listen, type RunningServer } from './server.js';
+export { attachRealtime, type RealtimeHub } from './ws/hub.js';
