@@ -250,6 +250,12 @@ describe('WhatsApp webhooks', () => {
     });
     await post(tenant, envelope([textMessage('5511922221111', 'hey')]));
     await post(tenant, envelope([textMessage('5511922221111', 'again')]));
+    // With Redis the bus delivers through a stream read: wait for the four events.
+    await eventually(
+      async () => events.length,
+      (n) => n >= 4,
+      5_000,
+    );
     off();
     expect(events.map((e) => e.type)).toEqual([
       'conversation_created',

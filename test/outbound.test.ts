@@ -182,6 +182,11 @@ describe('WhatsApp replies', () => {
       () => messageRow(tenant, msg.id),
       (r) => r.status === 'failed',
     );
+    await eventually(
+      async () => events.includes('message_failed'),
+      (x) => x,
+      5_000,
+    );
     off();
     expect(row.status).toBe('failed');
     expect(row.error.code).toBe('131026');

@@ -54,6 +54,12 @@ const EnvSchema = z.object({
     .positive()
     .default(1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
+  /** How long realtime events stay replayable (`?last_event_id=`); DESIGN §10 asks for at least 10 minutes. */
+  EVENT_REPLAY_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   /** BullMQ key prefix: separate deployments (or test runs) sharing one Redis keep their queues apart. */
   QUEUE_PREFIX: z
     .string()

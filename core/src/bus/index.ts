@@ -42,6 +42,13 @@ export interface DomainEvent {
   ephemeral?: boolean;
 }
 
+/** Orders two event ids: counters (`41`) in the embedded mode, stream ids (`1732437600000-3`) with Redis. */
+export function compareEventIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
+
 /** An event as subscribers see it: with an id that increases within its tenant. */
 export type PublishedEvent = DomainEvent & { id: string };
 
@@ -53,7 +60,7 @@ export interface EventBus {
    * The tenant's stored (non-ephemeral) events after `afterId`, oldest first; `gap` when `afterId` is
    * older than the replay window or not an id of this tenant.
    */
-  replay(tenant: string, afterId: string): PublishedEvent[] | 'gap';
+  replay(tenant: string, afterId: string): Promise<PublishedEvent[] | 'gap'>;
   close(): Promise<void>;
 }
 
@@ -94,7 +101,7 @@ export function createInProcessBus(window: ReplayWindow = DEFAULT_REPLAY_WINDOW)
       emitter.on('event', handler);
       return () => emitter.off('event', handler);
     },
-    replay(tenant, afterId) {
+    async replay(tenant, afterId) {
       const after = Number(afterId);
       if (!/^\d+$/.test(afterId) || after > (counters.get(tenant) ?? 0)) return 'gap';
       // Something newer than `after` has left the window: the client cannot be caught up.
@@ -106,3 +113,5 @@ export function createInProcessBus(window: ReplayWindow = DEFAULT_REPLAY_WINDOW)
     },
   };
 }
+
+export { createRedisBus } from './redis.js';

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import {
   AppError,
   canActOnTenant,
+  compareEventIds,
   type PublishedEvent,
   type Principal,
   type Runtime,
@@ -23,6 +24,8 @@ const PATH = /^\/api\/v1\/tenants\/([^/]+)\/communications\/ws$/;
 const PING_EVERY_MS = 30_000;
 
 interface Client {
+  /** Live events held back while the replay is read; null once the client is live. */
+  pending: PublishedEvent[] | null;
   socket: WebSocket;
   tenant: Tenant;
   principal: Principal;
@@ -71,7 +74,9 @@ export function attachRealtime(server: Server, runtime: Runtime): RealtimeHub {
       if (event.type === 'member_left' && data.user_id === client.principal.userId && event.channelId)
         client.channels.delete(event.channelId);
       if (event.type === 'channel_deleted' && event.channelId) client.channels.delete(event.channelId);
-      if (deliver) send(client, { type: event.type, id: event.id, data: event.data });
+      if (!deliver) continue;
+      if (client.pending) client.pending.push(event);
+      else send(client, { type: event.type, id: event.id, data: event.data });
     }
   });
 
@@ -92,23 +97,18 @@ export function attachRealtime(server: Server, runtime: Runtime): RealtimeHub {
         .select({ channelId: m.channelId })
         .from(m)
         .where(eq(m.userId, principal.userId));
-      wss.handleUpgrade(req, socket, head, (ws) => {
+      wss.handleUpgrade(req, socket, head, async (ws) => {
+        const lastEventId = url.searchParams.get('last_event_id');
         const client: Client = {
+          pending: lastEventId !== null ? [] : null,
           socket: ws,
           tenant,
           principal,
           channels: new Set(rows.map((r) => r.channelId)),
           alive: true,
         };
-        // Replay first, then live: both happen on this tick, so nothing published in between is missed or sent twice.
-        const lastEventId = url.searchParams.get('last_event_id');
-        if (lastEventId !== null) {
-          const missed = runtime.bus.replay(tenant.slug, lastEventId);
-          if (missed === 'gap') send(client, { type: 'resync_required' });
-          else
-            for (const event of missed)
-              if (mayReceive(client, event)) send(client, { type: event.type, id: event.id, data: event.data });
-        }
+        // Subscribe first (holding live events back), then replay, then release what was held that the
+        // replay did not already cover: no gap and no duplicate at the seam, on whichever instance.
         clients.add(client);
         ws.on('pong', () => {
           client.alive = true;
@@ -116,6 +116,25 @@ export function attachRealtime(server: Server, runtime: Runtime): RealtimeHub {
         ws.on('message', (raw) => onFrame(client, raw.toString()));
         ws.on('close', () => clients.delete(client));
         ws.on('error', () => clients.delete(client));
+        if (lastEventId === null) return;
+        let lastSent = lastEventId;
+        try {
+          const missed = await runtime.bus.replay(tenant.slug, lastEventId);
+          if (missed === 'gap') send(client, { type: 'resync_required' });
+          else
+            for (const event of missed) {
+              if (!mayReceive(client, event)) continue;
+              send(client, { type: event.type, id: event.id, data: event.data });
+              lastSent = event.id;
+            }
+        } catch {
+          send(client, { type: 'resync_required' });
+        }
+        const held = client.pending ?? [];
+        client.pending = null;
+        for (const event of held)
+          if (!event.id || compareEventIds(event.id, lastSent) > 0)
+            send(client, { type: event.type, id: event.id, data: event.data });
       });
     } catch (err) {
       if (err instanceof AppError) refuse(socket, err.status, err.message);
