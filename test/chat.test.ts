@@ -113,6 +113,11 @@ describe('messages and read state', () => {
     expect(newest).toEqual([...ids].reverse());
     const oldest = await walk(`${base}&after=0`, (c) => `${base}&after=${c}`);
     expect(oldest.filter((id) => ids.includes(id))).toEqual(ids);
+    const around = await as('ana').get(`/chat/channels/${ch.body.id}/messages?around=${ids[4]}&limit=4`);
+    expect(around.body.data.map((e: { id: number }) => e.id)).toEqual(ids.slice(2, 6));
+    await as('ana').post(`/chat/messages/${ids[3]}/pin`, {});
+    const pinned = await as('ana').get(`/chat/channels/${ch.body.id}/messages?pinned=true`);
+    expect(pinned.body.data.map((e: { id: number }) => e.id)).toEqual([ids[3]]);
   });
 
   it('counts unread and mentions through sends, deletes and reads; edits keep history; deletes hide content', async () => {

@@ -155,33 +155,39 @@ async function reactionsOf(ctx: TenantContext, ids: number[]): Promise<Map<numbe
 export async function listEntries(
   ctx: TenantContext,
   channelId: number,
-  q: { before?: number; after?: number; limit: number },
+  q: { before?: number; after?: number; around?: number; pinned?: boolean; limit: number },
 ) {
   const { chatEntries: e } = ctx.tenant.tables;
   await visibleChannel(ctx, channelId);
-  const forward = q.after !== undefined;
-  const rows = await ctx.db
-    .select()
-    .from(e)
-    .where(
-      and(
-        eq(e.channelId, channelId),
-        q.before !== undefined ? lt(e.id, q.before) : undefined,
-        q.after !== undefined ? gt(e.id, q.after) : undefined,
-      ),
-    )
-    .orderBy(forward ? asc(e.id) : desc(e.id))
-    .limit(q.limit + 1);
-  const page = rows.slice(0, q.limit);
+  const pinned = q.pinned ? eq(e.isPinned, true) : undefined;
+  const page = async (where: ReturnType<typeof lt> | undefined, forward: boolean, limit: number) =>
+    ctx.db
+      .select()
+      .from(e)
+      .where(and(eq(e.channelId, channelId), pinned, where))
+      .orderBy(forward ? asc(e.id) : desc(e.id))
+      .limit(limit);
+  let rows: EntryRow[];
+  let next: string | null = null;
+  if (q.around !== undefined) {
+    // The entry and up to half the page on each side, oldest first (jumping to a search hit or a mention).
+    const half = Math.max(1, Math.floor(q.limit / 2));
+    const older = await page(lt(e.id, q.around), false, half);
+    const newer = await page(sql`${e.id} >= ${q.around}`, true, q.limit - older.length);
+    rows = [...older.reverse(), ...newer];
+  } else {
+    const forward = q.after !== undefined;
+    const where = q.before !== undefined ? lt(e.id, q.before) : q.after !== undefined ? gt(e.id, q.after) : undefined;
+    const fetched = await page(where, forward, q.limit + 1);
+    rows = fetched.slice(0, q.limit);
+    const last = rows[rows.length - 1];
+    next = fetched.length > q.limit && last ? String(last.id) : null;
+  }
   const reactions = await reactionsOf(
     ctx,
-    page.map((r) => r.id),
+    rows.map((r) => r.id),
   );
-  const last = page[page.length - 1];
-  return {
-    data: page.map((r) => entryView(r, reactions.get(r.id))),
-    next_cursor: rows.length > q.limit && last ? String(last.id) : null,
-  };
+  return { data: rows.map((r) => entryView(r, reactions.get(r.id))), next_cursor: next };
 }
 
 async function findEntry(ctx: TenantContext, id: number): Promise<EntryRow> {

@@ -298,12 +298,20 @@ export const chatRoutes = router()
       operationId: 'listChatMessages',
       tags,
       security: bearer,
-      summary: 'Newest first (or `before` an entry); `after` an entry gives oldest first',
+      summary:
+        'Newest first (or `before` an entry); `after` an entry gives oldest first; `around` an entry; `pinned=true`',
       request: {
         params: IdParam,
         query: z.object({
           before: z.coerce.number().int().positive().optional(),
           after: z.coerce.number().int().nonnegative().optional(),
+          around: z.coerce
+            .number()
+            .int()
+            .positive()
+            .optional()
+            .openapi({ description: 'An entry and its neighbours, oldest first' }),
+          pinned: QueryBool.optional().openapi({ description: 'Only pinned entries' }),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
       },
