@@ -26,3 +26,4 @@ export * from './problem.js';
 export * from './inbox/outbound.js';
 export * from './inbox/settings.js';
 export * from './process.js';
+export * from './presence.js';

@@ -12,6 +12,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createTenantResolver, type Tenant, type TenantResolver } from './tenancy.js';
 import type { TenantContext } from './context.js';
 import type { Principal } from './auth.js';
+import { createInProcessPresence, createRedisPresence, type Presence } from './presence.js';
 
 export interface Runtime {
   config: Config;
@@ -24,6 +25,8 @@ export interface Runtime {
   auth: AuthVerifier;
   /** Prometheus registry of this process: /metrics serves it, the worker adds its send latency. */
   metrics: Registry;
+  /** Who is connected over WebSocket (notifications skip them). */
+  presence: Presence;
   /** The context a service call runs in, for one tenant. */
   context(tenant: Tenant, extra?: { actor?: Principal; log?: Logger }): TenantContext;
   close(): Promise<void>;
@@ -67,6 +70,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     queues,
     secrets,
     metrics,
+    presence: config.REDIS_URL ? createRedisPresence(config.REDIS_URL, config.QUEUE_PREFIX) : createInProcessPresence(),
     tenants: createTenantResolver(database.db),
     auth: createAuthVerifier({
       jwtSecret: config.JWT_SECRET,
@@ -88,6 +92,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     async close() {
       await queues.close();
       await bus.close();
+      await runtime.presence.close();
       await database.close();
     },
   };

@@ -1,6 +1,6 @@
 /** Wires the processors to the queues and runs the pending sweeper. */
 import { listTenants } from '@comms/db';
-import { type Runtime, sweepPendingMessages, toTenant } from '@comms/core';
+import { createNotificationProcessor, type Runtime, sweepPendingMessages, toTenant } from '@comms/core';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
 import { type Sender, sendersFor } from './senders.js';
@@ -23,6 +23,7 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
   const senders = options.senders ?? sendersFor(runtime.config);
   runtime.queues.process('outbound-send', createOutboundSendProcessor(runtime, senders));
   runtime.queues.process('status-update', createStatusUpdateProcessor(runtime));
+  runtime.queues.process('notifications', createNotificationProcessor(runtime));
 
   const sweepAfterMs = options.sweepAfterMs ?? 60_000;
   let sweeping = false;

@@ -4,6 +4,7 @@ import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { isUniqueViolation } from '../inbox/conversations.js';
 import { canModerate, visibleChannel } from './channels.js';
+import { enqueueNotifications } from './notifications.js';
 
 type Tables = TenantContext['tenant']['tables'];
 export type EntryRow = Tables['chatEntries']['$inferSelect'];
@@ -124,6 +125,7 @@ export async function postEntry(
   }
   const view = entryView(row);
   await ctx.bus.publish({ type: 'entry_created', tenant: ctx.tenant.slug, channelId, data: view });
+  await enqueueNotifications(ctx, { id: row.id, channelId, authorId: me }, channel.type, mentioned);
   for (const userId of mentioned)
     await ctx.bus.publish({
       type: 'mention_created',

@@ -56,6 +56,11 @@ export function attachRealtime(server: Server, runtime: Runtime): RealtimeHub {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const clients = new Set<Client>();
 
+  // Presence: how many sockets each user has here, claimed in the shared presence store.
+  const socketsOf = (c: Client) =>
+    [...clients].filter((x) => x.tenant.slug === c.tenant.slug && x.principal.userId === c.principal.userId).length;
+  const claim = (c: Client) => runtime.presence.set(c.tenant.slug, c.principal.userId, socketsOf(c)).catch(() => {});
+
   const mayReceive = (client: Client, event: PublishedEvent): boolean => {
     if (event.tenant !== client.tenant.slug) return false;
     if (event.userIds && !event.userIds.includes(client.principal.userId)) return false;
@@ -110,12 +115,16 @@ export function attachRealtime(server: Server, runtime: Runtime): RealtimeHub {
         // Subscribe first (holding live events back), then replay, then release what was held that the
         // replay did not already cover: no gap and no duplicate at the seam, on whichever instance.
         clients.add(client);
+        void claim(client);
         ws.on('pong', () => {
           client.alive = true;
         });
         ws.on('message', (raw) => onFrame(client, raw.toString()));
-        ws.on('close', () => clients.delete(client));
-        ws.on('error', () => clients.delete(client));
+        const gone = () => {
+          if (clients.delete(client)) void claim(client);
+        };
+        ws.on('close', gone);
+        ws.on('error', gone);
         if (lastEventId === null) return;
         let lastSent = lastEventId;
         try {
@@ -174,10 +183,12 @@ export function attachRealtime(server: Server, runtime: Runtime): RealtimeHub {
       if (!client.alive) {
         client.socket.terminate();
         clients.delete(client);
+        void claim(client);
         continue;
       }
       client.alive = false;
       client.socket.ping();
+      void claim(client);
     }
   }, PING_EVERY_MS);
   timer.unref();
