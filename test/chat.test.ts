@@ -66,6 +66,24 @@ describe('channels and members', () => {
     expect((await as('eve').get(`/channels/${fromBob.body.id}`)).status).toBe(404);
   });
 
+  it('archives a channel (admins), purges it (tenant admins only)', async () => {
+    const ch = await as('ana').post('/channels', { name: `Archive ${Date.now()}`, type: 'public' });
+    await as('bob').post(`/channels/${ch.body.id}/members`, { user_id: bob });
+    expect((await as('bob').del(`/channels/${ch.body.id}`)).status).toBe(403);
+    expect((await as('ana').del(`/channels/${ch.body.id}`)).status).toBe(204);
+    expect((await as('ana').get(`/channels/${ch.body.id}`)).body.is_archived).toBe(true);
+    expect((await as('ana').get('/channels')).body.data.some((c: { id: number }) => c.id === ch.body.id)).toBe(false);
+    expect((await as('ana').post(`/chat/channels/${ch.body.id}/messages`, { content: 'x' })).status).toBe(409);
+    expect((await h.request('DELETE', api(t, `/channels/${ch.body.id}?purge=true`), { token: tok.ana })).status).toBe(
+      403,
+    );
+    const admin = await h.token({ tenant: t, role: 'tenant_admin' });
+    expect((await h.request('DELETE', api(t, `/channels/${ch.body.id}?purge=true`), { token: admin })).status).toBe(
+      204,
+    );
+    expect((await h.request('GET', api(t, `/channels/${ch.body.id}`), { token: admin })).status).toBe(404);
+  });
+
   it('enforces max_members and read-only channels', async () => {
     const small = await as('ana').post('/channels', { name: 'Tiny', type: 'public', max_members: 2 });
     expect((await as('bob').post(`/channels/${small.body.id}/members`, { user_id: bob })).status).toBe(201);

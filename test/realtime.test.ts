@@ -84,6 +84,22 @@ describe('WebSocket', () => {
     for (const c of [a, b, e]) c.close();
   });
 
+  it("never delivers another tenant's events", async () => {
+    const other = await h.createTenant('rt-iso');
+    const outsider = await connect(await h.token({ tenant: other, sub: randomUUID() }), '', other);
+    const insider = await connect(tok.ana!);
+    await post('ana', '/conversations', { channel: 'email', contact_identifier: `iso-${Date.now()}@example.com` });
+    const ch = await post('ana', '/channels', { name: `Iso ${Date.now()}`, type: 'public' });
+    await post('ana', `/chat/channels/${ch.body.id}/messages`, { content: 'tenant-only' });
+    await settle();
+    expect(insider.frames.map((f) => f.type)).toEqual(
+      expect.arrayContaining(['conversation_created', 'entry_created']),
+    );
+    expect(outsider.frames).toEqual([]);
+    insider.close();
+    outsider.close();
+  });
+
   it('typing frames are rate-limited and ping is answered', async () => {
     const ch = await post('ana', '/channels', { name: `Typing ${Date.now()}`, type: 'public' });
     await post('bob', `/channels/${ch.body.id}/members`, { user_id: bob });

@@ -102,6 +102,15 @@ export function canModerate(ctx: TenantContext, member: MemberRow | undefined): 
   return member?.role === 'admin' || member?.role === 'moderator' || isTenantAdmin(ctx.actor!);
 }
 
+async function announceMember(ctx: TenantContext, channelId: number, userId: string, role: MemberRole) {
+  await ctx.bus.publish({
+    type: 'member_joined',
+    tenant: ctx.tenant.slug,
+    channelId,
+    data: { channel_id: channelId, user_id: userId, role },
+  });
+}
+
 export interface CreateChannelInput {
   name?: string;
   slug?: string;
@@ -146,13 +155,16 @@ export async function createChannel(
       await tx.insert(m).values(members.map((userId) => ({ channelId: row.id, userId, role: 'member' })));
       return { channel: row, created: true };
     });
-    if (result.created)
+    if (result.created) {
+      // Initial members first, so their open sockets receive the channel's events from the start.
+      for (const userId of members) await announceMember(ctx, result.channel.id, userId, 'member');
       await ctx.bus.publish({
         type: 'channel_created',
         tenant: ctx.tenant.slug,
         channelId: result.channel.id,
         data: channelView(result.channel),
       });
+    }
     return { channel: channelView(result.channel), created: result.created };
   }
   if (!input.name?.trim())
@@ -175,6 +187,7 @@ export async function createChannel(
       await tx.insert(m).values({ channelId: row!.id, userId: me, role: 'admin' });
       return row!;
     });
+    await announceMember(ctx, row.id, me, 'admin');
     await ctx.bus.publish({
       type: 'channel_created',
       tenant: ctx.tenant.slug,
