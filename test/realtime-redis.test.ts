@@ -1,9 +1,12 @@
-// Realtime across two API instances sharing Redis: delivery, replay on the other instance, resync.
+// Realtime across API instances sharing the real Redis (and PostgreSQL): ids in order whichever instance
+// publishes, delivery of each other's events, catch-up on the other instance with no gap at the seam, resync
+// beyond the window, typing across instances, and a Redis outage that loses nothing and crashes nothing.
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { createLogger, createRedisBus, type EventBus, type PublishedEvent } from '@comms/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { uniqueSlug } from './support/env.js';
-import { api, type Harness, startApi } from './support/harness.js';
+import { testRedisUrl, uniqueSlug } from './support/env.js';
+import { api, type Harness, seedChannel, startApi, type WsClient } from './support/harness.js';
 
 const PREFIX = uniqueSlug('bus');
 let a: Harness;
@@ -11,105 +14,281 @@ let b: Harness;
 let t: string;
 const ana = randomUUID();
 const bob = randomUUID();
-let tokAna: string;
-let tokBob: string;
+const eve = randomUUID();
+const tok: Record<string, string> = {};
+const silent = createLogger({ level: 'silent' });
 
 beforeAll(async () => {
+  // Two API instances: separate runtimes, servers and buses; one Redis key prefix, one database.
   a = await startApi({ redis: true, env: { QUEUE_PREFIX: PREFIX } });
   b = await startApi({ redis: true, env: { QUEUE_PREFIX: PREFIX } });
   t = await a.createTenant('rtr');
-  tokAna = await a.token({ tenant: t, sub: ana });
-  tokBob = await a.token({ tenant: t, sub: bob });
+  for (const [name, sub] of [
+    ['ana', ana],
+    ['bob', bob],
+    ['eve', eve],
+  ] as const)
+    tok[name] = await a.token({ tenant: t, sub });
 });
 afterAll(async () => {
-  await a.close();
-  await b.close();
+  await a?.close();
+  await b?.close();
 });
 
-interface Frame {
-  type: string;
-  id?: string;
-  data?: Record<string, unknown>;
+const entry = async (bus: EventBus, channelId: number, content: string, tenant = t) =>
+  (await bus.publish({ type: 'entry_created', tenant, channelId, data: { channel_id: channelId, content } }))!;
+const contents = (c: WsClient) => c.frames.filter((f) => f.type === 'entry_created').map((f) => f.data?.content);
+async function settled(bus: EventBus, clients: WsClient[], tenant = t) {
+  const marker = randomUUID();
+  await bus.publish({ type: 'conversation_updated', tenant, data: { marker } });
+  await Promise.all(clients.map((c) => c.waitFor((f) => f.data?.marker === marker)));
 }
-
-function connect(h: Harness, token: string, query = ''): Promise<{ frames: Frame[]; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(
-      `${h.url.replace('http', 'ws')}/api/v1/tenants/${t}/communications/ws?token=${token}${query}`,
-    );
-    const frames: Frame[] = [];
-    ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
-    ws.once('open', () => resolve({ frames, close: () => ws.close() }));
-    ws.once('error', reject);
-  });
-}
-
-async function until(fn: () => boolean, ms = 5_000) {
-  const end = Date.now() + ms;
-  while (!fn() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-}
+const compareIds = (x: string, y: string) => {
+  const [xm, xs] = x.split('-').map(Number);
+  const [ym, ys] = y.split('-').map(Number);
+  return xm! - ym! || xs! - ys!;
+};
 
 describe('two instances', () => {
-  it('deliver each other’s events to members, in id order, and replay on the other instance', async () => {
-    const ch = (
-      await a.request('POST', api(t, '/channels'), { token: tokAna, body: { name: 'Two instances', type: 'public' } })
-    ).body;
-    await b.request('POST', api(t, `/channels/${ch.id}/members`), { token: tokBob, body: { user_id: bob } });
-    const onA = await connect(a, tokBob);
-    const onB = await connect(b, tokAna);
-    await b.request('POST', api(t, `/chat/channels/${ch.id}/messages`), { token: tokBob, body: { content: 'from B' } });
-    await a.request('POST', api(t, `/chat/channels/${ch.id}/messages`), { token: tokAna, body: { content: 'from A' } });
-    const contents = (f: Frame[]) => f.filter((x) => x.type === 'entry_created').map((x) => x.data?.content);
-    await until(() => contents(onA.frames).length === 2 && contents(onB.frames).length === 2);
-    expect(contents(onA.frames)).toEqual(['from B', 'from A']);
-    expect(contents(onB.frames)).toEqual(['from B', 'from A']);
-
-    const lastSeen = onA.frames.filter((f) => f.id).at(-1)!.id!;
-    onA.close();
-    for (const text of ['m1', 'm2', 'm3'])
-      await a.request('POST', api(t, `/chat/channels/${ch.id}/messages`), { token: tokAna, body: { content: text } });
-    const back = await connect(b, tokBob, `&last_event_id=${lastSeen}`);
-    await b.request('POST', api(t, `/chat/channels/${ch.id}/messages`), { token: tokAna, body: { content: 'live' } });
-    await until(() => contents(back.frames).length === 4);
-    expect(contents(back.frames)).toEqual(['m1', 'm2', 'm3', 'live']);
-    const ids = back.frames.filter((f) => f.id).map((f) => f.id!);
-    expect(new Set(ids).size).toBe(ids.length);
-    back.close();
-    onB.close();
+  it("deliver each other's events to members only, in the same id order on both", async () => {
+    const ch = await seedChannel(a.runtime, t, { type: 'private', members: [ana, bob] });
+    const onA = await a.ws(t, tok.bob!);
+    const onB = await b.ws(t, tok.ana!);
+    const outsider = await b.ws(t, tok.eve!);
+    const sent = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => entry(i % 2 ? a.runtime.bus : b.runtime.bus, ch, `m${i}`)),
+    );
+    await settled(a.runtime.bus, [onA, onB, outsider]);
+    const expected = [...sent].sort((x, y) => compareIds(x.id, y.id)).map((e) => e.id);
+    expect(new Set(expected).size).toBe(20);
+    for (const c of [onA, onB])
+      expect(c.frames.filter((f) => f.type === 'entry_created').map((f) => f.id)).toEqual(expected);
+    expect(contents(outsider)).toEqual([]);
+    await Promise.all([onA.close(), onB.close(), outsider.close()]);
   });
 
-  it('answers resync_required for an id outside the window or not ours', async () => {
-    const c = await startApi({ redis: true, env: { QUEUE_PREFIX: uniqueSlug('bus'), EVENT_REPLAY_WINDOW_MS: '500' } });
+  it('end to end: a message posted on one instance reaches a member connected to the other', async () => {
+    const ch = await a.request('POST', api(t, '/channels'), {
+      token: tok.ana,
+      body: { name: `Two instances ${Date.now()}`, type: 'public' },
+    });
+    expect(ch.status).toBe(201);
+    expect(
+      (await b.request('POST', api(t, `/channels/${ch.body.id}/members`), { token: tok.bob, body: { user_id: bob } }))
+        .status,
+    ).toBe(201);
+    const onA = await a.ws(t, tok.bob!);
+    const posted = await b.request('POST', api(t, `/chat/channels/${ch.body.id}/messages`), {
+      token: tok.ana,
+      body: { content: 'from B' },
+    });
+    expect(posted.status).toBe(201);
+    const frame = await onA.waitFor((f) => f.type === 'entry_created');
+    expect(frame.data).toMatchObject({ id: posted.body.id, content: 'from B' });
+    expect(frame.id).toMatch(/^\d+-\d+$/);
+    await onA.close();
+  });
+
+  it('carries typing across instances, never stores it, and never to another tenant', async () => {
+    const ch = await seedChannel(a.runtime, t, { members: [ana, bob] });
+    const other = await a.createTenant('rtr-iso');
+    const stranger = await b.ws(other, await a.token({ tenant: other, sub: bob }));
+    const typist = await a.ws(t, tok.ana!);
+    const reader = await b.ws(t, tok.bob!);
+    const mark = await entry(a.runtime.bus, ch, 'before typing');
+    typist.send({ type: 'typing', channel_id: ch });
+    expect(await reader.waitFor((f) => f.type === 'typing')).toEqual({
+      type: 'typing',
+      data: { channel_id: ch, user_id: ana, expires_in_ms: 5_000 },
+    });
+    const replay = await b.runtime.bus.replay(t, mark.id);
+    expect(replay !== 'gap' && replay.some((e) => e.type === 'typing')).toBe(false);
+    await settled(b.runtime.bus, [stranger], other);
+    expect(stranger.frames.map((f) => f.type)).toEqual(['conversation_updated']);
+    await Promise.all([typist.close(), reader.close(), stranger.close()]);
+  });
+});
+
+describe('catch-up across instances', () => {
+  it('replays on the other instance while both keep publishing: every missed event once, in order, then live', async () => {
+    const ch = await seedChannel(a.runtime, t, { members: [ana] });
+    const first = await a.ws(t, tok.ana!);
+    const seen = await entry(a.runtime.bus, ch, 'seen');
+    await first.waitFor((f) => f.id === seen.id);
+    await first.close();
+    const published: PublishedEvent[] = [];
+    for (let i = 0; i < 10; i++) published.push(await entry(i % 2 ? a.runtime.bus : b.runtime.bus, ch, `missed ${i}`));
+    let stop = false;
+    const pump = (async () => {
+      for (let i = 0; !stop && i < 1_000; i++) {
+        published.push(await entry(i % 2 ? a.runtime.bus : b.runtime.bus, ch, `during ${i}`));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 30));
+    const back = await b.ws(t, tok.ana!, { lastEventId: seen.id });
+    await new Promise((r) => setTimeout(r, 100));
+    stop = true;
+    await pump;
+    const live = await entry(a.runtime.bus, ch, 'live');
+    await back.waitFor((f) => f.id === live.id);
+    const expected = [...published, live].sort((x, y) => compareIds(x.id, y.id)).map((e) => e.id);
+    expect(published.length).toBeGreaterThan(20);
+    expect(back.frames.map((f) => f.id)).toEqual(expected);
+    await back.close();
+  });
+
+  it('asks for a resync beyond the window (count and age both exceeded), or for an unknown id, then goes on live', async () => {
+    const prefix = uniqueSlug('win');
+    const small = await startApi({
+      redis: true,
+      env: { QUEUE_PREFIX: prefix },
+      overrides: { bus: createRedisBus(testRedisUrl(), silent, { prefix, window: { maxEvents: 3, maxAgeMs: 0 } }) },
+    });
     try {
-      const ch = (
-        await c.request('POST', api(t, '/channels'), { token: tokAna, body: { name: 'Short window', type: 'public' } })
-      ).body;
-      const first = await connect(c, tokAna);
-      await c.request('POST', api(t, `/chat/channels/${ch.id}/messages`), { token: tokAna, body: { content: 'old' } });
-      await until(() => first.frames.some((f) => f.type === 'entry_created'));
-      const oldId = first.frames.find((f) => f.type === 'entry_created')!.id!;
-      first.close();
-      // Published while the client is away, then aged out of the window by the next publish.
-      await c.request('POST', api(t, `/chat/channels/${ch.id}/messages`), {
-        token: tokAna,
-        body: { content: 'missed' },
-      });
-      await new Promise((r) => setTimeout(r, 800));
-      await c.request('POST', api(t, `/chat/channels/${ch.id}/messages`), { token: tokAna, body: { content: 'new' } });
-      await c.request('POST', api(t, `/chat/channels/${ch.id}/messages`), {
-        token: tokAna,
-        body: { content: 'newer' },
-      });
-      const late = await connect(c, tokAna, `&last_event_id=${oldId}`);
-      await until(() => late.frames.length > 0);
-      expect(late.frames[0]).toEqual({ type: 'resync_required' });
-      late.close();
-      const garbage = await connect(c, tokAna, '&last_event_id=banana');
-      await until(() => garbage.frames.length > 0);
-      expect(garbage.frames[0]).toEqual({ type: 'resync_required' });
-      garbage.close();
+      const token = await small.token({ tenant: t, sub: ana });
+      const pub = async (n: number) =>
+        (await small.runtime.bus.publish({ type: 'conversation_updated', tenant: t, data: { n } }))!;
+      const ids: string[] = [];
+      for (let n = 1; n <= 6; n++) ids.push((await pub(n)).id);
+      // Kept: 4, 5, 6. From 3 (the newest trimmed) nothing is missing; from 2, event 3 is.
+      const edge = await small.ws(t, token, { lastEventId: ids[2] });
+      await edge.until((f) => f.length === 3);
+      expect(edge.frames.map((f) => f.data?.n)).toEqual([4, 5, 6]);
+      await edge.close();
+      const future = `${Date.now() + 3_600_000}-0`;
+      for (const stale of [ids[0]!, ids[1]!, future, 'banana', '']) {
+        const c = await small.ws(t, token, { lastEventId: stale });
+        await c.waitFor((f) => f.type === 'resync_required');
+        expect(c.frames[0]).toEqual({ type: 'resync_required' });
+        const next = await pub(99);
+        await c.waitFor((f) => f.id === next.id);
+        await c.close();
+      }
     } finally {
-      await c.close();
+      await small.close();
     }
   });
+
+  it('keeps events younger than the age window even past maxEvents (whichever keeps more)', async () => {
+    const prefix = uniqueSlug('win');
+    const bus = createRedisBus(testRedisUrl(), silent, { prefix, window: { maxEvents: 2, maxAgeMs: 60_000 } });
+    try {
+      const first = (await bus.publish({ type: 'read', tenant: t, data: { n: 0 } }))!;
+      for (let n = 1; n <= 9; n++) await bus.publish({ type: 'read', tenant: t, data: { n } });
+      const replay = await bus.replay(t, first.id);
+      expect(replay !== 'gap' && replay.map((e) => e.data.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+/** A TCP proxy in front of Redis that can play an outage: while down, every connection is cut at once. */
+async function redisProxy() {
+  const target = new URL(testRedisUrl());
+  const sockets = new Set<net.Socket>();
+  let down = false;
+  const server = net.createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = net.connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    cut() {
+      down = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      down = false;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe('Redis going away', () => {
+  it('loses no event published during a short outage and crashes nothing; both instances catch up after', async () => {
+    const proxy = await redisProxy();
+    // Instance P reaches Redis through the proxy (its event bus only); instance A stays connected.
+    const p = await startApi({
+      redis: true,
+      env: { QUEUE_PREFIX: PREFIX },
+      overrides: {
+        bus: createRedisBus(proxy.url, silent, { prefix: PREFIX, publishWaitMs: 200, retryForMs: 20_000 }),
+      },
+    });
+    try {
+      const ch = await seedChannel(a.runtime, t, { members: [ana, bob] });
+      const onP = await p.ws(t, tok.ana!);
+      const onA = await a.ws(t, tok.bob!);
+      await entry(p.runtime.bus, ch, 'before');
+      await onA.waitFor((f) => f.data?.content === 'before');
+      await onP.waitFor((f) => f.data?.content === 'before');
+
+      proxy.cut();
+      // Published on P while its Redis is away: publish answers without the id after 200 ms, and keeps trying.
+      const duringP = await entry(p.runtime.bus, ch, 'published on P during the outage').catch(() => 'threw');
+      expect(duringP).toBeNull();
+      // Published on A meanwhile: P's live read resumes where it stopped, so it gets this one too.
+      await entry(a.runtime.bus, ch, 'published on A during the outage');
+      await new Promise((r) => setTimeout(r, 500));
+      proxy.restore();
+
+      const want = ['before', 'published on A during the outage', 'published on P during the outage'];
+      for (const c of [onA, onP]) await c.until(() => want.every((w) => contents(c).includes(w)), 15_000);
+      // Same order on both instances, each event once.
+      expect(contents(onP)).toEqual(contents(onA));
+      expect(contents(onA)).toHaveLength(3);
+      await Promise.all([onA.close(), onP.close()]);
+    } finally {
+      await p.close();
+      await proxy.close();
+    }
+  }, 40_000);
+
+  it('closes its sockets (1012) when the outage outlasted the live buffer, and the client catches up on reconnect', async () => {
+    const prefix = uniqueSlug('gap');
+    const proxy = await redisProxy();
+    const p = await startApi({
+      redis: true,
+      env: { QUEUE_PREFIX: prefix },
+      overrides: { bus: createRedisBus(proxy.url, silent, { prefix }) },
+    });
+    // The publisher keeps a tiny live buffer, so a short outage outlasts it.
+    const busy = createRedisBus(testRedisUrl(), silent, { prefix, liveBuffer: 10 });
+    try {
+      const ch = await seedChannel(p.runtime, t, { members: [ana] });
+      const client = await p.ws(t, tok.ana!);
+      const seen = await entry(busy, ch, 'seen');
+      await client.waitFor((f) => f.id === seen.id);
+      proxy.cut();
+      const missed: string[] = [];
+      for (let i = 0; i < 400; i++) missed.push((await entry(busy, ch, `missed ${i}`)).id);
+      proxy.restore();
+      const closed = await client.closed;
+      expect(closed.code).toBe(1012);
+      // The client does what a client does: reconnect with its last id (to either instance) and is caught up.
+      const lastId = client.frames.filter((f) => f.id).at(-1)!.id!;
+      const expected = missed.filter((id) => compareIds(id, lastId) > 0);
+      expect(expected.length).toBeGreaterThan(0);
+      const back = await p.ws(t, tok.ana!, { lastEventId: lastId });
+      await back.until((f) => f.length >= expected.length, 15_000);
+      expect(back.frames.map((f) => f.id)).toEqual(expected);
+      await back.close();
+    } finally {
+      await busy.close();
+      await p.close();
+      await proxy.close();
+    }
+  }, 40_000);
 });

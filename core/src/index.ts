@@ -27,3 +27,4 @@ export * from './inbox/outbound.js';
 export * from './inbox/settings.js';
 export * from './process.js';
 export * from './presence.js';
+export * from './realtime/index.js';

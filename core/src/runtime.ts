@@ -1,7 +1,7 @@
 /** Everything a process shares: built once in main from the config, closed on shutdown. */
 import { type Database, migrateRegistry, openDatabase } from '@comms/db';
 import { type AuthVerifier, createAuthVerifier } from './auth.js';
-import { createInProcessBus, createRedisBus, type EventBus } from './bus/index.js';
+import { createInProcessBus, createRedisBus, DEFAULT_REPLAY_WINDOW, type EventBus } from './bus/index.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createBullQueues } from './queue/bullmq.js';
@@ -46,14 +46,14 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     poolSize: config.DB_POOL_SIZE,
   });
   await migrateRegistry(database.db);
+  // Realtime events: a stream per tenant in Redis when there is one (ids and replay shared by every
+  // instance), else one process's bus. Either keeps at least 10,000 events and EVENT_REPLAY_WINDOW_MS.
+  const replayWindow = { ...DEFAULT_REPLAY_WINDOW, maxAgeMs: config.EVENT_REPLAY_WINDOW_MS };
   const bus =
     overrides.bus ??
     (config.REDIS_URL
-      ? createRedisBus(config.REDIS_URL, log, {
-          prefix: config.QUEUE_PREFIX,
-          window: { maxEvents: 10_000, maxAgeMs: config.EVENT_REPLAY_WINDOW_MS },
-        })
-      : createInProcessBus({ maxEvents: 10_000, maxAgeMs: config.EVENT_REPLAY_WINDOW_MS }));
+      ? createRedisBus(config.REDIS_URL, log, { prefix: config.QUEUE_PREFIX, window: replayWindow })
+      : createInProcessBus(replayWindow, log));
   const queues =
     overrides.queues ??
     (config.REDIS_URL

@@ -3,7 +3,7 @@
  * Redis), and gives tests a client that speaks HTTP to them.
  */
 import { randomUUID } from 'node:crypto';
-import { attachRealtime, createApiApp, listen, type RunningServer } from '@comms/api';
+import { attachRealtime, createApiApp, listen, type RealtimeHub, type RunningServer } from '@comms/api';
 import {
   type Config,
   createLogger,
@@ -13,6 +13,7 @@ import {
   type RuntimeOverrides,
   signToken,
 } from '@comms/core';
+import WebSocket from 'ws';
 import { testDatabaseUrl, testRedisUrl, uniqueSlug } from './env.js';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijkl';
@@ -50,6 +51,10 @@ export interface Harness {
     path: string,
     options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
   ): Promise<TestResponse>;
+  /** The WebSocket endpoint attached to the server (null with `realtime: false`). */
+  realtime: RealtimeHub | null;
+  /** Opens the tenant's WebSocket; rejects with a `WsRefused` (its HTTP status) when the upgrade is refused. */
+  ws(tenant: string, token: string | null, options?: WsOptions): Promise<WsClient>;
   close(): Promise<void>;
 }
 
@@ -71,6 +76,8 @@ export interface StartOptions {
   ) => (req: Request) => Response | Promise<Response>;
   /** Runs after the runtime exists (start a worker, say); its close runs before the runtime closes. */
   attach?: (runtime: Runtime) => { close(): Promise<void> } | Promise<{ close(): Promise<void> }>;
+  /** Attach the WebSocket endpoint (default true), with its options when an object. */
+  realtime?: boolean | Parameters<typeof attachRealtime>[2];
 }
 
 export async function startApi(options: StartOptions = {}): Promise<Harness> {
@@ -86,13 +93,18 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
     host: '127.0.0.1',
     port: 0,
   });
-  const realtime = attachRealtime(server.server, runtime);
+  const realtime =
+    options.realtime === false
+      ? null
+      : attachRealtime(server.server, runtime, typeof options.realtime === 'object' ? options.realtime : {});
   const serviceToken = await signToken(TEST_JWT_SECRET, { sub: randomUUID(), role: 'super_admin', type: 'service' });
   const harness: Harness = {
     runtime,
     server,
     url: server.url,
     serviceToken,
+    realtime,
+    ws: (tenant, token, opts) => connectWs(server.url, tenant, token, opts),
     token: ({ tenant, role = 'tenant_user', sub = randomUUID() }) =>
       signToken(TEST_JWT_SECRET, { sub, tenant_slug: tenant, role }),
     async createTenant(prefix) {
@@ -122,7 +134,7 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
       return { status: res.status, headers: res.headers, body: parsed, text };
     },
     async close() {
-      await realtime.close();
+      await realtime?.close();
       await server.close();
       await attached?.close();
       await runtime.close();
@@ -133,3 +145,133 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
 
 /** The tenant-scoped API base path. */
 export const api = (tenant: string, path = '') => `/api/v1/tenants/${tenant}/communications${path}`;
+
+/** A frame as the WebSocket sends it. */
+export interface WsFrame {
+  type: string;
+  id?: string;
+  data?: Record<string, any>;
+  [key: string]: unknown;
+}
+
+export interface WsOptions {
+  lastEventId?: string;
+  /** Send the token as `Authorization: Bearer` instead of `?token=`. */
+  header?: boolean;
+  /** Extra query string (without `?`). */
+  query?: string;
+  /** Answer protocol pings (default true); false plays a dead peer. */
+  autoPong?: boolean;
+}
+
+export interface WsClient {
+  ws: WebSocket;
+  /** Every frame received so far, in order. */
+  frames: WsFrame[];
+  /** The first frame (received already, or within `ms`) that matches. */
+  waitFor(match: (frame: WsFrame) => boolean, ms?: number): Promise<WsFrame>;
+  /** Waits until the frames received satisfy `done`. */
+  until(done: (frames: WsFrame[]) => boolean, ms?: number): Promise<WsFrame[]>;
+  send(frame: unknown): void;
+  /** Resolves when the socket closes, with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>;
+  close(): Promise<void>;
+}
+
+/** The upgrade was answered with an HTTP status instead of a socket. */
+export class WsRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string | string[] | undefined>,
+    readonly body: string,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** Opens `/api/v1/tenants/{tenant}/communications/ws` on a server (any harness's `url`). */
+export function connectWs(
+  baseUrl: string,
+  tenant: string,
+  token: string | null,
+  options: WsOptions = {},
+): Promise<WsClient> {
+  const params = new URLSearchParams(options.query ?? '');
+  if (token && !options.header) params.set('token', token);
+  if (options.lastEventId !== undefined) params.set('last_event_id', options.lastEventId);
+  const url = `${baseUrl.replace(/^http/, 'ws')}/api/v1/tenants/${tenant}/communications/ws?${params}`;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, {
+      headers: token && options.header ? { authorization: `Bearer ${token}` } : {},
+      autoPong: options.autoPong ?? true,
+    });
+    const frames: WsFrame[] = [];
+    const waiters = new Set<() => void>();
+    ws.on('message', (d) => {
+      frames.push(JSON.parse(d.toString()));
+      for (const w of waiters) w();
+    });
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      ws.once('close', (code, reason) => r({ code, reason: reason.toString() })),
+    );
+    const until: WsClient['until'] = (done, ms = 5_000) =>
+      new Promise((ok, fail) => {
+        const check = () => {
+          if (!done(frames)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          ok(frames);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          fail(new Error(`timed out after ${ms} ms; frames: ${JSON.stringify(frames).slice(0, 2_000)}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    ws.once('open', () =>
+      resolve({
+        ws,
+        frames,
+        until,
+        waitFor: async (match, ms) => (await until((f) => f.some(match), ms)).find(match)!,
+        send: (frame) => ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+        closed,
+        async close() {
+          if (ws.readyState !== WebSocket.CLOSED) ws.close();
+          await closed;
+        },
+      }),
+    );
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => reject(new WsRefused(res.statusCode ?? 0, res.headers, body)));
+    });
+    ws.once('error', reject);
+  });
+}
+
+/**
+ * Writes a channel and its members straight into the tenant's tables (no events), for tests of delivery that
+ * must not depend on the chat routes. Returns the channel id.
+ */
+export async function seedChannel(
+  runtime: Runtime,
+  tenant: string,
+  options: { type?: 'public' | 'private' | 'direct'; members: string[] },
+): Promise<number> {
+  const { channels, channelMembers } = (await runtime.tenants.resolve(tenant)).tables;
+  const slug = `seed-${randomUUID().slice(0, 12)}`;
+  const [row] = await runtime.database.db
+    .insert(channels)
+    .values({ name: slug, slug, type: options.type ?? 'private', createdBy: options.members[0] ?? randomUUID() })
+    .returning({ id: channels.id });
+  if (options.members.length)
+    await runtime.database.db
+      .insert(channelMembers)
+      .values(options.members.map((userId) => ({ channelId: row!.id, userId })));
+  return row!.id;
+}

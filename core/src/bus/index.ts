@@ -1,6 +1,6 @@
 /** The internal event bus: one vocabulary for WebSocket frames and outgoing webhooks (DESIGN §10). */
-import { EventEmitter } from 'node:events';
 import { z } from 'zod';
+import type { Logger } from '../logger.js';
 
 export const EventType = z.enum([
   'message_received',
@@ -42,76 +42,154 @@ export interface DomainEvent {
   ephemeral?: boolean;
 }
 
-/** Orders two event ids: counters (`41`) in the embedded mode, stream ids (`1732437600000-3`) with Redis. */
+/**
+ * An event as subscribers see it. `id` increases within its tenant and is what a client sends back as
+ * `?last_event_id=`; ephemeral events carry `''` (they are not a position in the tenant's history).
+ */
+export type PublishedEvent = DomainEvent & { id: string };
+
+/** Event ids look like Redis stream ids, `<ms>-<seq>`, in both modes; anything else is not one of ours. */
+export const EVENT_ID = /^\d{1,16}-\d{1,16}$/;
+
+/** Orders two event ids (`<ms>-<seq>`). */
 export function compareEventIds(a: string, b: string): number {
   const [am = 0, as = 0] = a.split('-').map(Number);
   const [bm = 0, bs = 0] = b.split('-').map(Number);
   return am !== bm ? am - bm : as - bs;
 }
 
-/** An event as subscribers see it: with an id that increases within its tenant. */
-export type PublishedEvent = DomainEvent & { id: string };
-
 export interface EventBus {
-  publish(event: DomainEvent): Promise<void>;
-  /** Returns the function that unsubscribes. */
-  subscribe(handler: (event: PublishedEvent) => void): () => void;
   /**
-   * The tenant's stored (non-ephemeral) events after `afterId`, oldest first; `gap` when `afterId` is
-   * older than the replay window or not an id of this tenant.
+   * Gives the event its id, stores it for replay (unless ephemeral) and fans it out to the subscribers of
+   * every instance, in id order within a tenant. Never throws: the write the event describes has already
+   * happened. Resolves with the published event, or null when it could not be stored in time (the Redis bus
+   * keeps retrying it in the background for a bounded time, then logs it as lost).
+   */
+  publish(event: DomainEvent): Promise<PublishedEvent | null>;
+  /**
+   * Every event of every tenant, in id order within a tenant. `onGap` is called when this process may have
+   * missed live events (Redis was away longer than the live buffer covers): whoever forwards events must
+   * resynchronize (the WebSocket closes its sockets, and clients come back with `?last_event_id=`).
+   * Returns the function that unsubscribes.
+   */
+  subscribe(handler: (event: PublishedEvent) => void, options?: { onGap?: () => void }): () => void;
+  /**
+   * The tenant's stored (non-ephemeral) events after `afterId`, oldest first; `gap` when `afterId` is older
+   * than the replay window, from before a restart of the embedded bus, newer than any id given, or not an id.
    */
   replay(tenant: string, afterId: string): Promise<PublishedEvent[] | 'gap'>;
+  /** Stores what is still pending (briefly), then stops. */
   close(): Promise<void>;
 }
 
+/**
+ * How much history `?last_event_id=` can replay, per tenant. An event leaves the window only when it is
+ * both older than `maxAgeMs` and not among the last `maxEvents` (DESIGN §10: at least 10 minutes and at
+ * least 10,000 events). `ceiling` bounds memory when a tenant publishes faster than that: past it the
+ * oldest events go even if younger than `maxAgeMs`.
+ */
 export interface ReplayWindow {
   maxEvents: number;
   maxAgeMs: number;
+  ceiling?: number;
 }
 
-/** DESIGN §10: at least 10 minutes or 10,000 events. */
-export const DEFAULT_REPLAY_WINDOW: ReplayWindow = { maxEvents: 10_000, maxAgeMs: 10 * 60_000 };
+export const DEFAULT_REPLAY_WINDOW: Required<ReplayWindow> = {
+  maxEvents: 10_000,
+  maxAgeMs: 10 * 60_000,
+  ceiling: 200_000,
+};
+
+/** Calls every handler, so that one that throws neither stops the others nor reaches the publisher. */
+export function emitTo(handlers: Iterable<(event: PublishedEvent) => void>, event: PublishedEvent, log?: Logger): void {
+  for (const handler of handlers) {
+    try {
+      handler(event);
+    } catch (err) {
+      log?.error({ err, type: event.type, tenant: event.tenant }, 'event subscriber failed');
+    }
+  }
+}
+
+interface Ring {
+  events: PublishedEvent[];
+  at: number[];
+  /** Index of the oldest retained event (the array is compacted now and then). */
+  head: number;
+  seq: number;
+  /** The newest id that left the window: replaying from before it would skip events. */
+  floor: string;
+}
 
 /**
- * The embedded-mode bus: one process, no Redis. Ids are a per-tenant counter; a ring of recent events
- * per tenant serves reconnecting clients. Several API instances need the Redis bus (not built yet).
+ * The embedded-mode bus: one process, no Redis. Ids are `<boot ms>-<per-tenant counter>`, so an id from
+ * before a restart is recognized as older than anything held (the client resyncs) instead of being taken
+ * for a position in the new sequence. A ring per tenant holds the replay window.
  */
-export function createInProcessBus(window: ReplayWindow = DEFAULT_REPLAY_WINDOW): EventBus {
-  const emitter = new EventEmitter();
-  emitter.setMaxListeners(0);
-  const counters = new Map<string, number>();
-  const rings = new Map<string, { at: number; event: PublishedEvent }[]>();
-  const evicted = new Map<string, number>();
+export function createInProcessBus(window: ReplayWindow = DEFAULT_REPLAY_WINDOW, log?: Logger): EventBus {
+  const handlers = new Set<(event: PublishedEvent) => void>();
+  const ceiling = window.ceiling ?? DEFAULT_REPLAY_WINDOW.ceiling;
+  const boot = Date.now();
+  const rings = new Map<string, Ring>();
+  const ringOf = (tenant: string): Ring => {
+    let ring = rings.get(tenant);
+    if (!ring) {
+      ring = { events: [], at: [], head: 0, seq: 0, floor: `${boot}-0` };
+      rings.set(tenant, ring);
+    }
+    return ring;
+  };
   return {
     async publish(event) {
-      const n = (counters.get(event.tenant) ?? 0) + 1;
-      counters.set(event.tenant, n);
-      const published: PublishedEvent = { ...event, id: String(n) };
-      if (!event.ephemeral) {
-        const ring = rings.get(event.tenant) ?? [];
-        ring.push({ at: Date.now(), event: published });
-        // Keep whichever is larger: the last maxEvents, or everything younger than maxAgeMs.
-        while (ring.length > window.maxEvents && Date.now() - ring[0]!.at > window.maxAgeMs)
-          evicted.set(event.tenant, Number(ring.shift()!.event.id));
-        rings.set(event.tenant, ring);
+      if (event.ephemeral) {
+        const published = { ...event, id: '' };
+        emitTo(handlers, published, log);
+        return published;
       }
-      emitter.emit('event', published);
+      const ring = ringOf(event.tenant);
+      ring.seq += 1;
+      const published: PublishedEvent = { ...event, id: `${boot}-${ring.seq}` };
+      const now = Date.now();
+      ring.events.push(published);
+      ring.at.push(now);
+      for (;;) {
+        const size = ring.events.length - ring.head;
+        const expired = size > window.maxEvents && now - ring.at[ring.head]! >= window.maxAgeMs;
+        if (!expired && size <= ceiling) break;
+        ring.floor = ring.events[ring.head]!.id;
+        ring.head += 1;
+      }
+      if (ring.head > 1024 && ring.head * 2 > ring.events.length) {
+        ring.events = ring.events.slice(ring.head);
+        ring.at = ring.at.slice(ring.head);
+        ring.head = 0;
+      }
+      emitTo(handlers, published, log);
+      return published;
     },
     subscribe(handler) {
-      emitter.on('event', handler);
-      return () => emitter.off('event', handler);
+      handlers.add(handler);
+      return () => handlers.delete(handler);
     },
     async replay(tenant, afterId) {
-      const after = Number(afterId);
-      if (!/^\d+$/.test(afterId) || after > (counters.get(tenant) ?? 0)) return 'gap';
-      // Something newer than `after` has left the window: the client cannot be caught up.
-      if (after < (evicted.get(tenant) ?? 0)) return 'gap';
-      return (rings.get(tenant) ?? []).filter((r) => Number(r.event.id) > after).map((r) => r.event);
+      if (!EVENT_ID.test(afterId)) return 'gap';
+      const ring = ringOf(tenant);
+      if (compareEventIds(afterId, `${boot}-${ring.seq}`) > 0) return 'gap';
+      if (compareEventIds(afterId, ring.floor) < 0) return 'gap';
+      // Binary search for the first retained event after `afterId`.
+      let lo = ring.head;
+      let hi = ring.events.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareEventIds(ring.events[mid]!.id, afterId) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return ring.events.slice(lo);
     },
     async close() {
-      emitter.removeAllListeners();
+      handlers.clear();
     },
   };
 }
 
-export { createRedisBus } from './redis.js';
+export { createRedisBus, type RedisBusOptions } from './redis.js';

@@ -1,51 +1,26 @@
-/** Team chat channels and their members (DESIGN §6 Chat, §7). A first slice: see the README's status. */
-import { and, asc, eq, inArray, rawRows, sql } from '@comms/db';
+/** Team chat channels (DESIGN §6 Chat, §7): public, private and direct; create, list, get, update, archive. */
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt, type SQL, sql } from '@comms/db';
 import { isTenantAdmin } from '../auth.js';
 import type { TenantContext } from '../context.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError } from '../errors.js';
 import { isUniqueViolation } from '../inbox/conversations.js';
+import { decodeCursor, encodeCursor, type Page } from '../pagination.js';
+import { actorId, canAdminister, visibleChannel } from './access.js';
+import { announceEntries, announceMembers } from './events.js';
+import { countColumns, memberCountColumn } from './read-state.js';
+import {
+  type ChannelRow,
+  type ChannelType,
+  type ChannelWithStanding,
+  channelView,
+  type EntryRow,
+  type MemberRole,
+  type MemberRow,
+} from './views.js';
 
-export const CHANNEL_TYPES = ['public', 'private', 'direct'] as const;
-export const MEMBER_ROLES = ['admin', 'moderator', 'member'] as const;
-export type MemberRole = (typeof MEMBER_ROLES)[number];
-
-type Tables = TenantContext['tenant']['tables'];
-export type ChannelRow = Tables['channels']['$inferSelect'];
-export type MemberRow = Tables['channelMembers']['$inferSelect'];
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function channelView(r: ChannelRow, counts?: { unread_count: number; mention_count: number }) {
-  return {
-    id: r.id,
-    name: r.name,
-    slug: r.slug,
-    description: r.description,
-    type: r.type,
-    is_archived: r.isArchived,
-    is_read_only: r.isReadOnly,
-    max_members: r.maxMembers,
-    created_by: r.createdBy,
-    last_activity_at: iso(r.lastActivityAt)!,
-    created_at: iso(r.createdAt)!,
-    updated_at: iso(r.updatedAt)!,
-    ...(counts ?? {}),
-  };
-}
-
-export function memberView(r: MemberRow) {
-  return {
-    channel_id: r.channelId,
-    user_id: r.userId,
-    role: r.role,
-    nickname: r.nickname,
-    is_muted: r.isMuted,
-    notification_level: r.notificationLevel,
-    last_read_entry_id: r.lastReadEntryId,
-    last_read_at: iso(r.lastReadAt),
-    joined_at: iso(r.joinedAt)!,
-  };
-}
+/** A channel event's data: the channel, with `channel_id` like every chat event. */
+const channelEvent = (row: ChannelRow) => ({ channel_id: row.id, ...channelView(row) });
 
 function slugify(name: string): string {
   const s = name
@@ -54,213 +29,303 @@ function slugify(name: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 60);
+    .slice(0, 60)
+    .replace(/-+$/, '');
   return s || 'channel';
 }
 
-function actorId(ctx: TenantContext): string {
-  if (!ctx.actor) throw new AppError('unauthorized', 'a user token is required');
-  return ctx.actor.userId;
-}
-
-export async function findMembership(
-  ctx: TenantContext,
-  channelId: number,
-  userId: string,
-): Promise<MemberRow | undefined> {
-  const { channelMembers: m } = ctx.tenant.tables;
-  const [row] = await ctx.db
-    .select()
-    .from(m)
-    .where(and(eq(m.channelId, channelId), eq(m.userId, userId)))
-    .limit(1);
-  return row;
+export interface CreateChannelInput {
+  type: ChannelType;
+  name?: string | undefined;
+  slug?: string | undefined;
+  description?: string | null | undefined;
+  topic?: string | null | undefined;
+  is_read_only?: boolean | undefined;
+  max_members?: number | null | undefined;
+  /** Direct: the other users (the creator is always included). Public and private: initial members. */
+  member_ids?: string[] | undefined;
 }
 
 /**
- * The channel as the caller may see it: private and direct channels do not exist for non-members
- * (404, so nothing leaks); archived ones only through their id.
+ * Creates a channel whose creator is its admin (initial members join as members, each with a `join` entry).
+ * A direct channel for a set of users that already has one returns that one (`created: false`): the unique
+ * `direct_key` (the sorted member ids) makes concurrent creations meet in a single row.
  */
-export async function visibleChannel(
-  ctx: TenantContext,
-  id: number,
-): Promise<{ channel: ChannelRow; member: MemberRow | undefined }> {
-  const { channels: c } = ctx.tenant.tables;
-  const [channel] = await ctx.db.select().from(c).where(eq(c.id, id)).limit(1);
-  if (!channel) throw notFound(`channel ${id}`);
-  const member = await findMembership(ctx, id, actorId(ctx));
-  if (channel.type !== 'public' && !member && !isTenantAdmin(ctx.actor!)) throw notFound(`channel ${id}`);
-  return { channel, member };
-}
-
-/** Channel admins, or the tenant's admins. */
-export function canAdminister(ctx: TenantContext, member: MemberRow | undefined): boolean {
-  return member?.role === 'admin' || isTenantAdmin(ctx.actor!);
-}
-
-export function canModerate(ctx: TenantContext, member: MemberRow | undefined): boolean {
-  return member?.role === 'admin' || member?.role === 'moderator' || isTenantAdmin(ctx.actor!);
-}
-
-async function announceMember(ctx: TenantContext, channelId: number, userId: string, role: MemberRole) {
-  await ctx.bus.publish({
-    type: 'member_joined',
-    tenant: ctx.tenant.slug,
-    channelId,
-    data: { channel_id: channelId, user_id: userId, role },
-  });
-}
-
-export interface CreateChannelInput {
-  name?: string;
-  slug?: string;
-  description?: string | null;
-  type: (typeof CHANNEL_TYPES)[number];
-  is_read_only?: boolean;
-  max_members?: number | null;
-  member_ids?: string[];
-}
-
-/** Creates a channel (the creator its admin); a direct channel for a set of users that has one returns it. */
 export async function createChannel(
   ctx: TenantContext,
   input: CreateChannelInput,
-): Promise<{ channel: ReturnType<typeof channelView>; created: boolean }> {
-  const { channels: c, channelMembers: m } = ctx.tenant.tables;
+): Promise<{ channel: ChannelWithStanding; created: boolean }> {
   const me = actorId(ctx);
-  if (input.type === 'direct') {
-    const members = [...new Set([me, ...(input.member_ids ?? [])])].sort();
-    if (members.length < 2)
-      throw new AppError('unprocessable', 'a direct channel needs at least one other member', {
-        errors: [{ field: 'member_ids', message: 'name at least one other user' }],
-      });
-    const directKey = members.join(',');
-    const result = await ctx.db.transaction(async (tx) => {
-      // The unique direct_key makes racing creations meet in one channel.
-      const [row] = await tx
-        .insert(c)
-        .values({
-          name: input.name ?? 'Direct message',
-          slug: `dm-${directKey.replace(/[^a-f0-9]/g, '').slice(0, 24)}-${members.length}-${Date.now().toString(36)}`,
-          type: 'direct',
-          directKey,
-          createdBy: me,
-        })
-        .onConflictDoNothing({ target: c.directKey })
-        .returning();
-      if (!row) {
-        const [existing] = await tx.select().from(c).where(eq(c.directKey, directKey));
-        return { channel: existing!, created: false };
-      }
-      await tx.insert(m).values(members.map((userId) => ({ channelId: row.id, userId, role: 'member' })));
-      return { channel: row, created: true };
-    });
-    if (result.created) {
-      // Initial members first, so their open sockets receive the channel's events from the start.
-      for (const userId of members) await announceMember(ctx, result.channel.id, userId, 'member');
-      await ctx.bus.publish({
-        type: 'channel_created',
-        tenant: ctx.tenant.slug,
-        channelId: result.channel.id,
-        data: channelView(result.channel),
-      });
-    }
-    return { channel: channelView(result.channel), created: result.created };
-  }
+  const others = [...new Set((input.member_ids ?? []).map((u) => u.toLowerCase()))].filter((u) => u !== me);
+  if (input.type === 'direct') return createDirect(ctx, me, others, input.name);
   if (!input.name?.trim())
     throw new AppError('bad_request', 'a channel needs a name', { errors: [{ field: 'name', message: 'required' }] });
+  if (input.max_members && others.length + 1 > input.max_members)
+    throw new AppError('bad_request', `${others.length + 1} members exceed max_members (${input.max_members})`, {
+      errors: [{ field: 'member_ids', message: 'more members than max_members allows' }],
+    });
+  const { channels: c, channelMembers: m, chatEntries: e } = ctx.tenant.tables;
   const slug = input.slug ?? slugify(input.name);
+  let created: { channel: ChannelRow; members: MemberRow[]; joins: EntryRow[] };
   try {
-    const row = await ctx.db.transaction(async (tx) => {
-      const [row] = await tx
+    created = await ctx.db.transaction(async (tx) => {
+      const [channel] = await tx
         .insert(c)
         .values({
           name: input.name!.trim(),
           slug,
           description: input.description ?? null,
+          topic: input.topic ?? null,
           type: input.type,
           isReadOnly: input.is_read_only ?? false,
           maxMembers: input.max_members ?? null,
           createdBy: me,
         })
         .returning();
-      await tx.insert(m).values({ channelId: row!.id, userId: me, role: 'admin' });
-      return row!;
+      const users = [me, ...others];
+      const joins = await tx
+        .insert(e)
+        .values(users.map((userId) => ({ channelId: channel!.id, userId, entryType: 'join', content: null })))
+        .returning();
+      // History before one's own join is not unread: each marker starts at the newest join entry.
+      const marker = Math.max(...joins.map((j) => j.id));
+      const members = await tx
+        .insert(m)
+        .values(
+          users.map((userId, i) => ({
+            channelId: channel!.id,
+            userId,
+            role: (i === 0 ? 'admin' : 'member') as MemberRole,
+            lastReadEntryId: marker,
+          })),
+        )
+        .returning();
+      return { channel: channel!, members, joins };
     });
-    await announceMember(ctx, row.id, me, 'admin');
-    await ctx.bus.publish({
-      type: 'channel_created',
-      tenant: ctx.tenant.slug,
-      channelId: row.id,
-      data: channelView(row),
-    });
-    return { channel: channelView(row), created: true };
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AppError('conflict', `a channel with slug '${slug}' already exists`);
+    if (isUniqueViolation(err))
+      throw new AppError('conflict', `a channel with slug '${slug}' already exists`, {
+        errors: [{ field: 'slug', message: 'taken' }],
+      });
     throw err;
   }
-}
-
-/** The caller's channels with their unread and mention counts, derived from read state in one query. */
-export async function listMyChannels(ctx: TenantContext) {
-  const { channels: c, channelMembers: m, chatEntries: e, mentions: mn } = ctx.tenant.tables;
-  const me = actorId(ctx);
-  const rows = await rawRows<{ id: number; unread_count: number; mention_count: number }>(
-    ctx.db,
-    sql`select ch.id,
-          (select count(*)::int from ${e} x where x.channel_id = ch.id and x.id > mb.last_read_entry_id
-             and x.is_deleted = false and x.entry_type = 'message' and x.user_id is distinct from ${me}) as unread_count,
-          (select count(*)::int from ${mn} y join ${e} z on z.id = y.entry_id
-             where y.channel_id = ch.id and y.user_id = ${me} and y.entry_id > mb.last_read_entry_id and z.is_deleted = false) as mention_count
-        from ${c} ch join ${m} mb on mb.channel_id = ch.id and mb.user_id = ${me}
-        where ch.is_archived = false`,
-  );
-  const counts = new Map(rows.map((r) => [r.id, r]));
-  if (!counts.size) return [];
-  const channels = await ctx.db
-    .select()
-    .from(c)
-    .where(and(eq(c.isArchived, false), inArray(c.id, [...counts.keys()])))
-    .orderBy(asc(c.id));
-  return channels.map((ch) => {
-    const n = counts.get(ch.id)!;
-    return channelView(ch, { unread_count: n.unread_count, mention_count: n.mention_count });
+  // Members first, so their open sockets take the channel's events from the first one on.
+  await announceMembers(ctx, created.members, me);
+  await ctx.bus.publish({
+    type: 'channel_created',
+    tenant: ctx.tenant.slug,
+    channelId: created.channel.id,
+    data: channelEvent(created.channel),
   });
+  await announceEntries(ctx, created.joins);
+  return {
+    channel: {
+      ...channelView(created.channel),
+      ...standingOf(created.members.find((x) => x.userId === me)!, created.members.length),
+    },
+    created: true,
+  };
 }
 
+async function createDirect(
+  ctx: TenantContext,
+  me: string,
+  others: string[],
+  name: string | undefined,
+): Promise<{ channel: ChannelWithStanding; created: boolean }> {
+  const { channels: c, channelMembers: m } = ctx.tenant.tables;
+  if (!others.length)
+    throw new AppError('bad_request', 'a direct channel needs at least one other member', {
+      errors: [{ field: 'member_ids', message: 'name at least one other user' }],
+    });
+  const users = [me, ...others].sort();
+  const directKey = users.join(',');
+  const result = await ctx.db.transaction(async (tx) => {
+    // A racing creation of the same key waits on the index, then finds the winner's committed row.
+    const [row] = await tx
+      .insert(c)
+      .values({
+        name: name?.trim() || 'Direct message',
+        slug: `dm-${randomUUID()}`,
+        type: 'direct',
+        directKey,
+        createdBy: me,
+      })
+      .onConflictDoNothing({ target: c.directKey })
+      .returning();
+    if (!row) {
+      const [existing] = await tx.select().from(c).where(eq(c.directKey, directKey));
+      return { channel: existing!, members: [] as MemberRow[] };
+    }
+    const members = await tx
+      .insert(m)
+      .values(users.map((userId) => ({ channelId: row.id, userId, role: 'member' as MemberRole })))
+      .returning();
+    return { channel: row, members };
+  });
+  if (!result.members.length) {
+    const standing = await standingFor(ctx, result.channel.id, me);
+    return { channel: { ...channelView(result.channel), ...standing }, created: false };
+  }
+  await announceMembers(ctx, result.members, me);
+  await ctx.bus.publish({
+    type: 'channel_created',
+    tenant: ctx.tenant.slug,
+    channelId: result.channel.id,
+    data: channelEvent(result.channel),
+  });
+  const mine = result.members.find((x) => x.userId === me)!;
+  return { channel: { ...channelView(result.channel), ...standingOf(mine, result.members.length) }, created: true };
+}
+
+function standingOf(member: MemberRow, memberCount: number) {
+  return {
+    is_member: true,
+    role: member.role as MemberRole,
+    member_count: memberCount,
+    unread_count: 0,
+    mention_count: 0,
+  };
+}
+
+/** The caller's standing in one channel (one query): membership, role, member count, unread and mention counts. */
+export async function standingFor(ctx: TenantContext, channelId: number, userId: string) {
+  const { channels: c, channelMembers: m } = ctx.tenant.tables;
+  // Without a membership row the marker is null, and so are both counts' comparisons: 0.
+  const { unread, mentions } = countColumns(ctx, userId);
+  const [row] = await ctx.db
+    .select({ role: m.role, memberCount: memberCountColumn(ctx), unread, mentions })
+    .from(c)
+    .leftJoin(m, and(eq(m.channelId, c.id), eq(m.userId, userId)))
+    .where(eq(c.id, channelId));
+  return {
+    is_member: !!row?.role,
+    role: (row?.role ?? null) as MemberRole | null,
+    member_count: row?.memberCount ?? 0,
+    unread_count: row?.role ? row.unread : 0,
+    mention_count: row?.role ? row.mentions : 0,
+  };
+}
+
+/** GET /channels/{id}: the channel as the caller may see it, with their standing in it. */
+export async function getChannel(ctx: TenantContext, id: number): Promise<ChannelWithStanding> {
+  const { channel } = await visibleChannel(ctx, id);
+  return { ...channelView(channel), ...(await standingFor(ctx, id, actorId(ctx))) };
+}
+
+export interface ListChannelsQuery {
+  /** Public channels the caller is not in (to join), instead of the caller's own. */
+  discover?: boolean | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/**
+ * The caller's channels (not archived), oldest first by id, each with its unread and mention counts — one
+ * query for the page, whatever its size. With `discover`, the public channels the caller could join.
+ */
+export async function listChannels(ctx: TenantContext, q: ListChannelsQuery): Promise<Page<ChannelWithStanding>> {
+  const { channels: c, channelMembers: m } = ctx.tenant.tables;
+  const me = actorId(ctx);
+  const after = q.cursor ? (decodeCursor(q.cursor, ['int'])[0] as number) : 0;
+  const memberCount = memberCountColumn(ctx);
+  let items: ChannelWithStanding[];
+  if (q.discover) {
+    const rows = await ctx.db
+      .select({ channel: c, memberCount })
+      .from(c)
+      .where(
+        and(
+          eq(c.type, 'public'),
+          eq(c.isArchived, false),
+          gt(c.id, after),
+          sql`not exists (select 1 from ${m} dm where dm.channel_id = ${c.id} and dm.user_id = ${me}::uuid)`,
+        ),
+      )
+      .orderBy(asc(c.id))
+      .limit(q.limit + 1);
+    items = rows.map((r) => ({
+      ...channelView(r.channel),
+      is_member: false,
+      role: null,
+      member_count: r.memberCount,
+      unread_count: 0,
+      mention_count: 0,
+    }));
+  } else {
+    const { unread, mentions } = countColumns(ctx, me);
+    const where: SQL[] = [eq(c.isArchived, false), gt(c.id, after)];
+    const rows = await ctx.db
+      .select({ channel: c, role: m.role, memberCount, unread, mentions })
+      .from(c)
+      .innerJoin(m, and(eq(m.channelId, c.id), eq(m.userId, me)))
+      .where(and(...where))
+      .orderBy(asc(c.id))
+      .limit(q.limit + 1);
+    items = rows.map((r) => ({
+      ...channelView(r.channel),
+      is_member: true,
+      role: r.role as MemberRole,
+      member_count: r.memberCount,
+      unread_count: r.unread,
+      mention_count: r.mentions,
+    }));
+  }
+  const more = items.length > q.limit;
+  const data = more ? items.slice(0, q.limit) : items;
+  return { data, next_cursor: more ? encodeCursor([data[data.length - 1]!.id]) : null };
+}
+
+export interface UpdateChannelInput {
+  name?: string | undefined;
+  description?: string | null | undefined;
+  topic?: string | null | undefined;
+  is_read_only?: boolean | undefined;
+  /** Lowering it below the current count only stops new joins. */
+  max_members?: number | null | undefined;
+}
+
+/** Channel admins (and the tenant's admins) change a channel. */
 export async function updateChannel(
   ctx: TenantContext,
   id: number,
-  input: { name?: string; description?: string | null; is_read_only?: boolean; max_members?: number | null },
-) {
+  input: UpdateChannelInput,
+): Promise<ChannelWithStanding> {
   const { channels: c } = ctx.tenant.tables;
   const { member } = await visibleChannel(ctx, id);
   if (!canAdminister(ctx, member)) throw new AppError('forbidden', 'only channel admins change a channel');
   const [row] = await ctx.db
     .update(c)
     .set({
-      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.name !== undefined ? { name: input.name.trim() } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.topic !== undefined ? { topic: input.topic } : {}),
       ...(input.is_read_only !== undefined ? { isReadOnly: input.is_read_only } : {}),
       ...(input.max_members !== undefined ? { maxMembers: input.max_members } : {}),
       updatedAt: new Date(),
     })
     .where(eq(c.id, id))
     .returning();
-  await ctx.bus.publish({ type: 'channel_updated', tenant: ctx.tenant.slug, channelId: id, data: channelView(row!) });
-  return channelView(row!);
+  if (!row) throw new AppError('not_found', `channel ${id} not found`); // purged meanwhile
+  await ctx.bus.publish({ type: 'channel_updated', tenant: ctx.tenant.slug, channelId: id, data: channelEvent(row) });
+  return { ...channelView(row), ...(await standingFor(ctx, id, actorId(ctx))) };
 }
 
-/** Archives; `purge` (tenant admins) deletes the channel and its entries. */
+/**
+ * Channel admins archive a channel (history stays readable, nothing new is written); with `purge`, the
+ * tenant's admins delete it with its entries. Archiving an archived channel changes nothing.
+ */
 export async function deleteChannel(ctx: TenantContext, id: number, purge: boolean): Promise<void> {
   const { channels: c } = ctx.tenant.tables;
-  const { member } = await visibleChannel(ctx, id);
-  if (!canAdminister(ctx, member)) throw new AppError('forbidden', 'only channel admins delete a channel');
+  const { channel, member } = await visibleChannel(ctx, id);
   if (purge) {
     if (!isTenantAdmin(ctx.actor!)) throw new AppError('forbidden', 'only tenant admins purge a channel');
     await ctx.db.delete(c).where(eq(c.id, id));
   } else {
-    await ctx.db.update(c).set({ isArchived: true, archivedAt: new Date(), updatedAt: new Date() }).where(eq(c.id, id));
+    if (!canAdminister(ctx, member)) throw new AppError('forbidden', 'only channel admins archive a channel');
+    if (channel.isArchived) return;
+    const now = new Date();
+    await ctx.db.update(c).set({ isArchived: true, archivedAt: now, updatedAt: now }).where(eq(c.id, id));
   }
   await ctx.bus.publish({
     type: 'channel_deleted',
@@ -268,115 +333,4 @@ export async function deleteChannel(ctx: TenantContext, id: number, purge: boole
     channelId: id,
     data: { channel_id: id, purged: purge },
   });
-}
-
-/** Adds a member: admins and moderators add anyone; anyone joins a public channel themselves. */
-export async function addMember(ctx: TenantContext, channelId: number, input: { user_id: string; role?: MemberRole }) {
-  const { channelMembers: m, chatEntries: e, channels: c } = ctx.tenant.tables;
-  const { channel, member } = await visibleChannel(ctx, channelId);
-  const me = actorId(ctx);
-  const self = input.user_id === me;
-  if (channel.type === 'direct') throw new AppError('unprocessable', 'direct channels keep their members');
-  if (!(canModerate(ctx, member) || (self && channel.type === 'public')))
-    throw new AppError('forbidden', 'only admins and moderators add members');
-  if ((input.role ?? 'member') !== 'member' && !canAdminister(ctx, member))
-    throw new AppError('forbidden', 'only channel admins give roles');
-  const row = await ctx.db.transaction(async (tx) => {
-    // Serialize joins per channel so max_members holds under concurrency.
-    await tx.execute(sql`select 1 from ${c} where ${c.id} = ${channelId} for update`);
-    if (channel.maxMembers) {
-      const [n] = await rawRows<{ n: number }>(
-        tx,
-        sql`select count(*)::int as n from ${m} where channel_id = ${channelId}`,
-      );
-      if ((n?.n ?? 0) >= channel.maxMembers)
-        throw new AppError('conflict', `channel ${channelId} is full (${channel.maxMembers} members)`);
-    }
-    const [inserted] = await tx
-      .insert(m)
-      .values({ channelId, userId: input.user_id, role: input.role ?? 'member' })
-      .onConflictDoNothing()
-      .returning();
-    if (!inserted) throw new AppError('conflict', 'already a member');
-    await tx.insert(e).values({ channelId, userId: input.user_id, entryType: 'join', content: null });
-    return inserted;
-  });
-  const view = memberView(row);
-  await ctx.bus.publish({ type: 'member_joined', tenant: ctx.tenant.slug, channelId, data: view });
-  return view;
-}
-
-export async function listMembers(ctx: TenantContext, channelId: number) {
-  const { channelMembers: m } = ctx.tenant.tables;
-  await visibleChannel(ctx, channelId);
-  const rows = await ctx.db.select().from(m).where(eq(m.channelId, channelId)).orderBy(asc(m.joinedAt));
-  return rows.map(memberView);
-}
-
-/** Removes a member (admins), or the member leaves; the last admin of a channel with others cannot leave. */
-export async function removeMember(ctx: TenantContext, channelId: number, userId: string): Promise<void> {
-  const { channelMembers: m, chatEntries: e } = ctx.tenant.tables;
-  const { member } = await visibleChannel(ctx, channelId);
-  const me = actorId(ctx);
-  if (userId !== me && !canAdminister(ctx, member))
-    throw new AppError('forbidden', 'only channel admins remove members');
-  const target = await findMembership(ctx, channelId, userId);
-  if (!target) throw notFound(`member ${userId}`);
-  if (target.role === 'admin') {
-    const admins = await ctx.db
-      .select({ userId: m.userId })
-      .from(m)
-      .where(and(eq(m.channelId, channelId), eq(m.role, 'admin')));
-    const others = await ctx.db.select({ userId: m.userId }).from(m).where(eq(m.channelId, channelId));
-    if (admins.length === 1 && others.length > 1)
-      throw new AppError(
-        'conflict',
-        'the last admin cannot leave a channel that has members: hand the role over first',
-      );
-  }
-  await ctx.db.transaction(async (tx) => {
-    await tx.delete(m).where(and(eq(m.channelId, channelId), eq(m.userId, userId)));
-    await tx.insert(e).values({ channelId, userId, entryType: 'leave', content: null });
-  });
-  await ctx.bus.publish({
-    type: 'member_left',
-    tenant: ctx.tenant.slug,
-    channelId,
-    data: { channel_id: channelId, user_id: userId },
-  });
-}
-
-/**
- * A member changes their own nickname, mute and notification level; only channel admins change roles
- * (and may change anyone's settings).
- */
-export async function updateMember(
-  ctx: TenantContext,
-  channelId: number,
-  userId: string,
-  input: {
-    role?: MemberRole;
-    nickname?: string | null;
-    is_muted?: boolean;
-    notification_level?: 'all' | 'mentions' | 'none';
-  },
-) {
-  const { channelMembers: m } = ctx.tenant.tables;
-  const { member } = await visibleChannel(ctx, channelId);
-  const admin = canAdminister(ctx, member);
-  if (userId !== actorId(ctx) && !admin)
-    throw new AppError('forbidden', "only channel admins change another member's settings");
-  if (input.role !== undefined && !admin) throw new AppError('forbidden', 'only channel admins change roles');
-  const [row] = await ctx.db
-    .update(m)
-    .set({
-      ...(input.role !== undefined ? { role: input.role } : {}),
-      ...(input.nickname !== undefined ? { nickname: input.nickname } : {}),
-      ...(input.is_muted !== undefined ? { isMuted: input.is_muted } : {}),
-      ...(input.notification_level !== undefined ? { notificationLevel: input.notification_level } : {}),
-    })
-    .where(and(eq(m.channelId, channelId), eq(m.userId, userId)))
-    .returning();
-  if (!row) throw notFound(`member ${userId}`);
-  return memberView(row);
 }

@@ -1,147 +1,128 @@
-/** Chat entries: send (idempotent by client_msg_id), list by keyset, edit with history, soft delete, read state. */
-import { and, asc, desc, eq, gt, inArray, lt, rawRows, sql } from '@comms/db';
+/**
+ * Chat entries: send (idempotent by `client_msg_id`), list by keyset in either direction or around an entry,
+ * edit with history, soft delete, pin.
+ */
+import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { isUniqueViolation } from '../inbox/conversations.js';
-import { canModerate, visibleChannel } from './channels.js';
+import {
+  actorId,
+  canModerate,
+  requireActive,
+  requireMember,
+  requireMessage,
+  visibleChannel,
+  visibleEntry,
+} from './access.js';
+import { announceEntries } from './events.js';
+import { announceMentions, parseMentions, writeMentions } from './mentions.js';
 import { enqueueNotifications } from './notifications.js';
+import { type Attachment, type EntryRow, type EntryView, entryView, type ReactionMap } from './views.js';
 
-type Tables = TenantContext['tenant']['tables'];
-export type EntryRow = Tables['chatEntries']['$inferSelect'];
-
-export interface Attachment {
-  file_id: string;
-  url: string;
-  name: string;
-  size: number;
-  mime_type: string;
+export interface PostEntryInput {
+  content?: string | null | undefined;
+  attachments?: Attachment[] | undefined;
+  reply_to_id?: number | null | undefined;
+  /** The client's id for this send: a retry with the same one returns the first entry. */
+  client_msg_id?: string | null | undefined;
+  /** Users mentioned besides the `<@UUID>`s in the content. */
+  mentions?: string[] | undefined;
 }
 
-export function entryView(r: EntryRow, reactions: Record<string, string[]> = {}) {
-  return {
-    id: r.id,
-    channel_id: r.channelId,
-    user_id: r.userId,
-    entry_type: r.entryType,
-    // A deleted entry keeps its place in the channel, not its content.
-    content: r.isDeleted ? null : r.content,
-    attachments: r.isDeleted ? [] : r.attachments,
-    reply_to_id: r.replyToId,
-    client_msg_id: r.clientMsgId,
-    is_edited: r.isEdited,
-    edited_at: r.editedAt ? r.editedAt.toISOString() : null,
-    is_deleted: r.isDeleted,
-    is_pinned: r.isPinned,
-    reactions,
-    created_at: r.createdAt.toISOString(),
-  };
-}
-
-const MENTION = /<@([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})>/gi;
-const BROADCAST = /(^|\s)@(everyone|channel|here)\b/i;
-
+/**
+ * Posts a message (members only; in a read-only channel, moderators and admins only). A retry with a
+ * `client_msg_id` this user already sent in this channel returns that entry with `created: false`, also when
+ * the two requests race: the unique (channel_id, user_id, client_msg_id) index lets one insert win.
+ */
 export async function postEntry(
   ctx: TenantContext,
   channelId: number,
-  input: {
-    content?: string | null;
-    attachments?: Attachment[];
-    reply_to_id?: number | null;
-    client_msg_id?: string | null;
-    mentions?: string[];
-  },
-): Promise<{ entry: ReturnType<typeof entryView>; created: boolean }> {
-  const { chatEntries: e, mentions: mn, channelMembers: m, channels: c } = ctx.tenant.tables;
-  const { channel, member } = await visibleChannel(ctx, channelId);
-  if (!member) throw new AppError('forbidden', 'join the channel to post in it');
-  if (channel.isArchived) throw new AppError('conflict', 'the channel is archived');
-  if (channel.isReadOnly && !canModerate(ctx, member)) throw new AppError('forbidden', 'the channel is read-only');
+  input: PostEntryInput,
+): Promise<{ entry: EntryView; created: boolean }> {
+  const { channels: c, chatEntries: e } = ctx.tenant.tables;
+  const me = actorId(ctx);
+  const access = await visibleChannel(ctx, channelId);
+  const member = requireMember(access, 'post in it');
+  requireActive(access.channel);
+  if (access.channel.isReadOnly && !canModerate(ctx, member))
+    throw new AppError('forbidden', 'the channel is read-only: only its admins and moderators post');
   if (!input.content?.trim() && !input.attachments?.length)
     throw new AppError('bad_request', 'a message needs content or attachments', {
-      errors: [{ field: 'content', message: 'required' }],
+      errors: [{ field: 'content', message: 'required unless there are attachments' }],
     });
-  const me = ctx.actor!.userId;
-  if (input.client_msg_id) {
-    const [prior] = await ctx.db
+  const clientMsgId = input.client_msg_id ?? null;
+  const prior = async () => {
+    if (!clientMsgId) return undefined;
+    const [row] = await ctx.db
       .select()
       .from(e)
-      .where(and(eq(e.channelId, channelId), eq(e.userId, me), eq(e.clientMsgId, input.client_msg_id)));
-    if (prior) return { entry: entryView(prior), created: false };
-  }
+      .where(and(eq(e.channelId, channelId), eq(e.userId, me), eq(e.clientMsgId, clientMsgId)));
+    return row ? { entry: entryView(row, (await reactionsOf(ctx, [row.id])).get(row.id)), created: false } : undefined;
+  };
+  const retried = await prior();
+  if (retried) return retried;
   if (input.reply_to_id) {
     const [parent] = await ctx.db
       .select({ id: e.id })
       .from(e)
       .where(and(eq(e.id, input.reply_to_id), eq(e.channelId, channelId)));
     if (!parent)
-      throw new AppError('unprocessable', `entry ${input.reply_to_id} is not in this channel`, {
-        errors: [{ field: 'reply_to_id', message: 'not in this channel' }],
+      throw new AppError('bad_request', `entry ${input.reply_to_id} is not in channel ${channelId}`, {
+        errors: [{ field: 'reply_to_id', message: 'not an entry of this channel' }],
       });
   }
   const content = input.content ?? null;
-  const named = new Set<string>([...(content ?? '').matchAll(MENTION)].map((x) => x[1]!.toLowerCase()));
-  for (const u of input.mentions ?? []) named.add(u.toLowerCase());
-  const broadcast = content ? BROADCAST.exec(content)?.[2]?.toLowerCase() : undefined;
-  let row: EntryRow;
-  let mentioned: string[] = [];
+  let written: { row: EntryRow; mentioned: { userId: string; mentionType: string }[] };
   try {
-    ({ row, mentioned } = await ctx.db.transaction(async (tx) => {
+    written = await ctx.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(e)
         .values({
           channelId,
           userId: me,
           content,
-          attachments: (input.attachments ?? []) as never,
+          attachments: (input.attachments ?? []) as unknown as Record<string, unknown>[],
           replyToId: input.reply_to_id ?? null,
-          clientMsgId: input.client_msg_id ?? null,
+          clientMsgId,
         })
         .returning();
-      // Mentions count for members only.
-      const members = (await tx.select({ userId: m.userId }).from(m).where(eq(m.channelId, channelId))).map(
-        (x) => x.userId,
+      const mentioned = await writeMentions(
+        tx,
+        ctx,
+        { id: row!.id, channelId, authorId: me },
+        parseMentions(content, input.mentions),
       );
-      const targets = broadcast
-        ? members.filter((u) => u !== me)
-        : members.filter((u) => named.has(u.toLowerCase()) && u !== me);
-      if (targets.length)
-        await tx
-          .insert(mn)
-          .values(targets.map((userId) => ({ entryId: row!.id, channelId, userId, mentionType: broadcast ?? 'user' })))
-          .onConflictDoNothing();
-      await tx.update(c).set({ lastActivityAt: new Date() }).where(eq(c.id, channelId));
-      return { row: row!, mentioned: targets };
-    }));
+      await tx.update(c).set({ lastActivityAt: row!.createdAt }).where(eq(c.id, channelId));
+      return { row: row!, mentioned };
+    });
   } catch (err) {
-    // Two retries of one send raced: the first one stands.
-    if (input.client_msg_id && isUniqueViolation(err)) {
-      const [prior] = await ctx.db
-        .select()
-        .from(e)
-        .where(and(eq(e.channelId, channelId), eq(e.userId, me), eq(e.clientMsgId, input.client_msg_id)));
-      if (prior) return { entry: entryView(prior), created: false };
+    // Two sends of one client_msg_id raced and the other one won: answer with its entry.
+    if (clientMsgId && isUniqueViolation(err)) {
+      const first = await prior();
+      if (first) return first;
     }
     throw err;
   }
-  const view = entryView(row);
-  await ctx.bus.publish({ type: 'entry_created', tenant: ctx.tenant.slug, channelId, data: view });
-  await enqueueNotifications(ctx, { id: row.id, channelId, authorId: me }, channel.type, mentioned);
-  for (const userId of mentioned)
-    await ctx.bus.publish({
-      type: 'mention_created',
-      tenant: ctx.tenant.slug,
-      channelId,
-      userIds: [userId],
-      data: { channel_id: channelId, entry_id: row.id, user_id: userId },
-    });
-  return { entry: view, created: true };
+  const { row, mentioned } = written;
+  const ref = { id: row.id, channelId, authorId: me };
+  await announceEntries(ctx, [row]);
+  await announceMentions(ctx, ref, mentioned);
+  await enqueueNotifications(
+    ctx,
+    ref,
+    access.channel.type,
+    mentioned.map((x) => x.userId),
+  );
+  return { entry: entryView(row), created: true };
 }
 
-async function reactionsOf(ctx: TenantContext, ids: number[]): Promise<Map<number, Record<string, string[]>>> {
+/** The reactions of these entries, as `{emoji: [user ids]}` in the order they were given. */
+export async function reactionsOf(ctx: TenantContext, ids: number[]): Promise<Map<number, ReactionMap>> {
   const { chatReactions: r } = ctx.tenant.tables;
-  const out = new Map<number, Record<string, string[]>>();
+  const out = new Map<number, ReactionMap>();
   if (!ids.length) return out;
-  const rows = await ctx.db.select().from(r).where(inArray(r.entryId, ids)).orderBy(asc(r.createdAt));
+  const rows = await ctx.db.select().from(r).where(inArray(r.entryId, ids)).orderBy(asc(r.createdAt), asc(r.userId));
   for (const x of rows) {
     const map = out.get(x.entryId) ?? {};
     map[x.emoji] = [...(map[x.emoji] ?? []), x.userId];
@@ -150,196 +131,215 @@ async function reactionsOf(ctx: TenantContext, ids: number[]): Promise<Map<numbe
   return out;
 }
 
+export interface ListEntriesQuery {
+  before?: number | undefined;
+  after?: number | undefined;
+  around?: number | undefined;
+  pinned?: boolean | undefined;
+  limit: number;
+}
+
+export interface EntryPage {
+  data: EntryView[];
+  order: 'newest_first' | 'oldest_first';
+  /** Continues in this page's direction (the `older_cursor` of a newest-first page, else the `newer_cursor`). */
+  next_cursor: string | null;
+  /** Pass as `before` for the entries older than this page; null when there are none. */
+  older_cursor: string | null;
+  /** Pass as `after` for the entries newer than this page; null when there are none (yet). */
+  newer_cursor: string | null;
+}
+
 /**
- * Keyset pages: `before` (and the default) newest first; `after` oldest first. `next_cursor` continues in the
- * same direction, so walking either way visits every entry once.
+ * Keyset pages on the entry id. The default and `before` pages are newest first; `after` and `around` pages are
+ * oldest first. Every page names the cursors on both sides, so walking in either direction, or turning back,
+ * visits each entry exactly once.
  */
-export async function listEntries(
-  ctx: TenantContext,
-  channelId: number,
-  q: { before?: number; after?: number; around?: number; pinned?: boolean; limit: number },
-) {
+export async function listEntries(ctx: TenantContext, channelId: number, q: ListEntriesQuery): Promise<EntryPage> {
   const { chatEntries: e } = ctx.tenant.tables;
+  const given = (['before', 'after', 'around'] as const).filter((k) => q[k] !== undefined);
+  if (given.length > 1)
+    throw new AppError('bad_request', `give one of before, after and around, not ${given.join(' and ')}`, {
+      errors: given.slice(1).map((k) => ({ field: `query.${k}`, message: `cannot be combined with ${given[0]}` })),
+    });
   await visibleChannel(ctx, channelId);
-  const pinned = q.pinned ? eq(e.isPinned, true) : undefined;
-  const page = async (where: ReturnType<typeof lt> | undefined, forward: boolean, limit: number) =>
+  const scope = and(eq(e.channelId, channelId), q.pinned ? eq(e.isPinned, true) : undefined);
+  const fetch = (where: SQL | undefined, order: 'asc' | 'desc', n: number) =>
     ctx.db
       .select()
       .from(e)
-      .where(and(eq(e.channelId, channelId), pinned, where))
-      .orderBy(forward ? asc(e.id) : desc(e.id))
-      .limit(limit);
+      .where(and(scope, where))
+      .orderBy(order === 'asc' ? asc(e.id) : desc(e.id))
+      .limit(n);
+  const exists = async (where: SQL) =>
+    (await ctx.db.select({ id: e.id }).from(e).where(and(scope, where)).limit(1)).length > 0;
+
   let rows: EntryRow[];
-  let next: string | null = null;
+  let order: EntryPage['order'];
+  let older: string | null = null;
+  let newer: string | null = null;
   if (q.around !== undefined) {
-    // The entry and up to half the page on each side, oldest first (jumping to a search hit or a mention).
-    const half = Math.max(1, Math.floor(q.limit / 2));
-    const older = await page(lt(e.id, q.around), false, half);
-    const newer = await page(sql`${e.id} >= ${q.around}`, true, q.limit - older.length);
-    rows = [...older.reverse(), ...newer];
-  } else {
-    const forward = q.after !== undefined;
-    const where = q.before !== undefined ? lt(e.id, q.before) : q.after !== undefined ? gt(e.id, q.after) : undefined;
-    const fetched = await page(where, forward, q.limit + 1);
+    const [target] = await ctx.db
+      .select({ id: e.id })
+      .from(e)
+      .where(and(eq(e.id, q.around), eq(e.channelId, channelId)));
+    if (!target) throw notFound(`entry ${q.around} in channel ${channelId}`);
+    // The entry and up to half the page on either side; a short side gives its room to the other.
+    const before = await fetch(lt(e.id, q.around), 'desc', q.limit);
+    const fromIt = await fetch(sql`${e.id} >= ${q.around}`, 'asc', q.limit);
+    const takeOlder = Math.min(before.length, q.limit - Math.min(fromIt.length, Math.ceil(q.limit / 2)));
+    const takeNewer = Math.min(fromIt.length, q.limit - takeOlder);
+    rows = [...before.slice(0, takeOlder).reverse(), ...fromIt.slice(0, takeNewer)];
+    order = 'oldest_first';
+    if (rows.length) {
+      if (before.length > takeOlder) older = String(rows[0]!.id);
+      if (fromIt.length > takeNewer) newer = String(rows[rows.length - 1]!.id);
+    }
+  } else if (q.after !== undefined) {
+    const fetched = await fetch(gt(e.id, q.after), 'asc', q.limit + 1);
     rows = fetched.slice(0, q.limit);
-    const last = rows[rows.length - 1];
-    next = fetched.length > q.limit && last ? String(last.id) : null;
+    order = 'oldest_first';
+    if (fetched.length > q.limit) newer = String(rows[rows.length - 1]!.id);
+    // An empty page's older side is everything up to `after` itself (compared in SQL: after + 1 may not fit).
+    const first = rows[0]?.id;
+    if (await exists(first !== undefined ? lt(e.id, first) : sql`${e.id} <= ${q.after}`))
+      older = String(first ?? q.after + 1);
+  } else {
+    const fetched = await fetch(q.before !== undefined ? lt(e.id, q.before) : undefined, 'desc', q.limit + 1);
+    rows = fetched.slice(0, q.limit);
+    order = 'newest_first';
+    if (fetched.length > q.limit) older = String(rows[rows.length - 1]!.id);
+    if (q.before !== undefined) {
+      const newest = rows[0]?.id ?? q.before - 1;
+      if (await exists(gt(e.id, newest))) newer = String(newest);
+    }
   }
   const reactions = await reactionsOf(
     ctx,
-    rows.map((r) => r.id),
+    rows.filter((r) => !r.isDeleted).map((r) => r.id),
   );
-  return { data: rows.map((r) => entryView(r, reactions.get(r.id))), next_cursor: next };
-}
-
-async function findEntry(ctx: TenantContext, id: number): Promise<EntryRow> {
-  const { chatEntries: e } = ctx.tenant.tables;
-  const [row] = await ctx.db.select().from(e).where(eq(e.id, id));
-  if (!row) throw notFound(`entry ${id}`);
-  return row;
-}
-
-/** The author edits; the previous content is kept in chat_entry_edits. */
-export async function editEntry(ctx: TenantContext, id: number, content: string) {
-  const { chatEntries: e, chatEntryEdits: h } = ctx.tenant.tables;
-  const entry = await findEntry(ctx, id);
-  await visibleChannel(ctx, entry.channelId);
-  if (entry.userId !== ctx.actor!.userId) throw new AppError('forbidden', 'only the author edits a message');
-  if (entry.isDeleted) throw new AppError('conflict', 'the message is deleted');
-  const row = await ctx.db.transaction(async (tx) => {
-    await tx.insert(h).values({ entryId: id, previousContent: entry.content, editedBy: ctx.actor!.userId });
-    const [row] = await tx
-      .update(e)
-      .set({ content, isEdited: true, editedAt: new Date(), editedBy: ctx.actor!.userId })
-      .where(eq(e.id, id))
-      .returning();
-    return row!;
-  });
-  const view = entryView(row);
-  await ctx.bus.publish({ type: 'entry_edited', tenant: ctx.tenant.slug, channelId: row.channelId, data: view });
-  return view;
-}
-
-/** The author, or a moderator/admin: soft delete (content hidden from later reads). */
-export async function deleteEntry(ctx: TenantContext, id: number): Promise<void> {
-  const { chatEntries: e } = ctx.tenant.tables;
-  const entry = await findEntry(ctx, id);
-  const { member } = await visibleChannel(ctx, entry.channelId);
-  if (entry.userId !== ctx.actor!.userId && !canModerate(ctx, member))
-    throw new AppError('forbidden', 'only the author or a moderator deletes a message');
-  await ctx.db
-    .update(e)
-    .set({ isDeleted: true, deletedAt: new Date(), deletedBy: ctx.actor!.userId })
-    .where(eq(e.id, id));
-  await ctx.bus.publish({
-    type: 'entry_deleted',
-    tenant: ctx.tenant.slug,
-    channelId: entry.channelId,
-    data: { id, channel_id: entry.channelId },
-  });
-}
-
-/** Moves the caller's read marker forward (never back) and marks their mentions up to it read. */
-export async function markChannelRead(ctx: TenantContext, channelId: number, entryId: number) {
-  const { channelMembers: m, mentions: mn } = ctx.tenant.tables;
-  const { member } = await visibleChannel(ctx, channelId);
-  if (!member) throw new AppError('forbidden', 'not a member of this channel');
-  const me = ctx.actor!.userId;
-  await rawRows(
-    ctx.db,
-    sql`update ${m} set last_read_entry_id = greatest(last_read_entry_id, ${entryId}), last_read_at = now()
-        where channel_id = ${channelId} and user_id = ${me}`,
-  );
-  await ctx.db
-    .update(mn)
-    .set({ isRead: true })
-    .where(and(eq(mn.channelId, channelId), eq(mn.userId, me), sql`${mn.entryId} <= ${entryId}`));
-  const [row] = await ctx.db
-    .select()
-    .from(m)
-    .where(and(eq(m.channelId, channelId), eq(m.userId, me)));
-  await ctx.bus.publish({
-    type: 'read',
-    tenant: ctx.tenant.slug,
-    channelId,
-    userIds: [me],
-    data: { channel_id: channelId, user_id: me, last_read_entry_id: row!.lastReadEntryId },
-  });
   return {
-    channel_id: channelId,
-    last_read_entry_id: row!.lastReadEntryId,
-    last_read_at: row!.lastReadAt?.toISOString() ?? null,
+    data: rows.map((r) => entryView(r, reactions.get(r.id))),
+    order,
+    next_cursor: order === 'newest_first' ? older : newer,
+    older_cursor: older,
+    newer_cursor: newer,
   };
 }
 
-/** Moderators and admins pin and unpin. */
-export async function pinEntry(ctx: TenantContext, id: number, pinned: boolean) {
-  const { chatEntries: e } = ctx.tenant.tables;
-  const entry = await findEntry(ctx, id);
-  const { member } = await visibleChannel(ctx, entry.channelId);
-  if (!canModerate(ctx, member)) throw new AppError('forbidden', 'only moderators and admins pin messages');
-  const [row] = await ctx.db
-    .update(e)
-    .set({ isPinned: pinned, pinnedAt: pinned ? new Date() : null, pinnedBy: pinned ? ctx.actor!.userId : null })
-    .where(eq(e.id, id))
-    .returning();
-  const view = entryView(row!, (await reactionsOf(ctx, [id])).get(id));
-  await ctx.bus.publish({ type: 'entry_edited', tenant: ctx.tenant.slug, channelId: row!.channelId, data: view });
+export interface EditEntryInput {
+  content: string;
+  /** Users mentioned besides the `<@UUID>`s in the new content. */
+  mentions?: string[] | undefined;
+}
+
+/**
+ * The author edits their message (while a member, in a channel not archived). The content it replaces goes to
+ * `chat_entry_edits`, read under the row's lock so two racing edits each record what they replaced. New mentions
+ * in the edit are added (and announced); mentions are never taken back by an edit.
+ */
+export async function editEntry(ctx: TenantContext, id: number, input: EditEntryInput): Promise<EntryView> {
+  const { chatEntries: e, chatEntryEdits: h } = ctx.tenant.tables;
+  const me = actorId(ctx);
+  const access = await visibleEntry(ctx, id);
+  const { entry, channel } = access;
+  requireMessage(entry, 'edited');
+  if (entry.userId !== me) throw new AppError('forbidden', 'only the author edits a message');
+  requireMember(access, 'edit in it');
+  requireActive(channel);
+  const { row, mentioned } = await ctx.db.transaction(async (tx) => {
+    const [locked] = await tx.select().from(e).where(eq(e.id, id)).for('update');
+    if (!locked) throw notFound(`message ${id}`);
+    if (locked.isDeleted) throw new AppError('conflict', `message ${id} is deleted`);
+    await tx.insert(h).values({ entryId: id, previousContent: locked.content, editedBy: me });
+    const [row] = await tx
+      .update(e)
+      .set({ content: input.content, isEdited: true, editedAt: new Date(), editedBy: me })
+      .where(eq(e.id, id))
+      .returning();
+    const mentioned = await writeMentions(
+      tx,
+      ctx,
+      { id, channelId: entry.channelId, authorId: me },
+      parseMentions(input.content, input.mentions),
+    );
+    return { row: row!, mentioned };
+  });
+  const view = entryView(row, (await reactionsOf(ctx, [id])).get(id));
+  await ctx.bus.publish({ type: 'entry_edited', tenant: ctx.tenant.slug, channelId: row.channelId, data: view });
+  await announceMentions(ctx, { id, channelId: row.channelId, authorId: me }, mentioned);
   return view;
 }
 
-/** One reaction per user and emoji (idempotent under concurrent toggles); members only. */
-export async function setReaction(ctx: TenantContext, id: number, emoji: string, on: boolean) {
-  const { chatReactions: r } = ctx.tenant.tables;
-  const entry = await findEntry(ctx, id);
-  const { member } = await visibleChannel(ctx, entry.channelId);
-  if (!member) throw new AppError('forbidden', 'join the channel to react');
-  const me = ctx.actor!.userId;
-  const changed = on
-    ? await ctx.db.insert(r).values({ entryId: id, userId: me, emoji }).onConflictDoNothing().returning()
-    : await ctx.db
-        .delete(r)
-        .where(and(eq(r.entryId, id), eq(r.userId, me), eq(r.emoji, emoji)))
-        .returning();
-  const reactions = (await reactionsOf(ctx, [id])).get(id) ?? {};
-  if (changed.length)
-    await ctx.bus.publish({
-      type: on ? 'reaction_added' : 'reaction_removed',
-      tenant: ctx.tenant.slug,
-      channelId: entry.channelId,
-      data: { entry_id: id, channel_id: entry.channelId, user_id: me, emoji, reactions },
-    });
-  return { entry_id: id, reactions };
+/**
+ * The author, or the channel's moderators and admins (and the tenant's admins), delete a message. Soft: the row
+ * keeps its place, later reads show `is_deleted` with no content, attachments, reactions or edit history, and a
+ * pin is lifted. Deleting a deleted message changes nothing.
+ */
+export async function deleteEntry(ctx: TenantContext, id: number): Promise<void> {
+  const { chatEntries: e } = ctx.tenant.tables;
+  const me = actorId(ctx);
+  const { entry, member } = await visibleEntry(ctx, id);
+  requireMessage(entry, 'deleted');
+  if (entry.userId !== me && !canModerate(ctx, member))
+    throw new AppError('forbidden', 'only the author, or a moderator or admin of the channel, deletes a message');
+  if (entry.isDeleted) return;
+  const [row] = await ctx.db
+    .update(e)
+    .set({
+      isDeleted: true,
+      deletedAt: new Date(),
+      deletedBy: me,
+      isPinned: false,
+      pinnedAt: null,
+      pinnedBy: null,
+    })
+    .where(and(eq(e.id, id), eq(e.isDeleted, false)))
+    .returning();
+  if (!row) return; // deleted by a racing request, which announced it
+  await ctx.bus.publish({
+    type: 'entry_deleted',
+    tenant: ctx.tenant.slug,
+    channelId: row.channelId,
+    data: { id, entry_id: id, channel_id: row.channelId, deleted_by: me, deleted_at: row.deletedAt!.toISOString() },
+  });
 }
 
+/**
+ * Moderators and admins pin (`pinned: true`) or unpin (`pinned: false`) a message: it sets the state, it does not
+ * toggle, so a retry does what the first call did. A change is announced as `entry_edited` with the entry.
+ */
+export async function pinEntry(ctx: TenantContext, id: number, pinned: boolean): Promise<EntryView> {
+  const { chatEntries: e } = ctx.tenant.tables;
+  const me = actorId(ctx);
+  const { entry, channel, member } = await visibleEntry(ctx, id);
+  requireMessage(entry, 'pinned');
+  if (!canModerate(ctx, member)) throw new AppError('forbidden', 'only moderators and admins pin messages');
+  requireActive(channel);
+  if (entry.isDeleted) throw new AppError('conflict', `message ${id} is deleted`);
+  const [row] = await ctx.db
+    .update(e)
+    .set({ isPinned: pinned, pinnedAt: pinned ? new Date() : null, pinnedBy: pinned ? me : null })
+    .where(and(eq(e.id, id), eq(e.isDeleted, false), sql`${e.isPinned} <> ${pinned}`))
+    .returning();
+  const current = row ?? entry;
+  const view = entryView(current, (await reactionsOf(ctx, [id])).get(id));
+  if (row)
+    await ctx.bus.publish({ type: 'entry_edited', tenant: ctx.tenant.slug, channelId: row.channelId, data: view });
+  return view;
+}
+
+/** A message's earlier versions, oldest first (none for a deleted message: its content is gone from reads). */
 export async function listEdits(ctx: TenantContext, id: number) {
   const { chatEntryEdits: h } = ctx.tenant.tables;
-  const entry = await findEntry(ctx, id);
-  await visibleChannel(ctx, entry.channelId);
+  const { entry } = await visibleEntry(ctx, id);
+  if (entry.isDeleted) return [];
   const rows = await ctx.db.select().from(h).where(eq(h.entryId, id)).orderBy(asc(h.id));
   return rows.map((x) => ({
+    id: x.id,
+    entry_id: x.entryId,
     previous_content: x.previousContent,
     edited_by: x.editedBy,
     edited_at: x.editedAt.toISOString(),
   }));
-}
-
-const typingSeen = new Map<string, number>();
-/** Members only; at most one broadcast per user and channel every 2 s (per process). Ephemeral. */
-export async function sendTyping(ctx: TenantContext, channelId: number): Promise<{ broadcast: boolean }> {
-  const { member } = await visibleChannel(ctx, channelId);
-  if (!member) throw new AppError('forbidden', 'not a member of this channel');
-  const key = `${ctx.tenant.slug}:${channelId}:${ctx.actor!.userId}`;
-  const now = Date.now();
-  if ((typingSeen.get(key) ?? 0) > now - 2_000) return { broadcast: false };
-  if (typingSeen.size > 50_000) typingSeen.clear();
-  typingSeen.set(key, now);
-  await ctx.bus.publish({
-    type: 'typing',
-    tenant: ctx.tenant.slug,
-    channelId,
-    ephemeral: true,
-    data: { channel_id: channelId, user_id: ctx.actor!.userId, expires_in_ms: 5_000 },
-  });
-  return { broadcast: true };
 }

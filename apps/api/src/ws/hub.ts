@@ -1,206 +1,196 @@
 /**
- * The WebSocket endpoint (DESIGN §10): GET /api/v1/tenants/{tenant}/communications/ws. The token is checked at
- * the upgrade; a client receives its channels' events, events addressed to it, and the tenant's inbox events;
- * `?last_event_id=` replays what it missed first (or `resync_required`). One process: events reach the
- * sockets of this instance through the runtime's bus.
+ * The WebSocket endpoint (DESIGN §10): GET /api/v1/tenants/{tenant}/communications/ws, on the HTTP server's
+ * `upgrade`. The token (`Authorization: Bearer` or `?token=`) is checked before the socket opens: a missing,
+ * bad or expired one gets 401, another tenant's 403, an unknown tenant 404, as plain HTTP answers to the
+ * upgrade request. Each socket is then a session of the core realtime hub (delivery, typing, catch-up by
+ * `?last_event_id=`); this file adds what belongs to the transport: protocol pings, dead-peer and
+ * slow-consumer closes.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   AppError,
   canActOnTenant,
-  compareEventIds,
-  type PublishedEvent,
+  createRealtime,
   type Principal,
+  type Realtime,
+  type RealtimeOptions,
   type Runtime,
-  sendTyping,
   type Tenant,
 } from '@comms/core';
-import { eq } from '@comms/db';
 import { WebSocket, WebSocketServer } from 'ws';
 import { bearerToken } from '../middleware/auth.js';
 
-const PATH = /^\/api\/v1\/tenants\/([^/]+)\/communications\/ws$/;
-const PING_EVERY_MS = 30_000;
+const PATH = /^\/api\/v1\/tenants\/([^/]+)\/communications\/ws\/?$/;
 
-interface Client {
-  /** Live events held back while the replay is read; null once the client is live. */
-  pending: PublishedEvent[] | null;
-  socket: WebSocket;
-  tenant: Tenant;
-  principal: Principal;
-  channels: Set<number>;
-  alive: boolean;
-}
-
-function refuse(socket: Duplex, status: number, message: string) {
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Bad Request';
-  const body = JSON.stringify({ type: 'about:blank', title: reason, status, detail: message });
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `${status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}Connection: close\r\n\r\n${body}`,
-  );
-}
-
-function send(client: Client, frame: unknown) {
-  if (client.socket.readyState === WebSocket.OPEN) client.socket.send(JSON.stringify(frame));
+export interface RealtimeHubOptions extends RealtimeOptions {
+  /** Protocol-level ping interval; a socket that has not answered the previous ping is closed. */
+  pingEveryMs?: number;
+  /** A client this far behind (bytes queued to it) is disconnected; it reconnects with `last_event_id`. */
+  maxBufferedBytes?: number;
 }
 
 export interface RealtimeHub {
+  /** The process's hub (sessions, delivery). */
+  realtime: Realtime;
   /** How many sockets are open. */
   size(): number;
   close(): Promise<void>;
 }
 
-export function attachRealtime(server: Server, runtime: Runtime): RealtimeHub {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const clients = new Set<Client>();
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  503: 'Service Unavailable',
+};
 
-  // Presence: how many sockets each user has here, claimed in the shared presence store.
-  const socketsOf = (c: Client) =>
-    [...clients].filter((x) => x.tenant.slug === c.tenant.slug && x.principal.userId === c.principal.userId).length;
-  const claim = (c: Client) => runtime.presence.set(c.tenant.slug, c.principal.userId, socketsOf(c)).catch(() => {});
+/** The `exp` of a token already verified (ms), or null when it has none. */
+function expiryOf(token: string): number | null {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
 
-  const mayReceive = (client: Client, event: PublishedEvent): boolean => {
-    if (event.tenant !== client.tenant.slug) return false;
-    if (event.userIds && !event.userIds.includes(client.principal.userId)) return false;
-    if (event.channelId !== undefined) return client.channels.has(event.channelId);
-    return true; // inbox events: every user of the tenant
-  };
+/** Answers an upgrade request with a plain HTTP problem response: the socket never opens. */
+function refuse(socket: Duplex, status: number, detail: string) {
+  if (socket.destroyed) return;
+  const title = REASONS[status] ?? 'Error';
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}` +
+      `Connection: close\r\n\r\n${body}`,
+  );
+}
 
-  const unsubscribe = runtime.bus.subscribe((event) => {
-    for (const client of clients) {
-      if (client.tenant.slug !== event.tenant) continue;
-      const data = event.data as { user_id?: string; channel_id?: number };
-      // Membership changes take effect on open sockets at once.
-      if (event.type === 'member_joined' && data.user_id === client.principal.userId && event.channelId)
-        client.channels.add(event.channelId);
-      const deliver = mayReceive(client, event);
-      if (event.type === 'member_left' && data.user_id === client.principal.userId && event.channelId)
-        client.channels.delete(event.channelId);
-      if (event.type === 'channel_deleted' && event.channelId) client.channels.delete(event.channelId);
-      if (!deliver) continue;
-      if (client.pending) client.pending.push(event);
-      else send(client, { type: event.type, id: event.id, data: event.data });
-    }
-  });
+/**
+ * Attaches the WebSocket endpoint to a server made by `listen` (or any node:http server):
+ * `const realtime = attachRealtime(server.server, runtime)`, and `await realtime.close()` before the server.
+ */
+export function attachRealtime(server: Server, runtime: Runtime, options: RealtimeHubOptions = {}): RealtimeHub {
+  const realtime = createRealtime(runtime, options);
+  const pingEveryMs = options.pingEveryMs ?? 30_000;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+  // Client frames are tiny (typing, ping); compression would cost memory per socket for nothing.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false });
+  const alive = new Map<WebSocket, boolean>();
+  /** When each socket's token expires (ms): the socket closes then, and the client comes back with a new one. */
+  const expiries = new Map<WebSocket, number>();
+  const log = runtime.log.child({ component: 'ws' });
 
-  const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = url.pathname.match(PATH);
-    if (!match) return; // not ours: other upgrade handlers may take it
+  const authorize = async (req: IncomingMessage, url: URL, rawSlug: string) => {
+    const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token');
+    if (!token) throw new AppError('unauthorized', 'a token is required (Authorization: Bearer, or ?token=)');
+    const principal: Principal = await runtime.auth.verify(token);
+    let slug: string;
     try {
-      const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token');
-      if (!token) throw new AppError('unauthorized', 'a token is required (Authorization: Bearer, or ?token=)');
-      const principal = await runtime.auth.verify(token);
-      const slug = decodeURIComponent(match[1]!);
-      if (!canActOnTenant(principal, slug))
-        throw new AppError('forbidden', `this token may not act on tenant '${slug.slice(0, 50)}'`);
-      const tenant = await runtime.tenants.resolve(slug);
-      const { channelMembers: m } = tenant.tables;
-      const rows = await runtime.database.db
-        .select({ channelId: m.channelId })
-        .from(m)
-        .where(eq(m.userId, principal.userId));
-      wss.handleUpgrade(req, socket, head, async (ws) => {
-        const lastEventId = url.searchParams.get('last_event_id');
-        const client: Client = {
-          pending: lastEventId !== null ? [] : null,
-          socket: ws,
-          tenant,
-          principal,
-          channels: new Set(rows.map((r) => r.channelId)),
-          alive: true,
-        };
-        // Subscribe first (holding live events back), then replay, then release what was held that the
-        // replay did not already cover: no gap and no duplicate at the seam, on whichever instance.
-        clients.add(client);
-        void claim(client);
-        ws.on('pong', () => {
-          client.alive = true;
-        });
-        ws.on('message', (raw) => onFrame(client, raw.toString()));
-        const gone = () => {
-          if (clients.delete(client)) void claim(client);
-        };
-        ws.on('close', gone);
-        ws.on('error', gone);
-        if (lastEventId === null) return;
-        let lastSent = lastEventId;
-        try {
-          const missed = await runtime.bus.replay(tenant.slug, lastEventId);
-          if (missed === 'gap') send(client, { type: 'resync_required' });
-          else
-            for (const event of missed) {
-              if (!mayReceive(client, event)) continue;
-              send(client, { type: event.type, id: event.id, data: event.data });
-              lastSent = event.id;
-            }
-        } catch {
-          send(client, { type: 'resync_required' });
-        }
-        const held = client.pending ?? [];
-        client.pending = null;
-        for (const event of held)
-          if (!event.id || compareEventIds(event.id, lastSent) > 0)
-            send(client, { type: event.type, id: event.id, data: event.data });
-      });
-    } catch (err) {
-      if (err instanceof AppError) refuse(socket, err.status, err.message);
-      else {
-        runtime.log.error({ err }, 'websocket upgrade failed');
-        refuse(socket, 503, 'try again later');
-      }
-    }
-  };
-
-  const onFrame = async (client: Client, raw: string) => {
-    let frame: { type?: unknown; channel_id?: unknown };
-    try {
-      frame = JSON.parse(raw);
+      slug = decodeURIComponent(rawSlug);
     } catch {
-      return send(client, { type: 'error', detail: 'frames are JSON objects' });
+      throw new AppError('not_found', 'tenant not found');
     }
-    if (frame.type === 'ping') return send(client, { type: 'pong' });
-    if (frame.type === 'typing' && Number.isSafeInteger(frame.channel_id)) {
-      try {
-        await sendTyping(runtime.context(client.tenant, { actor: client.principal }), frame.channel_id as number);
-      } catch (err) {
-        send(client, { type: 'error', detail: err instanceof AppError ? err.message : 'typing failed' });
-      }
+    // Like the REST scope: another tenant's token learns nothing about which tenants exist.
+    if (!canActOnTenant(principal, slug))
+      throw new AppError('forbidden', `this token may not act on tenant '${slug.slice(0, 50)}'`);
+    const tenant: Tenant = await runtime.tenants.resolve(slug);
+    return { tenant, principal, lastEventId: url.searchParams.get('last_event_id'), expiresAt: expiryOf(token) };
+  };
+
+  const open = (ws: WebSocket, who: Awaited<ReturnType<typeof authorize>>) => {
+    alive.set(ws, true);
+    if (who.expiresAt !== null) expiries.set(ws, who.expiresAt);
+    const session = realtime.connect(
+      {
+        send(frame) {
+          if (ws.readyState !== WebSocket.OPEN) return;
+          if (ws.bufferedAmount > maxBufferedBytes) {
+            log.warn({ tenant: who.tenant.slug, buffered: ws.bufferedAmount }, 'slow websocket client disconnected');
+            ws.terminate();
+            return;
+          }
+          ws.send(frame, { binary: false });
+        },
+        close(code, reason) {
+          if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+        },
+      },
+      who,
+    );
+    ws.on('message', (data) => {
+      alive.set(ws, true);
+      session.receive(data.toString());
+    });
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('close', () => {
+      alive.delete(ws);
+      expiries.delete(ws);
+      session.end();
+    });
+    // 'close' follows every error; the listener only keeps an error from being unhandled.
+    ws.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = PATH.exec(url.pathname);
+    if (!match) {
+      // Not ours; answer it unless another upgrade handler is there to.
+      if (server.listenerCount('upgrade') === 1) refuse(socket, 404, 'no WebSocket endpoint at this path');
       return;
     }
-    send(client, {
-      type: 'error',
-      detail: 'unknown frame: expected {"type":"ping"} or {"type":"typing","channel_id":…}',
-    });
+    // A client that hangs up while its token is checked must not become an unhandled 'error'.
+    socket.on('error', () => {});
+    authorize(req, url, match[1]!).then(
+      (who) => {
+        if (socket.destroyed) return;
+        wss.handleUpgrade(req, socket, head, (ws) => open(ws, who));
+      },
+      (err) => {
+        if (err instanceof AppError) return refuse(socket, err.status, err.message);
+        log.error({ err }, 'websocket upgrade failed');
+        refuse(socket, 503, 'try again later');
+      },
+    );
   };
-
   server.on('upgrade', onUpgrade);
-  // Dead peers (no pong since the last ping) are closed.
+
+  // Protocol pings: a peer that did not answer the last one (or sent anything since) is dead. A socket whose
+  // token has expired is closed in the same sweep (4401): the client reconnects with a fresh token and its
+  // last event id, and misses nothing.
   const timer = setInterval(() => {
-    for (const client of clients) {
-      if (!client.alive) {
-        client.socket.terminate();
-        clients.delete(client);
-        void claim(client);
+    const now = Date.now();
+    for (const [ws, ok] of alive) {
+      if (!ok) {
+        ws.terminate();
         continue;
       }
-      client.alive = false;
-      client.socket.ping();
-      void claim(client);
+      if ((expiries.get(ws) ?? Number.POSITIVE_INFINITY) <= now) {
+        ws.close(4401, 'token expired: reconnect with a fresh token and last_event_id');
+        expiries.delete(ws);
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
     }
-  }, PING_EVERY_MS);
+  }, pingEveryMs);
   timer.unref();
 
   return {
-    size: () => clients.size,
+    realtime,
+    size: () => realtime.size(),
     async close() {
       clearInterval(timer);
-      unsubscribe();
       server.off('upgrade', onUpgrade);
-      for (const client of clients) client.socket.close(1001, 'server shutting down');
-      wss.close();
+      await realtime.close();
+      // Sockets that do not finish the closing handshake promptly are cut.
+      const deadline = Date.now() + 1_000;
+      while (alive.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of alive.keys()) ws.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
     },
   };
 }
