@@ -131,6 +131,17 @@ describe('WhatsApp webhooks', () => {
     expect(conv.message_count).toBe(1);
   });
 
+  it('stores a message carrying NUL characters without them instead of refusing it forever', async () => {
+    const tenant = await setup();
+    const res = await post(tenant, envelope([textMessage('5511977776666', 'fly\u0000 to Rome', wamid(), 'Bea\u0000')]));
+    expect(res.status, res.text).toBe(200);
+    const rows = await db.query(
+      `select m.content, c.contact_name from "${schemaOf(tenant)}".inbox_messages m
+         join "${schemaOf(tenant)}".inbox_conversations c on c.id = m.conversation_id`,
+    );
+    expect(rows.rows).toEqual([{ content: 'fly to Rome', contact_name: 'Bea' }]);
+  });
+
   it('stores nothing for a wrong, missing or foreign signature', async () => {
     const tenant = await setup();
     const payload = envelope([textMessage('5511977776666', 'hello')]);

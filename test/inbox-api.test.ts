@@ -148,6 +148,29 @@ describe('conversations', () => {
     expect((await h.request('GET', api(t, '/conversations?cursor=garbage'), { token: agent })).status).toBe(400);
     const unknownField = await h.request('PUT', api(t, '/conversations/1'), { token: agent, body: { colour: 'red' } });
     expect(unknownField.status).toBe(400);
+
+    // Values the database cannot hold are the request's fault: 400 with a detail, never 500.
+    const huge = await h.request('GET', api(t, '/conversations/99999999999'), { token: agent });
+    expect(huge.status).toBe(400);
+    expect(huge.body.errors[0].field).toBe('path.id');
+    const conv = await newConversation();
+    const nul = await h.request('POST', api(t, '/messages'), {
+      token: agent,
+      body: { conversation_id: conv.id, content: 'hello\u0000world' },
+    });
+    expect(nul.status, nul.text).toBe(400);
+    expect(nul.headers.get('content-type')).toContain('application/problem+json');
+    expect(nul.body.detail).toMatch(/cannot be stored/);
+    const nulName = await h.request('PUT', api(t, `/conversations/${conv.id}`), {
+      token: agent,
+      body: { contact_name: 'Ana\u0000' },
+    });
+    expect(nulName.status, nulName.text).toBe(400);
+    const rows = await db.query(
+      `select count(*)::int as n from "${schemaOf(t)}".inbox_messages where conversation_id = $1`,
+      [conv.id],
+    );
+    expect(rows.rows[0].n).toBe(0);
   });
 
   it('filters by status, channel, priority, assignee, lead, spam, unread and q', async () => {

@@ -59,7 +59,7 @@ export function createAuthVerifier(options: {
       const claims = Claims.safeParse(payload);
       if (!claims.success) throw new AppError('unauthorized', 'the access token lacks the sub, role or tenant claims');
       const { sub, tenant_slug, role, type } = claims.data;
-      return { userId: sub, tenantSlug: tenant_slug ?? null, role, type };
+      return { userId: sub.toLowerCase(), tenantSlug: tenant_slug ?? null, role, type };
     },
   };
 }

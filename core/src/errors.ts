@@ -62,3 +62,30 @@ export function titleOf(status: number): string {
 }
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+
+/**
+ * PostgreSQL's answers to values it cannot store (SQLSTATE class 22): a number out of range, a NUL
+ * character, text that is not valid in the database encoding. They come from the request, so they are a
+ * 400, never a 500. Returns the detail to show, or null for any other error. Looks through `cause`
+ * (Drizzle wraps driver errors).
+ */
+export function invalidValueDetail(err: unknown): string | null {
+  const details: Record<string, string> = {
+    '22003': 'a number in the request is out of range',
+    '22021': 'the request contains characters that cannot be stored (such as NUL)',
+    '22P05': 'the request contains characters that cannot be stored (such as NUL)',
+    '22P02': 'a value in the request is not valid for its field',
+    '22001': 'a value in the request is too long',
+    '22007': 'a date or time in the request is not valid',
+    '22008': 'a date or time in the request is out of range',
+  };
+  for (
+    let e: unknown = err, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code in details) return details[code] ?? null;
+  }
+  return null;
+}

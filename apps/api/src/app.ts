@@ -1,5 +1,5 @@
 /** The API app: platform endpoints, docs, tenants, and the tenant-scoped inbox routes. */
-import { AppError, type Runtime } from '@comms/core';
+import { AppError, invalidValueDetail, type Runtime } from '@comms/core';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Gauge } from 'prom-client';
@@ -57,6 +57,8 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
       return problemResponse(res.status, err.message || 'request failed');
     }
     if (err instanceof SyntaxError) return problemResponse(400, 'the body is not valid JSON');
+    const invalid = invalidValueDetail(err);
+    if (invalid) return problemResponse(400, invalid);
     (c.get('log') ?? runtime.log).error({ err }, 'unhandled error');
     return problemResponse(500, `an unexpected error occurred (request ${c.get('requestId') ?? 'unknown'})`);
   });

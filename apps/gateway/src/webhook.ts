@@ -105,7 +105,7 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
 
   let events: NormalizedEvent[];
   try {
-    events = await spec.adapter.parse(raw);
+    events = withoutNul(await spec.adapter.parse(raw));
   } catch (err) {
     return malformed(err);
   }
@@ -117,7 +117,7 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
     byAccount.set(account.id, [...(byAccount.get(account.id) ?? []), event]);
   }
 
-  const payload = new TextDecoder().decode(body);
+  const payload = new TextDecoder().decode(body).replaceAll('\u0000', '\uFFFD');
   try {
     for (const account of verified) {
       await ingestWebhook(
@@ -133,6 +133,20 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
     return unavailable();
   }
   return spec.ok ? spec.ok(c) : c.json({ received: events.length }, 200);
+}
+
+/**
+ * PostgreSQL text cannot hold NUL characters. A customer's message carrying one (a `\u0000` in JSON, `%00`
+ * in a form) is stored without them rather than refused: refusing would make the provider redeliver it
+ * forever and the message would never arrive.
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)])) as T;
+  }
+  return value;
 }
 
 function malformed(err: unknown): Response {

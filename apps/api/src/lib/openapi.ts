@@ -58,11 +58,22 @@ export const TenantParam = z.object({
   tenant: z.string().openapi({ param: { name: 'tenant', in: 'path' }, example: 'demo', description: 'Tenant slug' }),
 });
 
+/** PostgreSQL `integer` ids: a larger number is a 400 here, not an out-of-range error in the database. */
+export const MAX_ID = 2_147_483_647;
+
+/** Text PostgreSQL can store: a NUL character is refused by `text` and `jsonb`, so it is a 400 here. */
+export const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
 export const IdParam = TenantParam.extend({
   id: z.coerce
     .number()
     .int()
     .positive()
+    .max(MAX_ID)
     .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
 });
 

@@ -1,17 +1,7 @@
 /** The chat API's request and response bodies (DESIGN §6 Chat): snake_case, ISO timestamps, integer ids. */
 import { CHANNEL_TYPES, ENTRY_TYPES, MEMBER_ROLES, NOTIFICATION_LEVELS } from '@comms/core';
 import { z } from '@hono/zod-openapi';
-import { TenantParam, Timestamp, Uuid } from '../../lib/openapi.js';
-
-/** PostgreSQL `integer` ids: a larger number is a 400 here, not an out-of-range error in the database. */
-const MAX_ID = 2_147_483_647;
-
-/** Text PostgreSQL can store: a NUL character is refused by `text` and `jsonb`, so it is a 400 here. */
-export const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+import { MAX_ID, TenantParam, Timestamp, text, Uuid } from '../../lib/openapi.js';
 
 const pathId = (name: string, description: string) =>
   z.coerce
