@@ -20,7 +20,13 @@ export function startServer(script: string, env: Record<string, string | undefin
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', new URL(`./servers/${script}.ts`, import.meta.url).pathname],
+      [
+        // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+        '--import',
+        'tsx',
+        new URL(`./servers/${script}.ts`, import.meta.url).pathname,
+      ],
       {
         env: { ...process.env, LOG_LEVEL: 'silent', ...env },
         stdio: ['ignore', 'pipe', 'inherit'],

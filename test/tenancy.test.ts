@@ -41,8 +41,17 @@ describe('tenant provisioning', () => {
       'schema_migrations',
       'webhook_events',
     ]);
-    const migrations = await db.query(`select name from "${schema}".schema_migrations`);
-    expect(migrations.rows.map((r) => r.name)).toEqual(['0000_init']);
+    const migrations = await db.query(`select name from "${schema}".schema_migrations order by name`);
+    expect(migrations.rows.map((r) => r.name)).toEqual(['0000_init', '0001_ingest_function']);
+    // The functions are the tenant's own: schema-qualified, nothing in public.
+    const functions = await db.query(
+      `select routine_schema, routine_name from information_schema.routines where routine_name in ('ingest_webhook', 'reopen_conversation') and routine_schema in ($1, 'public') order by 2`,
+      [schema],
+    );
+    expect(functions.rows).toEqual([
+      { routine_schema: schema, routine_name: 'ingest_webhook' },
+      { routine_schema: schema, routine_name: 'reopen_conversation' },
+    ]);
   });
 
   it('answers 409 for an existing slug and 400 for a bad slug', async () => {

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
+import { type ExtractTablesWithRelations, getTableColumns, sql, type Table } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -82,4 +82,22 @@ export async function rawRows<T = Record<string, unknown>>(
 ): Promise<T[]> {
   const result = (await executor.execute(query)) as unknown as { rows: T[] };
   return result.rows;
+}
+
+/**
+ * A row PostgreSQL rendered with `to_jsonb` (column names, ISO timestamps, jsonb already parsed), as Drizzle
+ * would have returned it from a select on `table`.
+ */
+export function rowFromJson<T extends Table>(table: T, json: Record<string, unknown>): T['$inferSelect'] {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value = json[column.name];
+    out[key] =
+      value === null || value === undefined
+        ? null
+        : column.columnType === 'PgJsonb' || column.columnType === 'PgJson'
+          ? value
+          : column.mapFromDriverValue(value);
+  }
+  return out as T['$inferSelect'];
 }

@@ -4,7 +4,7 @@ import { attachRealtime, createApiApp, listen } from '@comms/api';
 import { createGatewayApp } from '@comms/gateway';
 import { startWorker } from '@comms/worker';
 import { createRuntime, loadConfig, runProcess, signToken } from '@comms/core';
-import { createTenant, findTenant } from '@comms/db';
+import { createTenant, findTenant, migrateAllTenants } from '@comms/db';
 
 const DEMO_TENANT = 'demo';
 const DEMO_USER = '00000000-0000-4000-8000-000000000001';
@@ -13,6 +13,9 @@ await runProcess(async () => {
   const config = loadConfig(process.env);
   const runtime = await createRuntime(config);
   for (const warning of config.warnings) runtime.log.warn(warning);
+  // Data kept from an earlier version (./.data) is brought up to date before anything is served.
+  for (const { schema, applied } of await migrateAllTenants(runtime.database.db))
+    if (applied.length) runtime.log.info({ schema, applied }, 'migrated tenant');
   if (!(await findTenant(runtime.database.db, DEMO_TENANT))) {
     await createTenant(runtime.database.db, { slug: DEMO_TENANT, name: 'Demo Travel Agency' });
     runtime.log.info({ tenant: DEMO_TENANT }, 'created the demo tenant');

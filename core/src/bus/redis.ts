@@ -115,7 +115,12 @@ export function createRedisBus(redisUrl: string, log: Logger, options: RedisBusO
   const typingChannel = `${prefix}:ephemeral`;
 
   // Three connections: commands, the blocking live read, and the ephemeral subscription.
-  const writer = new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 5_000 }) as ScriptRedis;
+  // Auto-pipelining: the events of one webhook or request leave in one write.
+  const writer = new Redis(redisUrl, {
+    maxRetriesPerRequest: 1,
+    commandTimeout: 5_000,
+    enableAutoPipelining: true,
+  }) as ScriptRedis;
   const reader = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const sub = new Redis(redisUrl, { maxRetriesPerRequest: null });
   writer.defineCommand('commsPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });

@@ -21,13 +21,17 @@ export function spamRulesOf(settings: Record<string, unknown>): SpamRules {
   return parsed.success ? parsed.data : SpamRules.parse({});
 }
 
-export interface SpamInput {
-  sender: string;
-  text: string | null;
-  /** No conversation with this contact existed before this message. */
-  firstContact: boolean;
-  /** Inbound messages from this contact in the last minute, this one excluded. */
-  recentCount: number;
+/**
+ * One rule that may call a message spam, in the order the rules are tried: the first whose condition holds
+ * gives the reason. The conditions that need the database are applied where the message is stored
+ * (`ingest_webhook` in db/migrations/tenant): `first` holds when no conversation with the contact existed
+ * before the message, `rate` when the contact's inbound messages of the last minute, this one included,
+ * exceed `max_messages_per_minute`. A `sticky` reason stands even after an agent said "not spam".
+ */
+export interface SpamCheck {
+  reason: string;
+  when: 'always' | 'first' | 'rate';
+  sticky?: boolean;
 }
 
 const URL_RE = /\b(?:https?:\/\/|www\.)\S+/gi;
@@ -36,22 +40,27 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The reason the message is spam, or null. */
-export function detectSpam(rules: SpamRules, input: SpamInput): string | null {
-  const sender = input.sender.toLowerCase();
+/** The rules that may apply to a message from `sender` with `text`, in order. */
+export function spamChecks(rules: SpamRules, sender: string, text: string | null): SpamCheck[] {
+  const checks: SpamCheck[] = [];
+  const from = sender.toLowerCase();
   for (const blocked of rules.blocked_identifiers) {
     const b = blocked.toLowerCase();
-    if (b === sender || (b.startsWith('@') && sender.endsWith(b))) return 'blocked identifier';
+    if (b === from || (b.startsWith('@') && from.endsWith(b))) {
+      checks.push({ reason: 'blocked identifier', when: 'always', sticky: true });
+      break;
+    }
   }
-  if (rules.max_messages_per_minute > 0 && input.recentCount + 1 > rules.max_messages_per_minute)
-    return `more than ${rules.max_messages_per_minute} messages a minute`;
-  const text = input.text ?? '';
-  if (rules.block_link_only_first_message && input.firstContact && text.match(URL_RE)) {
-    if (text.replace(URL_RE, '').trim().length === 0) return 'link-only first message from an unknown contact';
-  }
+  if (rules.max_messages_per_minute > 0)
+    checks.push({ reason: `more than ${rules.max_messages_per_minute} messages a minute`, when: 'rate' });
+  const body = text ?? '';
+  if (rules.block_link_only_first_message && body.match(URL_RE) && body.replace(URL_RE, '').trim().length === 0)
+    checks.push({ reason: 'link-only first message from an unknown contact', when: 'first' });
   for (const keyword of rules.keywords) {
-    if (new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(keyword)}($|[^\\p{L}\\p{N}])`, 'iu').test(text))
-      return `keyword: ${keyword}`;
+    if (new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(keyword)}($|[^\\p{L}\\p{N}])`, 'iu').test(body)) {
+      checks.push({ reason: `keyword: ${keyword}`, when: 'always' });
+      break;
+    }
   }
-  return null;
+  return checks;
 }
