@@ -85,8 +85,8 @@ export async function rawRows<T = Record<string, unknown>>(
 }
 
 /**
- * A row PostgreSQL rendered with `to_jsonb` (column names, ISO timestamps, jsonb already parsed), as Drizzle
- * would have returned it from a select on `table`.
+ * A row keyed by column names, as PostgreSQL renders it with `to_jsonb` (ISO timestamps, jsonb already
+ * parsed), turned into what Drizzle would have returned from a select on `table`.
  */
 export function rowFromJson<T extends Table>(table: T, json: Record<string, unknown>): T['$inferSelect'] {
   const out: Record<string, unknown> = {};

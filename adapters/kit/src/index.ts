@@ -179,3 +179,4 @@ export interface InboundAdapter {
 /** A provider's send. Throws ProviderError (transient or permanent). */
 export type SendFn = (message: OutboundMessage, credentials: Credentials, options: SendOptions) => Promise<SendResult>;
 export * from './meta.js';
+export * from './http.js';

@@ -3,6 +3,7 @@
  * Graph error body. https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type HttpReply, httpSend } from './http.js';
 import { type Credentials, MalformedPayloadError, ProviderError, type RawRequest, type VerifyResult } from './index.js';
 
 /** HMAC-SHA256 of the raw body with the app secret, compared in constant time. */
@@ -22,7 +23,7 @@ export function verifyHubSignature(req: RawRequest, credentials: Credentials): V
 const THROTTLING = new Set([4, 17, 32, 613, 80007, 130429, 131048, 131056]);
 
 /** A Graph API error response as a ProviderError: 5xx, 429 and throttling codes are transient. */
-export async function graphError(res: Response): Promise<ProviderError> {
+export async function graphError(res: HttpReply): Promise<ProviderError> {
   let code = `http_${res.status}`;
   let message = res.statusText || 'request failed';
   let numeric: number | undefined;
@@ -52,9 +53,9 @@ export async function postGraph(
   body: unknown,
   headers: Record<string, string>,
   signal?: AbortSignal,
-): Promise<Response> {
+): Promise<HttpReply> {
   try {
-    return await fetch(url, {
+    return await httpSend(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),

@@ -1,9 +1,89 @@
 /** What the outbound worker needs around a provider send: load, record sent, record failed. */
 import type { Channel, OutboundMessage } from '@comms/adapter-kit';
-import { and, eq, isNull, lt, sql } from '@comms/db';
+import { and, type Db, eq, isNull, lt, rawRows, rowFromJson, sql, tenantTables } from '@comms/db';
+import { batched, perOwner } from '../batch.js';
 import type { TenantContext } from '../context.js';
 import { enqueueSend } from './messages.js';
-import { type ChannelAccountRow, conversationView, messageView } from './views.js';
+import { type ChannelAccountRow, conversationView, type MessageRow, messageView } from './views.js';
+
+/**
+ * A PostgreSQL array literal, passed as one parameter (and cast in the query), so the planner sees an array it
+ * can probe an index with. Elements are quoted and escaped.
+ */
+function pgArray(values: (string | number)[]): string {
+  return `{${values.map((v) => `"${String(v).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
+interface OutboundRow {
+  message: MessageRow;
+  conversationId: number;
+  contactIdentifier: string;
+  account: ChannelAccountRow | null;
+}
+
+/**
+ * The worker's database work, batched per tenant: the jobs running at once load their messages in one
+ * query and store their provider ids in one statement (see batch.ts), so the database round trips per send
+ * shrink as the load grows.
+ */
+const outboundStore = perOwner((db: Db, schema: string) => {
+  const { inboxMessages, channelAccounts } = tenantTables(schema);
+  const s = sql.identifier(schema);
+  const load = batched(async (ids: number[]) => {
+    const rows = await rawRows<{
+      message: Record<string, unknown>;
+      conversation_id: number;
+      contact_identifier: string;
+      account: Record<string, unknown> | null;
+    }>(
+      db,
+      sql`select to_jsonb(m) as message, c.id as conversation_id, c.contact_identifier, to_jsonb(a) as account
+            from ${s}.inbox_messages m
+            join ${s}.inbox_conversations c on c.id = m.conversation_id
+            left join ${s}.channel_accounts a on a.id = m.channel_account_id
+           where m.id = any(${pgArray(ids)}::integer[])`,
+    );
+    return new Map(
+      rows.map((r): [number, OutboundRow] => {
+        const message = rowFromJson(inboxMessages, r.message);
+        return [
+          message.id,
+          {
+            message,
+            conversationId: r.conversation_id,
+            contactIdentifier: r.contact_identifier,
+            account: r.account ? rowFromJson(channelAccounts, r.account) : null,
+          },
+        ];
+      }),
+    );
+  });
+  // key: `${message id} ${provider id}`; a message already holding a provider id is left alone.
+  const markSent = batched(async (keys: string[]) => {
+    const pairs = keys.map((k) => {
+      const at = k.indexOf(' ');
+      return { id: Number(k.slice(0, at)), pid: k.slice(at + 1) };
+    });
+    const rows = await rawRows<{ row: Record<string, unknown> }>(
+      db,
+      sql`update ${s}.inbox_messages m
+             set external_id = v.pid,
+                 -- A status event may already have moved it on (it retried until this id existed): keep that.
+                 status = case when m.status = 'pending' then 'sent' else m.status end,
+                 status_updated_at = now(), provider_timestamp = now(), error = null
+            from unnest(${pgArray(pairs.map((p) => p.id))}::integer[], ${pgArray(pairs.map((p) => p.pid))}::text[]) as v(id, pid)
+           where m.id = v.id and m.external_id is null
+       returning to_jsonb(m.*) as row`,
+    );
+    return new Map(
+      rows.map((r): [string, MessageRow] => {
+        const row = rowFromJson(inboxMessages, r.row);
+        return [`${row.id} ${row.externalId}`, row];
+      }),
+    );
+  });
+  return { load, markSent };
+});
 
 export type OutboundWork =
   | { kind: 'send'; channel: Channel; account: ChannelAccountRow; message: OutboundMessage }
@@ -18,16 +98,10 @@ export async function prepareOutbound(
   messageId: number,
   options: { statusCallbackUrl?: (channel: Channel) => string | null } = {},
 ): Promise<OutboundWork> {
-  const { inboxMessages: m, inboxConversations: c, channelAccounts: a } = ctx.tenant.tables;
-  const [row] = await ctx.db
-    .select({ message: m, conversation: c, account: a })
-    .from(m)
-    .innerJoin(c, eq(c.id, m.conversationId))
-    .leftJoin(a, eq(a.id, m.channelAccountId))
-    .where(eq(m.id, messageId))
-    .limit(1);
+  const { inboxMessages: m } = ctx.tenant.tables;
+  const row = await outboundStore(ctx.db, ctx.tenant.schemaName).load(messageId);
   if (!row) return { kind: 'skip', reason: 'message not found' };
-  const { message, conversation, account } = row;
+  const { message, account } = row;
   if (message.direction !== 'out') return { kind: 'skip', reason: 'not an outbound message' };
   if (message.externalId) return { kind: 'skip', reason: 'already sent' };
   if (message.status !== 'pending') return { kind: 'skip', reason: `message is ${message.status}` };
@@ -42,7 +116,7 @@ export async function prepareOutbound(
     const [last] = await ctx.db
       .select({ metadata: m.metadata })
       .from(m)
-      .where(and(eq(m.conversationId, conversation.id), eq(m.direction, 'in')))
+      .where(and(eq(m.conversationId, row.conversationId), eq(m.direction, 'in')))
       .orderBy(sql`${m.id} desc`)
       .limit(1);
     const em = (last?.metadata ?? {}) as { subject?: string | null; message_id?: string | null; references?: string[] };
@@ -57,7 +131,7 @@ export async function prepareOutbound(
     message: {
       message_id: message.id,
       tenant: ctx.tenant.slug,
-      to: conversation.contactIdentifier,
+      to: row.contactIdentifier,
       from: account.identifier,
       type: message.type as OutboundMessage['type'],
       text: message.content,
@@ -73,20 +147,9 @@ export async function prepareOutbound(
 
 /** The provider accepted the message: store its id and move pending → sent. */
 export async function recordSent(ctx: TenantContext, messageId: number, providerMessageId: string): Promise<void> {
-  const { inboxMessages: m } = ctx.tenant.tables;
-  const [row] = await ctx.db
-    .update(m)
-    .set({
-      externalId: providerMessageId,
-      // A status event may already have moved it on (it retried until this id existed): keep the later one.
-      status: sql`case when ${m.status} = 'pending' then 'sent' else ${m.status} end`,
-      statusUpdatedAt: new Date(),
-      providerTimestamp: new Date(),
-      error: null,
-    })
-    .where(and(eq(m.id, messageId), isNull(m.externalId)))
-    .returning();
-  if (row) await ctx.bus.publish({ type: 'message_sent', tenant: ctx.tenant.slug, data: messageView(row) });
+  const row = await outboundStore(ctx.db, ctx.tenant.schemaName).markSent(`${messageId} ${providerMessageId}`);
+  // Not awaited: the row is durable; the bus keeps the order and retries on its own.
+  if (row) void ctx.bus.publish({ type: 'message_sent', tenant: ctx.tenant.slug, data: messageView(row) });
 }
 
 /** A permanent error, or the last attempt: the message is failed with the provider's code and message. */

@@ -45,7 +45,7 @@ export interface QueuePolicy {
 export const QUEUES = {
   'outbound-send': {
     schema: OutboundSendJob,
-    policy: { attempts: 8, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 20 },
+    policy: { attempts: 8, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 50 },
     jobId: (d: OutboundSendJob) => `send-${d.tenant}-${d.message_id}`,
   },
   'status-update': {
