@@ -173,6 +173,42 @@ describe('conversations', () => {
     expect(rows.rows[0].n).toBe(0);
   });
 
+  it('lists every field exactly as the single-item endpoints render it', async () => {
+    // The lists are rendered by PostgreSQL (jsonObjectOf), the single items by the TypeScript views: same JSON.
+    const conv = await newConversation({
+      priority: 'high',
+      tags: ['vip', 'lisbon'],
+      contact_metadata: { locale: 'pt-BR', nested: { a: [1, 2] } },
+      platform_metadata: { source: 'ads' },
+    });
+    await h.request('POST', api(t, `/conversations/${conv.id}/assign`), { token: agent, body: { user_id: agentId } });
+    await h.request('POST', api(t, `/conversations/${conv.id}/qualify`), {
+      token: agent,
+      body: { lead_id: 'L-7', notes: 'Porto, 4 nights' },
+    });
+    await customerWroteAt(conv.id, new Date('2026-11-30T08:15:00.120Z'));
+    const sent = await h.request('POST', api(t, '/messages'), {
+      token: agent,
+      body: { conversation_id: conv.id, content: 'Olá! "quoted" \\ and émoji 🌍' },
+    });
+    expect(sent.status, sent.text).toBe(202);
+
+    const single = await h.request('GET', api(t, `/conversations/${conv.id}`), { token: agent });
+    const listed = await h.request('GET', api(t, `/conversations?q=${encodeURIComponent(conv.contact_identifier)}`), {
+      token: agent,
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('content-type')).toContain('application/json');
+    expect(listed.body.data).toEqual([single.body]);
+    expect(listed.body.next_cursor).toBeNull();
+    expect(single.body).toMatchObject({ tags: ['vip', 'lisbon'], last_inbound_at: '2026-11-30T08:15:00.120Z' });
+
+    const messages = await h.request('GET', api(t, `/messages/conversation/${conv.id}`), { token: agent });
+    const message = await h.request('GET', api(t, `/messages/${sent.body.id}`), { token: agent });
+    expect(messages.body.data).toEqual([message.body]);
+    expect(message.body.content).toBe('Olá! "quoted" \\ and émoji 🌍');
+  });
+
   it('filters by status, channel, priority, assignee, lead, spam, unread and q', async () => {
     const slug = await h.createTenant('filters');
     const tok = await h.token({ tenant: slug });

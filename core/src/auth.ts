@@ -22,6 +22,9 @@ export interface Principal {
   type: 'access' | 'service';
 }
 
+const VERIFIED_MAX = 10_000;
+const VERIFIED_TTL_MS = 5 * 60_000;
+
 export interface AuthVerifier {
   verify(token: string): Promise<Principal>;
 }
@@ -47,8 +50,16 @@ export function createAuthVerifier(options: {
   } else {
     throw new Error('auth needs JWT_SECRET or JWKS_URL');
   }
+  // A client sends the same token with every request until it expires: a signature verified once (HMAC or
+  // RSA through WebCrypto, a good part of a small request's CPU) is remembered for the exact token string,
+  // until the token's own expiry and at most VERIFIED_TTL_MS, so a rotated signing key takes effect soon.
+  const verified = new Map<string, { principal: Principal; until: number }>();
   return {
     async verify(token) {
+      const now = Date.now();
+      const known = verified.get(token);
+      if (known && known.until > now) return known.principal;
+      if (known) verified.delete(token);
       let payload: JWTPayload;
       try {
         payload = await verifyJwt(token);
@@ -59,7 +70,13 @@ export function createAuthVerifier(options: {
       const claims = Claims.safeParse(payload);
       if (!claims.success) throw new AppError('unauthorized', 'the access token lacks the sub, role or tenant claims');
       const { sub, tenant_slug, role, type } = claims.data;
-      return { userId: sub.toLowerCase(), tenantSlug: tenant_slug ?? null, role, type };
+      const principal: Principal = { userId: sub.toLowerCase(), tenantSlug: tenant_slug ?? null, role, type };
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+      verified.set(token, {
+        principal,
+        until: Math.min(payload.exp ? payload.exp * 1000 : Number.POSITIVE_INFINITY, now + VERIFIED_TTL_MS),
+      });
+      return principal;
     },
   };
 }

@@ -40,3 +40,20 @@ export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => unknown[
   const last = page[page.length - 1];
   return { data: page.map(map), next_cursor: more && last ? encodeCursor(key(last)) : null };
 }
+
+/**
+ * A page whose rows PostgreSQL already rendered as JSON text (see `jsonObjectOf`): the response body is
+ * assembled from them, never parsed and serialized again. Same shape as `Page`.
+ */
+export class JsonPage {
+  constructor(readonly body: string) {}
+}
+
+/** Given `limit + 1` rows with their JSON text, the page and the cursor after it. */
+export function toJsonPage<R extends { json: string }>(rows: R[], limit: number, key: (row: R) => unknown[]): JsonPage {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
+  const cursor = more && last ? JSON.stringify(encodeCursor(key(last))) : 'null';
+  return new JsonPage(`{"data":[${page.map((r) => r.json).join(',')}],"next_cursor":${cursor}}`);
+}

@@ -1,8 +1,8 @@
 /** Inbox conversations: listing with filters and keyset pagination, and the agent's actions on one. */
-import { and, desc, eq, gt, ilike, inArray, isNull, or, sql, type SQL } from '@comms/db';
+import { and, desc, eq, gt, ilike, inArray, isNull, jsonObjectOf, or, sql, type SQL } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
-import { decodeCursor, type Page, toPage } from '../pagination.js';
+import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
 import { type ConversationRow, type ConversationView, conversationView } from './views.js';
 
 export const CONVERSATION_STATUSES = ['new', 'open', 'replied', 'qualified', 'archived'] as const;
@@ -27,7 +27,8 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export async function listConversations(ctx: TenantContext, f: ConversationFilters): Promise<Page<ConversationView>> {
+/** A page of conversations as JSON text, rendered by PostgreSQL (the same fields as `conversationView`). */
+export async function listConversations(ctx: TenantContext, f: ConversationFilters): Promise<JsonPage> {
   const { inboxConversations: c, inboxMessages: m } = ctx.tenant.tables;
   const where: (SQL | undefined)[] = [];
   if (f.status?.length) where.push(f.status.length === 1 ? eq(c.status, f.status[0]!) : inArray(c.status, f.status));
@@ -55,12 +56,12 @@ export async function listConversations(ctx: TenantContext, f: ConversationFilte
     where.push(sql`(${c.lastMessageAt}, ${c.id}) < (${at.toISOString()}::timestamptz, ${id})`);
   }
   const rows = await ctx.db
-    .select()
+    .select({ json: sql<string>`${jsonObjectOf(c)}::text`, lastMessageAt: c.lastMessageAt, id: c.id })
     .from(c)
     .where(and(...where))
     .orderBy(desc(c.lastMessageAt), desc(c.id))
     .limit(f.limit + 1);
-  return toPage(rows, f.limit, (r) => [r.lastMessageAt.toISOString(), r.id], conversationView);
+  return toJsonPage(rows, f.limit, (r) => [r.lastMessageAt.toISOString(), r.id]);
 }
 
 export async function findConversation(ctx: TenantContext, id: number): Promise<ConversationRow> {

@@ -1,9 +1,9 @@
 /** Inbox messages: the agent's outbound replies, the list per conversation, and status changes. */
 import type { DeliveryStatus, MessageType } from '@comms/adapter-kit';
-import { and, asc, desc, eq, gt, inArray, lt, sql } from '@comms/db';
+import { and, asc, desc, eq, gt, inArray, jsonObjectOf, lt, sql } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
-import { decodeCursor, type Page, toPage } from '../pagination.js';
+import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
 import { findConversation } from './conversations.js';
 import { canMoveStatus, statusPredecessors } from './status.js';
 import { conversationView, type MessageRow, type MessageView, messageView } from './views.js';
@@ -114,7 +114,7 @@ export async function listMessages(
   ctx: TenantContext,
   conversationId: number,
   options: { limit: number; cursor?: string; order: 'asc' | 'desc' },
-): Promise<Page<MessageView>> {
+): Promise<JsonPage> {
   const { inboxMessages: m } = ctx.tenant.tables;
   const where = [eq(m.conversationId, conversationId)];
   if (options.cursor) {
@@ -122,14 +122,14 @@ export async function listMessages(
     where.push(options.order === 'desc' ? lt(m.id, id) : gt(m.id, id));
   }
   const rows = await ctx.db
-    .select()
+    .select({ json: sql<string>`${jsonObjectOf(m)}::text`, id: m.id })
     .from(m)
     .where(and(...where))
     .orderBy(options.order === 'desc' ? desc(m.id) : asc(m.id))
     .limit(options.limit + 1);
   // Only an empty page needs to tell "no messages" from "no conversation": one query on the hot path.
   if (rows.length === 0) await findConversation(ctx, conversationId);
-  return toPage(rows, options.limit, (r) => [r.id], messageView);
+  return toJsonPage(rows, options.limit, (r) => [r.id]);
 }
 
 export async function findMessage(ctx: TenantContext, id: number): Promise<MessageRow> {

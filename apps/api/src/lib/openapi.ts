@@ -1,5 +1,7 @@
 /** Small builders so each route declares its request and responses in one line each. */
 import { z } from '@hono/zod-openapi';
+import type { JsonPage } from '@comms/core';
+import type { TypedResponse } from 'hono';
 
 export const ProblemSchema = z
   .object({
@@ -102,3 +104,14 @@ export const Timestamp = z.string().openapi({ format: 'date-time', example: '202
 export const Uuid = z.uuid().openapi({ example: '7c9e6679-7425-40de-944b-e07fc1f90ae7' });
 
 export const bearer = [{ bearerAuth: [] }];
+
+/**
+ * A page PostgreSQL rendered as JSON text, sent as is. Its shape is the route's declared page schema (the
+ * list tests compare every item with the single-item endpoint's), which the type cannot see in a string.
+ */
+export function jsonPageResponse(page: JsonPage): TypedResponse<never, 200, 'json'> {
+  return new Response(page.body, {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  }) as unknown as TypedResponse<never, 200, 'json'>;
+}

@@ -28,6 +28,7 @@ import {
   TenantParam,
   Timestamp,
   Uuid,
+  jsonPageResponse,
 } from '../lib/openapi.js';
 
 const Metadata = z.record(z.string(), z.unknown());
@@ -131,7 +132,7 @@ export const conversationRoutes = router()
         ...problems(404),
       },
     }),
-    async (c) => c.json(await listConversations(c.get('ctx'), c.req.valid('query')), 200),
+    async (c) => jsonPageResponse(await listConversations(c.get('ctx'), c.req.valid('query'))),
   )
   .openapi(
     createRoute({

@@ -13,6 +13,7 @@ import {
   problems,
   TenantParam,
   Timestamp,
+  jsonPageResponse,
 } from '../lib/openapi.js';
 
 export const Message = z
@@ -91,7 +92,7 @@ export const messageRoutes = router()
       request: { params: IdParam, query: PageQuery.extend({ order: z.enum(['asc', 'desc']).default('desc') }) },
       responses: { 200: jsonResponse(pageOf(Message, 'MessagePage'), 'A page of messages'), ...problems(404) },
     }),
-    async (c) => c.json(await listMessages(c.get('ctx'), c.req.valid('param').id, c.req.valid('query')), 200),
+    async (c) => jsonPageResponse(await listMessages(c.get('ctx'), c.req.valid('param').id, c.req.valid('query'))),
   )
   .openapi(
     createRoute({
