@@ -60,6 +60,27 @@ async function deepCursor(schema: string, offset: number): Promise<string> {
   return Buffer.from(JSON.stringify([rows[0].last_message_at.toISOString(), rows[0].id])).toString('base64url');
 }
 
+/**
+ * The database's share: the endpoint's own query (the SQL the API sends, as plain text rows, nothing
+ * rendered) over 20 `pg` connections for `seconds`, with no HTTP in between. Queries per second.
+ */
+async function queryCeiling(text: string, values: unknown[], seconds: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: DB_URL, max: 20 });
+  const raw = { getTypeParser: () => (v: string) => v };
+  let done = 0;
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (Date.now() < end) {
+        await pool.query({ name: 'ceiling', text, rowMode: 'array', types: raw }, values);
+        done++;
+      }
+    }),
+  );
+  await pool.end();
+  return Math.round(done / seconds);
+}
+
 export async function run(): Promise<void> {
   const schema = await seed();
   const token = await signToken(SECRET, { sub: randomUUID(), tenant_slug: SLUG, role: 'tenant_user' }, '1h');
@@ -72,6 +93,21 @@ export async function run(): Promise<void> {
   });
   const base = `${api.url}/api/v1/tenants/${SLUG}/communications`;
   const cursor = await deepCursor(schema, 20_000);
+  const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const list = `select * from "${schema}".inbox_conversations where status = $1 and is_spam = $2`;
+  const order = 'order by last_message_at desc, id desc limit 51';
+  // The same statements the API sends (see listConversations and listMessages), for the database-only row.
+  const queries: Record<string, [string, unknown[]]> = {
+    'conversations, first page (status=open, 50)': [`${list} ${order}`, ['open', false]],
+    'conversations, page 400 (cursor, status=open, 50)': [
+      `${list} and (last_message_at, id) < ($3::timestamptz, $4) ${order}`,
+      ['open', false, at, id],
+    ],
+    'messages of a conversation (50)': [
+      `select * from "${schema}".inbox_messages where conversation_id = $1 order by id desc limit 51`,
+      [1],
+    ],
+  };
   const urls = {
     'conversations, first page (status=open, 50)': `${base}/conversations?status=open&limit=50`,
     'conversations, page 400 (cursor, status=open, 50)': `${base}/conversations?status=open&limit=50&cursor=${cursor}`,
@@ -91,10 +127,19 @@ export async function run(): Promise<void> {
   for (const [name, url] of Object.entries(urls)) {
     await load(url, warm);
     const r = await load(url, { connections: 20, duration: 10, headers });
+    const [text, values] = queries[name]!;
+    await queryCeiling(text, values, 2);
+    const db = await queryCeiling(text, values, 10);
+    rows.push({
+      endpoint: `${name}: its query alone, pg, 20 connections, no HTTP`,
+      requests_per_sec: db,
+      vs_bare: `${Math.round((db / ceiling.requests_per_sec) * 100)}%`,
+    });
     rows.push({
       endpoint: name,
       ...r,
       vs_bare: `${Math.round((r.requests_per_sec / ceiling.requests_per_sec) * 100)}%`,
+      vs_query_alone: `${Math.round((r.requests_per_sec / db) * 100)}%`,
     });
   }
   await api.stop();

@@ -174,7 +174,7 @@ describe('conversations', () => {
   });
 
   it('lists every field exactly as the single-item endpoints render it', async () => {
-    // The lists are rendered by PostgreSQL (jsonObjectOf), the single items by the TypeScript views: same JSON.
+    // The lists are rendered from PostgreSQL's text output (selectJson), the single items by the TypeScript views: same JSON.
     const conv = await newConversation({
       priority: 'high',
       tags: ['vip', 'lisbon'],

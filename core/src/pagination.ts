@@ -1,4 +1,5 @@
 /** Opaque keyset cursors: base64url JSON of the last row's sort key. */
+import type { JsonRows } from '@comms/db';
 import { AppError } from './errors.js';
 
 export interface Page<T> {
@@ -42,18 +43,17 @@ export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => unknown[
 }
 
 /**
- * A page whose rows PostgreSQL already rendered as JSON text (see `jsonObjectOf`): the response body is
- * assembled from them, never parsed and serialized again. Same shape as `Page`.
+ * A page whose rows are already JSON text (see `selectJson`): the response body is assembled from them,
+ * never parsed and serialized again. Same shape as `Page`.
  */
 export class JsonPage {
   constructor(readonly body: string) {}
 }
 
-/** Given `limit + 1` rows with their JSON text, the page and the cursor after it. */
-export function toJsonPage<R extends { json: string }>(rows: R[], limit: number, key: (row: R) => unknown[]): JsonPage {
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  const last = page[page.length - 1];
-  const cursor = more && last ? JSON.stringify(encodeCursor(key(last))) : 'null';
-  return new JsonPage(`{"data":[${page.map((r) => r.json).join(',')}],"next_cursor":${cursor}}`);
+/** Given `limit + 1` rendered rows, the page and the cursor after it, made of the last row's `keyColumns`. */
+export function toJsonPage(set: JsonRows, limit: number, keyColumns: string[]): JsonPage {
+  const more = set.rows.length > limit;
+  const page = more ? set.rows.slice(0, limit) : set.rows;
+  const cursor = more ? JSON.stringify(encodeCursor(keyColumns.map((column) => set.cell(limit - 1, column)))) : 'null';
+  return new JsonPage(`{"data":[${page.join(',')}],"next_cursor":${cursor}}`);
 }

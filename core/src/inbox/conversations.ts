@@ -1,5 +1,5 @@
 /** Inbox conversations: listing with filters and keyset pagination, and the agent's actions on one. */
-import { and, desc, eq, gt, ilike, inArray, isNull, jsonObjectOf, or, sql, type SQL } from '@comms/db';
+import { and, desc, eq, gt, ilike, inArray, isNull, or, selectJson, sql, type SQL } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
@@ -27,7 +27,7 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** A page of conversations as JSON text, rendered by PostgreSQL (the same fields as `conversationView`). */
+/** A page of conversations as JSON text (every column: the same fields as `conversationView`). */
 export async function listConversations(ctx: TenantContext, f: ConversationFilters): Promise<JsonPage> {
   const { inboxConversations: c, inboxMessages: m } = ctx.tenant.tables;
   const where: (SQL | undefined)[] = [];
@@ -55,13 +55,16 @@ export async function listConversations(ctx: TenantContext, f: ConversationFilte
     // Row comparison matches the (last_message_at desc, id desc) index: a deep page costs what the first does.
     where.push(sql`(${c.lastMessageAt}, ${c.id}) < (${at.toISOString()}::timestamptz, ${id})`);
   }
-  const rows = await ctx.db
-    .select({ json: sql<string>`${jsonObjectOf(c)}::text`, lastMessageAt: c.lastMessageAt, id: c.id })
-    .from(c)
-    .where(and(...where))
-    .orderBy(desc(c.lastMessageAt), desc(c.id))
-    .limit(f.limit + 1);
-  return toJsonPage(rows, f.limit, (r) => [r.lastMessageAt.toISOString(), r.id]);
+  const rows = await selectJson(
+    ctx.db,
+    ctx.db
+      .select()
+      .from(c)
+      .where(and(...where))
+      .orderBy(desc(c.lastMessageAt), desc(c.id))
+      .limit(f.limit + 1),
+  );
+  return toJsonPage(rows, f.limit, ['last_message_at', 'id']);
 }
 
 export async function findConversation(ctx: TenantContext, id: number): Promise<ConversationRow> {

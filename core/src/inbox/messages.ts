@@ -1,6 +1,6 @@
 /** Inbox messages: the agent's outbound replies, the list per conversation, and status changes. */
 import type { DeliveryStatus, MessageType } from '@comms/adapter-kit';
-import { and, asc, desc, eq, gt, inArray, jsonObjectOf, lt, sql } from '@comms/db';
+import { and, asc, desc, eq, gt, inArray, lt, selectJson, sql } from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
@@ -121,15 +121,18 @@ export async function listMessages(
     const [id] = decodeCursor(options.cursor, ['int']) as [number];
     where.push(options.order === 'desc' ? lt(m.id, id) : gt(m.id, id));
   }
-  const rows = await ctx.db
-    .select({ json: sql<string>`${jsonObjectOf(m)}::text`, id: m.id })
-    .from(m)
-    .where(and(...where))
-    .orderBy(options.order === 'desc' ? desc(m.id) : asc(m.id))
-    .limit(options.limit + 1);
+  const rows = await selectJson(
+    ctx.db,
+    ctx.db
+      .select()
+      .from(m)
+      .where(and(...where))
+      .orderBy(options.order === 'desc' ? desc(m.id) : asc(m.id))
+      .limit(options.limit + 1),
+  );
   // Only an empty page needs to tell "no messages" from "no conversation": one query on the hot path.
-  if (rows.length === 0) await findConversation(ctx, conversationId);
-  return toJsonPage(rows, options.limit, (r) => [r.id]);
+  if (rows.rows.length === 0) await findConversation(ctx, conversationId);
+  return toJsonPage(rows, options.limit, ['id']);
 }
 
 export async function findMessage(ctx: TenantContext, id: number): Promise<MessageRow> {
