@@ -84,13 +84,13 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   app.route('/', docsRoutes);
   app.route('/', adminQueueRoutes(runtime));
 
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: runtime.config.API_BODY_LIMIT,
-      onError: () => problemResponse(413, `the body is larger than ${runtime.config.API_BODY_LIMIT} bytes`),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: runtime.config.API_BODY_LIMIT,
+    onError: () => problemResponse(413, `the body is larger than ${runtime.config.API_BODY_LIMIT} bytes`),
+  });
+  // GET and HEAD carry no body; asking for one would make the Node adapter build a full
+  // fetch Request (abort signal included) on every read, a measurable share of a list call.
+  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   app.use('/api/*', authenticate());
   app.use('/api/v1/tenants/:tenant/communications/*', tenantScope());
 
