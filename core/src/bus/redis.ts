@@ -121,8 +121,10 @@ export function createRedisBus(redisUrl: string, log: Logger, options: RedisBusO
     commandTimeout: 5_000,
     enableAutoPipelining: true,
   }) as ScriptRedis;
-  const reader = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const sub = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // The reading side connects when the first subscriber arrives: a process nobody subscribes in (the gateway,
+  // the worker) publishes only, and reading every event of every tenant there would be work for no one.
+  const reader = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+  const sub = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   writer.defineCommand('commsPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
   // ioredis reconnects by itself; an 'error' without a listener would crash the process. One line per outage.
   let down = false;
@@ -199,14 +201,18 @@ export function createRedisBus(redisUrl: string, log: Logger, options: RedisBusO
       }
     }
   };
-  void readLoop();
-
-  sub.on('message', (_channel: string, message: string) => {
-    try {
-      emitTo(handlers, { ...(JSON.parse(message) as DomainEvent), id: '' }, log);
-    } catch {}
-  });
-  sub.subscribe(typingChannel).catch((err: Error) => log.warn({ err: err.message }, 'ephemeral subscribe failed'));
+  let reading = false;
+  const startReading = () => {
+    if (reading || closed) return;
+    reading = true;
+    void readLoop();
+    sub.on('message', (_channel: string, message: string) => {
+      try {
+        emitTo(handlers, { ...(JSON.parse(message) as DomainEvent), id: '' }, log);
+      } catch {}
+    });
+    sub.subscribe(typingChannel).catch((err: Error) => log.warn({ err: err.message }, 'ephemeral subscribe failed'));
+  };
 
   // --- publishing: an ordered queue retried while Redis is away ----------------------------------------------
   let queue: Pending[] = [];
@@ -228,8 +234,9 @@ export function createRedisBus(redisUrl: string, log: Logger, options: RedisBusO
           for (const p of expired) lost(p, `Redis unavailable for ${retryForMs} ms`);
           if (!queue.length) break;
         }
-        // Our own events must not be published before this instance's live position exists.
-        if (!isStarted) {
+        // Once something here subscribes, our own events must not be published before this instance's live
+        // position exists, or its subscribers would miss them.
+        if (reading && !isStarted) {
           await Promise.race([started, sleep(250)]);
           continue;
         }
@@ -321,6 +328,7 @@ export function createRedisBus(redisUrl: string, log: Logger, options: RedisBusO
 
     subscribe(handler, opts) {
       handlers.add(handler);
+      startReading();
       const onGap = opts?.onGap;
       if (onGap) gapHandlers.add(onGap);
       return () => {
