@@ -2,6 +2,7 @@
 // Payload shapes: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
+import { createGatewayApp } from '@comms/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';
 import { api } from './support/harness.js';
@@ -160,6 +161,45 @@ describe('WhatsApp webhooks', () => {
     const big = JSON.stringify(envelope([textMessage('1', 'x'.repeat(11 * 1024 * 1024))]));
     expect((await post(tenant, big)).status).toBe(413);
     expect(await count(tenant, 'inbox_messages')).toBe(0);
+  });
+
+  it('refuses a chunked body over the limit as it arrives, whether served by Node or called through fetch', async () => {
+    const tenant = await setup();
+    const limit = h.runtime.config.WEBHOOK_BODY_LIMIT;
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    // No content-length: the size is only known while reading.
+    const chunked = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let sent = 0; sent <= limit; sent += chunk.length) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+    const init = () => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=00' },
+      body: chunked(),
+      duplex: 'half',
+    });
+    expect((await fetch(`${h.url}/webhooks/${tenant}/whatsapp`, init() as RequestInit)).status).toBe(413);
+    const gateway = createGatewayApp(h.runtime);
+    const viaFetch = await gateway.request(`/webhooks/${tenant}/whatsapp`, init() as RequestInit);
+    expect(viaFetch.status).toBe(413);
+    expect(viaFetch.headers.get('content-type')).toBe('application/problem+json');
+
+    // The same app called without Node's request (app.request, a router passing no env) stores as usual.
+    const body = JSON.stringify(envelope([textMessage('5511900000077', 'through fetch')]));
+    const stored = await gateway.request(`/webhooks/${tenant}/whatsapp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    expect(stored.status).toBe(200);
+    const rows = await db.query(`select content from "${schemaOf(tenant)}".inbox_messages`);
+    expect(rows.rows).toEqual([{ content: 'through fetch' }]);
   });
 
   it('stores every message of a batch (several changes and messages)', async () => {

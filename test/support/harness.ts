@@ -3,7 +3,14 @@
  * Redis), and gives tests a client that speaks HTTP to them.
  */
 import { randomUUID } from 'node:crypto';
-import { attachRealtime, createApiApp, listen, type RealtimeHub, type RunningServer } from '@comms/api';
+import {
+  attachRealtime,
+  createApiApp,
+  type FetchHandler,
+  listen,
+  type RealtimeHub,
+  type RunningServer,
+} from '@comms/api';
 import {
   type Config,
   createLogger,
@@ -70,10 +77,7 @@ export interface StartOptions {
   redis?: boolean;
   overrides?: RuntimeOverrides;
   /** Serve more than the API on the same port (the gateway, say): given the API's fetch, return the server's. */
-  compose?: (
-    runtime: Runtime,
-    apiFetch: (req: Request) => Response | Promise<Response>,
-  ) => (req: Request) => Response | Promise<Response>;
+  compose?: (runtime: Runtime, apiFetch: FetchHandler) => FetchHandler;
   /** Runs after the runtime exists (start a worker, say); its close runs before the runtime closes. */
   attach?: (runtime: Runtime) => { close(): Promise<void> } | Promise<{ close(): Promise<void> }>;
   /** Attach the WebSocket endpoint (default true), with its options when an object. */

@@ -14,7 +14,8 @@ export async function startStack(options: StartOptions & { worker?: boolean | Wo
     ...options,
     compose: (runtime, apiFetch) => {
       const gateway = createGatewayApp(runtime);
-      return (req) => (new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req) : apiFetch(req));
+      return (req, env) =>
+        new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req, env) : apiFetch(req, env);
     },
     attach: options.worker
       ? (runtime) => {

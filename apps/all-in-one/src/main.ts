@@ -24,8 +24,8 @@ await runProcess(async () => {
   const gateway = createGatewayApp(runtime);
   const worker = startWorker(runtime);
   // One port: provider webhooks to the gateway, everything else to the API.
-  const fetch = (req: Request) =>
-    new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req) : api.fetch(req);
+  const fetch = (req: Request, env?: object) =>
+    new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req, env) : api.fetch(req, env);
   const server = await listen(fetch, { host: config.HOST, port: config.PORT });
   const realtime = attachRealtime(server.server, runtime);
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');

@@ -10,10 +10,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function listen(
-  fetch: (req: Request) => Response | Promise<Response>,
-  options: { host: string; port: number },
-): Promise<RunningServer> {
+/**
+ * A fetch handler as @hono/node-server calls it: `env` carries the Node request and response
+ * (`{ incoming, outgoing }`); a router in front of several apps passes it on, so they can use them.
+ */
+export type FetchHandler = (req: Request, env?: object) => Response | Promise<Response>;
+
+export function listen(fetch: FetchHandler, options: { host: string; port: number }): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, hostname: options.host, port: options.port }, (info: AddressInfo) => {
       const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;

@@ -5,7 +5,6 @@ import { twilioInbound, twilioStatus } from '@comms/adapter-twilio';
 import { whatsappInbound } from '@comms/adapter-whatsapp';
 import { problemResponse, type Runtime } from '@comms/core';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { handleMetaHandshake, handleWebhook } from './webhook.js';
 
 // Twilio treats the response body as TwiML; an empty <Response/> sends no auto-reply.
@@ -17,14 +16,7 @@ const twiml = () =>
 
 export function createGatewayApp(runtime: Runtime) {
   const app = new Hono();
-  const limit = runtime.config.WEBHOOK_BODY_LIMIT;
-  app.use(
-    '/webhooks/*',
-    bodyLimit({
-      maxSize: limit,
-      onError: () => problemResponse(413, `the webhook body is larger than ${limit} bytes`),
-    }),
-  );
+  // Body limit (413): in readWebhook, which reads the bytes once for the signature and the parser.
   app.onError((err) => {
     runtime.log.error({ err }, 'gateway error');
     return problemResponse(503, 'the webhook could not be stored; retry later', undefined, { 'retry-after': '5' });

@@ -17,6 +17,7 @@ import {
   type TenantContext,
 } from '@comms/core';
 import type { Context } from 'hono';
+import { readWebhook } from './body.js';
 
 export interface WebhookSpec {
   /** Names the receipt in webhook_events (and its dedupe scope). */
@@ -65,12 +66,15 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
   }
   const ctx = runtime.context(tenant, { log: log.child({ tenant: tenant.slug }) });
 
-  const body = new Uint8Array(await c.req.arrayBuffer());
+  const limit = runtime.config.WEBHOOK_BODY_LIMIT;
+  const read = await readWebhook(c, limit);
+  if (read === 'too-large') return problemResponse(413, `the webhook body is larger than ${limit} bytes`);
+  const { body, headers } = read;
   const url = new URL(c.req.url);
   const raw = {
     // Twilio signs the URL it called: our public base, not whatever host the proxy handed us.
     url: runtime.config.PUBLIC_BASE_URL.replace(/\/$/, '') + url.pathname + url.search,
-    headers: Object.fromEntries([...c.req.raw.headers].map(([k, v]) => [k.toLowerCase(), v])),
+    headers,
     body,
   };
 
@@ -123,7 +127,7 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
       await ingestWebhook(
         ctx,
         account,
-        { provider: spec.receipt, payload, contentType: c.req.header('content-type') ?? null },
+        { provider: spec.receipt, payload, contentType: headers['content-type'] ?? null },
         byAccount.get(account.id) ?? [],
       );
     }
