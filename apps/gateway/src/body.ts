@@ -48,12 +48,15 @@ export async function readWebhook(c: Context, limit: number): Promise<RawWebhook
  */
 function readNode(incoming: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
+    // The client may have gone before we got here: a destroyed request emits nothing more.
+    if (incoming.destroyed) return reject(new Error('the client closed the request before its body was read'));
     const chunks: Buffer[] = [];
     let size = 0;
     const done = () => {
       incoming.off('data', onData);
       incoming.off('end', onEnd);
       incoming.off('error', onError);
+      incoming.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -70,8 +73,10 @@ function readNode(incoming: IncomingMessage, limit: number): Promise<Buffer | 't
       done();
       reject(err);
     };
+    const onClose = () => onError(new Error('the client closed the request before its body was read'));
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);
+    incoming.on('close', onClose);
   });
 }

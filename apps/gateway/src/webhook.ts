@@ -56,6 +56,18 @@ async function accountsFor(runtime: Runtime, ctx: TenantContext, spec: WebhookSp
 
 export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookSpec): Promise<Response> {
   const log = runtime.log.child({ webhook: spec.receipt });
+  // The body first: a body over the limit is refused before anything is looked up.
+  const limit = runtime.config.WEBHOOK_BODY_LIMIT;
+  let read: Awaited<ReturnType<typeof readWebhook>>;
+  try {
+    read = await readWebhook(c, limit);
+  } catch (err) {
+    // The sender went away mid-body: nobody is waiting for the answer, and nothing was stored.
+    log.info({ err: String(err) }, 'webhook body not received');
+    return problemResponse(400, 'the request body could not be read');
+  }
+  if (read === 'too-large') return problemResponse(413, `the webhook body is larger than ${limit} bytes`);
+  const { body, headers } = read;
   let tenant: Tenant;
   try {
     tenant = await runtime.tenants.resolve(c.req.param('tenant') ?? '');
@@ -66,10 +78,6 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
   }
   const ctx = runtime.context(tenant, { log: log.child({ tenant: tenant.slug }) });
 
-  const limit = runtime.config.WEBHOOK_BODY_LIMIT;
-  const read = await readWebhook(c, limit);
-  if (read === 'too-large') return problemResponse(413, `the webhook body is larger than ${limit} bytes`);
-  const { body, headers } = read;
   const url = new URL(c.req.url);
   const raw = {
     // Twilio signs the URL it called: our public base, not whatever host the proxy handed us.

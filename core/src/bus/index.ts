@@ -67,9 +67,11 @@ export interface EventBus {
    */
   publish(event: DomainEvent): Promise<PublishedEvent | null>;
   /**
-   * Every event of every tenant, in id order within a tenant. `onGap` is called when this process may have
-   * missed live events (Redis was away longer than the live buffer covers): whoever forwards events must
-   * resynchronize (the WebSocket closes its sockets, and clients come back with `?last_event_id=`).
+   * Every event of every tenant published from now on, in id order within a tenant (an event published
+   * before the call, here or elsewhere, is for `replay`, not for live delivery). `onGap` is called when
+   * this process may have missed live events (Redis was away longer than the live buffer covers): whoever
+   * forwards events must resynchronize (the WebSocket closes its sockets, and clients come back with
+   * `?last_event_id=`).
    * Returns the function that unsubscribes.
    */
   subscribe(handler: (event: PublishedEvent) => void, options?: { onGap?: () => void }): () => void;

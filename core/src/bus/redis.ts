@@ -122,7 +122,8 @@ export function createRedisBus(redisUrl: string, log: Logger, options: RedisBusO
     enableAutoPipelining: true,
   }) as ScriptRedis;
   // The reading side connects when the first subscriber arrives: a process nobody subscribes in (the gateway,
-  // the worker) publishes only, and reading every event of every tenant there would be work for no one.
+  // the worker) publishes only, and reading every event of every tenant there would be work for no one. Live
+  // delivery starts at that subscriber's position; what was published before it is for replay (EventBus).
   const reader = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   const sub = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   writer.defineCommand('commsPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
