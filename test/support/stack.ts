@@ -1,6 +1,6 @@
 /** The whole service on one loopback port, as `npm start` runs it: API, gateway and worker on one runtime. */
 import type { Channel } from '@comms/adapter-kit';
-import { createGatewayApp } from '@comms/gateway';
+import { createGatewayApp, routeWebhooks } from '@comms/gateway';
 import { startWorker, type RunningWorker, type WorkerOptions } from '@comms/worker';
 import { type Harness, type StartOptions, startApi } from './harness.js';
 
@@ -12,11 +12,7 @@ export async function startStack(options: StartOptions & { worker?: boolean | Wo
   let worker: RunningWorker | null = null;
   const h = await startApi({
     ...options,
-    compose: (runtime, apiFetch) => {
-      const gateway = createGatewayApp(runtime);
-      return (req, env) =>
-        new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req, env) : apiFetch(req, env);
-    },
+    compose: (runtime, apiFetch) => routeWebhooks(createGatewayApp(runtime), apiFetch),
     attach: options.worker
       ? (runtime) => {
           worker = startWorker(runtime, {

@@ -1,7 +1,7 @@
 // `npm start`: the API, the webhook gateway and the worker in one process. With no
 // DATABASE_URL / REDIS_URL it runs on the embedded defaults (PGlite under ./.data, in-process queue and bus).
 import { attachRealtime, createApiApp, listen } from '@comms/api';
-import { createGatewayApp } from '@comms/gateway';
+import { createGatewayApp, routeWebhooks } from '@comms/gateway';
 import { startWorker } from '@comms/worker';
 import { createRuntime, loadConfig, runProcess, signToken } from '@comms/core';
 import { createTenant, findTenant, migrateAllTenants } from '@comms/db';
@@ -23,10 +23,7 @@ await runProcess(async () => {
   const api = createApiApp(runtime);
   const gateway = createGatewayApp(runtime);
   const worker = startWorker(runtime);
-  // One port: provider webhooks to the gateway, everything else to the API.
-  const fetch = (req: Request, env?: object) =>
-    new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req, env) : api.fetch(req, env);
-  const server = await listen(fetch, { host: config.HOST, port: config.PORT });
+  const server = await listen(routeWebhooks(gateway, api.fetch), { host: config.HOST, port: config.PORT });
   const realtime = attachRealtime(server.server, runtime);
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
   if (config.JWT_SECRET && !config.production) {

@@ -55,3 +55,14 @@ export function createGatewayApp(runtime: Runtime) {
   app.notFound((c) => problemResponse(404, `no webhook route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   return app;
 }
+
+type Fetch = (req: Request, env?: object) => Response | Promise<Response>;
+
+/**
+ * One port for the gateway and another app, as `npm start` serves them: provider webhooks to the gateway,
+ * everything else to `other`. Node's env (`{ incoming, outgoing }`) goes along, so the gateway reads the
+ * webhook's bytes straight from Node's request.
+ */
+export function routeWebhooks(gateway: Hono, other: Fetch): Fetch {
+  return (req, env) => (new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req, env) : other(req, env));
+}

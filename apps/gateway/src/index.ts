@@ -1,1 +1,1 @@
-export { createGatewayApp } from './app.js';
+export { createGatewayApp, routeWebhooks } from './app.js';
