@@ -646,6 +646,23 @@ describe('platform endpoints', () => {
     expect(metrics.text).not.toContain(t);
   });
 
+  it("answers every request with an x-request-id: the caller's when well-formed, else a new one", async () => {
+    const kinds = [
+      ['GET', api(t, '/conversations?limit=2')], // a page assembled from pre-rendered rows (JsonPage)
+      ['GET', '/health'], // c.json
+      ['GET', api(t, '/conversations/999999999')], // a problem
+    ] as const;
+    for (const [method, path] of kinds) {
+      const echoed = await h.request(method, path, { token: agent, headers: { 'x-request-id': 'trace.abc-123' } });
+      expect(echoed.headers.get('x-request-id'), path).toBe('trace.abc-123');
+      const fresh = await h.request(method, path, { token: agent, headers: { 'x-request-id': 'bad id!' } });
+      expect(fresh.headers.get('x-request-id'), path).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const page = await h.request('GET', api(t, '/conversations?limit=2'), { token: agent });
+    expect(page.headers.get('content-length')).toBe(String(Buffer.byteLength(page.text)));
+    expect(Array.isArray(page.body.data)).toBe(true);
+  });
+
   it('answers 413 for an oversized body and 404 problem for an unknown route', async () => {
     const big = 'x'.repeat(1024 * 1024 + 10);
     const res = await h.request('POST', api(t, '/conversations'), {

@@ -34,7 +34,9 @@ export function observe(metrics: HttpMetrics, options: { logRequests: boolean })
     c.set('requestId', requestId);
     c.set('log', log);
     await next();
-    c.header('x-request-id', requestId);
+    // On the response's own headers: `c.header()` after the handler would rebuild the response around
+    // its body as a stream, and the Node adapter would then copy that stream out chunk by chunk.
+    c.res.headers.set('x-request-id', requestId);
     const status = String(c.res.status);
     // The route template (`/conversations/:id`), never the concrete path: ids and slugs stay out of labels.
     const route = routePath(c) || 'unmatched';
