@@ -32,6 +32,8 @@ await runProcess(async () => {
       { sub: DEMO_USER, tenant_slug: DEMO_TENANT, role: 'tenant_admin' },
       '30d',
     );
+    // pino writes asynchronously: the warnings above (development secret, embedded database) go out first.
+    await new Promise<void>((resolve) => runtime.log.flush(() => resolve()));
     console.log(`\nCommunication Service is running (${runtime.database.kind}, ${runtime.queues.kind} queue)`);
     console.log(`  API docs:   ${base}/docs   (ReDoc: ${base}/redoc, OpenAPI: ${base}/openapi.json)`);
     console.log(`  Inbox:      ${base}/api/v1/tenants/${DEMO_TENANT}/communications/conversations`);
