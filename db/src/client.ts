@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { type ExtractTablesWithRelations, getTableColumns, sql, type Table } from 'drizzle-orm';
+import { type ExtractTablesWithRelations, fillPlaceholders, getTableColumns, sql, type Table } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -143,6 +143,32 @@ export function rowFromJson<T extends Table>(table: T, json: Record<string, unkn
 /** What `selectJson` needs of a Drizzle select: its SQL text and parameters. */
 export interface SqlSource {
   toSQL(): { sql: string; params: unknown[] };
+}
+
+/**
+ * Statements whose SQL text is built once per shape. A list endpoint's SQL depends on which filters a
+ * request uses, not on their values, yet Drizzle rebuilds the text on every call: on a list request that
+ * cost more CPU than rendering its 50 rows. `build` writes the statement with `sql.placeholder(name)` for
+ * every value and runs once per `key`; later calls only fill the placeholders from `values`. The key must
+ * name everything that changes the text: the schema, which filters are present, how long each list is.
+ * Bounded: past `max` shapes the oldest is forgotten (and rebuilt when it comes back).
+ */
+export class ShapeCache {
+  readonly #shapes = new Map<string, { sql: string; params: unknown[] }>();
+
+  constructor(private readonly max = 2_000) {}
+
+  statement(key: string, build: () => SqlSource, values: Record<string, unknown>): SqlSource {
+    let shape = this.#shapes.get(key);
+    if (!shape) {
+      shape = build().toSQL();
+      if (this.#shapes.size >= this.max) this.#shapes.delete(this.#shapes.keys().next().value as string);
+      this.#shapes.set(key, shape);
+    }
+    const { sql: text, params } = shape;
+    const filled = fillPlaceholders(params, values);
+    return { toSQL: () => ({ sql: text, params: filled }) };
+  }
 }
 
 /**

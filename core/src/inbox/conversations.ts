@@ -1,5 +1,21 @@
 /** Inbox conversations: listing with filters and keyset pagination, and the agent's actions on one. */
-import { and, desc, eq, gt, ilike, inArray, isNull, or, selectJson, sql, type SQL } from '@comms/db';
+import {
+  and,
+  desc,
+  eq,
+  gt,
+  ilike,
+  inArray,
+  isNull,
+  or,
+  QueryBuilder,
+  selectJson,
+  ShapeCache,
+  type SQL,
+  type SqlSource,
+  sql,
+  type TenantTables,
+} from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
@@ -27,44 +43,89 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** A page of conversations as JSON text (every column: the same fields as `conversationView`). */
-export async function listConversations(ctx: TenantContext, f: ConversationFilters): Promise<JsonPage> {
-  const { inboxConversations: c, inboxMessages: m } = ctx.tenant.tables;
-  const where: (SQL | undefined)[] = [];
-  if (f.status?.length) where.push(f.status.length === 1 ? eq(c.status, f.status[0]!) : inArray(c.status, f.status));
-  if (f.channel?.length) where.push(inArray(c.channel, f.channel));
-  if (f.priority?.length) where.push(inArray(c.priority, f.priority));
-  if (f.assigned_to === 'none') where.push(isNull(c.assignedTo));
-  else if (f.assigned_to) where.push(eq(c.assignedTo, f.assigned_to));
-  if (f.is_lead !== undefined) where.push(eq(c.isLead, f.is_lead));
-  where.push(eq(c.isSpam, f.is_spam ?? false));
-  if (f.unread === true) where.push(gt(c.unreadCount, 0));
-  if (f.unread === false) where.push(eq(c.unreadCount, 0));
-  if (f.q) {
-    const pattern = likePattern(f.q);
-    where.push(
-      or(
-        ilike(c.contactName, pattern),
-        ilike(c.contactIdentifier, pattern),
-        sql`exists (select 1 from ${m} where ${m.conversationId} = ${c.id} and ${m.content} ilike ${pattern})`,
-      ),
-    );
+const listShapes = new ShapeCache();
+const ph = sql.placeholder;
+const placeholders = (name: string, n: number) => Array.from({ length: n }, (_, i) => ph(`${name}${i}`));
+
+/**
+ * The list statement for these filters. Its text depends only on which filters are present (and how many
+ * values each list has), so it is built once per shape and tenant; `shapes` is where it is kept.
+ */
+export function conversationListStatement(
+  tables: TenantTables,
+  schema: string,
+  f: ConversationFilters,
+  shapes: ShapeCache = listShapes,
+): SqlSource {
+  const values: Record<string, unknown> = { is_spam: f.is_spam ?? false, limit: f.limit + 1 };
+  const lists = { status: f.status ?? [], channel: f.channel ?? [], priority: f.priority ?? [] };
+  for (const [name, list] of Object.entries(lists)) {
+    for (const [i, v] of list.entries()) values[`${name}${i}`] = v;
   }
+  const assigned = f.assigned_to === 'none' ? 'none' : f.assigned_to ? 'user' : '';
+  if (assigned === 'user') values.assigned_to = f.assigned_to;
+  if (f.is_lead !== undefined) values.is_lead = f.is_lead;
+  if (f.q) values.pattern = likePattern(f.q);
   if (f.cursor) {
     const [at, id] = decodeCursor(f.cursor, ['date', 'int']) as [Date, number];
-    // Row comparison matches the (last_message_at desc, id desc) index: a deep page costs what the first does.
-    where.push(sql`(${c.lastMessageAt}, ${c.id}) < (${at.toISOString()}::timestamptz, ${id})`);
+    values.at = at.toISOString();
+    values.id = id;
   }
-  const rows = await selectJson(
-    ctx.db,
-    ctx.db
-      .select()
-      .from(c)
-      .where(and(...where))
-      .orderBy(desc(c.lastMessageAt), desc(c.id))
-      .limit(f.limit + 1),
+  const unread = f.unread === undefined ? '' : String(f.unread);
+  const key = [
+    schema,
+    lists.status.length,
+    lists.channel.length,
+    lists.priority.length,
+    assigned,
+    f.is_lead !== undefined,
+    unread,
+    Boolean(f.q),
+    Boolean(f.cursor),
+  ].join('|');
+  return shapes.statement(
+    key,
+    () => {
+      const { inboxConversations: c, inboxMessages: m } = tables;
+      const where: (SQL | undefined)[] = [];
+      const { status, channel, priority } = lists;
+      if (status.length === 1) where.push(eq(c.status, ph('status0')));
+      else if (status.length) where.push(inArray(c.status, placeholders('status', status.length)));
+      if (channel.length) where.push(inArray(c.channel, placeholders('channel', channel.length)));
+      if (priority.length) where.push(inArray(c.priority, placeholders('priority', priority.length)));
+      if (assigned === 'none') where.push(isNull(c.assignedTo));
+      else if (assigned === 'user') where.push(eq(c.assignedTo, ph('assigned_to')));
+      if (f.is_lead !== undefined) where.push(eq(c.isLead, ph('is_lead')));
+      where.push(eq(c.isSpam, ph('is_spam')));
+      if (unread === 'true') where.push(gt(c.unreadCount, 0));
+      if (unread === 'false') where.push(eq(c.unreadCount, 0));
+      if (f.q) {
+        const pattern = ph('pattern');
+        where.push(
+          or(
+            ilike(c.contactName, pattern),
+            ilike(c.contactIdentifier, pattern),
+            sql`exists (select 1 from ${m} where ${m.conversationId} = ${c.id} and ${m.content} ilike ${pattern})`,
+          ),
+        );
+      }
+      // Row comparison matches the (last_message_at desc, id desc) index: a deep page costs what the first does.
+      if (f.cursor) where.push(sql`(${c.lastMessageAt}, ${c.id}) < (${ph('at')}::timestamptz, ${ph('id')})`);
+      return new QueryBuilder()
+        .select()
+        .from(c)
+        .where(and(...where))
+        .orderBy(desc(c.lastMessageAt), desc(c.id))
+        .limit(ph('limit'));
+    },
+    values,
   );
-  return toJsonPage(rows, f.limit, ['last_message_at', 'id']);
+}
+
+/** A page of conversations as JSON text (every column: the same fields as `conversationView`). */
+export async function listConversations(ctx: TenantContext, f: ConversationFilters): Promise<JsonPage> {
+  const statement = conversationListStatement(ctx.tenant.tables, ctx.tenant.schemaName, f);
+  return toJsonPage(await selectJson(ctx.db, statement), f.limit, ['last_message_at', 'id']);
 }
 
 export async function findConversation(ctx: TenantContext, id: number): Promise<ConversationRow> {

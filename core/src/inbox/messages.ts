@@ -1,6 +1,20 @@
 /** Inbox messages: the agent's outbound replies, the list per conversation, and status changes. */
 import type { DeliveryStatus, MessageType } from '@comms/adapter-kit';
-import { and, asc, desc, eq, gt, inArray, lt, selectJson, sql } from '@comms/db';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  gt,
+  inArray,
+  lt,
+  QueryBuilder,
+  ShapeCache,
+  type SqlSource,
+  selectJson,
+  sql,
+  type TenantTables,
+} from '@comms/db';
 import type { TenantContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
@@ -110,26 +124,48 @@ export async function enqueueSend(ctx: TenantContext, messageId: number): Promis
   }
 }
 
+const listShapes = new ShapeCache();
+
+export interface MessageListOptions {
+  limit: number;
+  cursor?: string;
+  order: 'asc' | 'desc';
+}
+
+/** One page of a conversation's messages; built once per order, cursor presence and tenant (see ShapeCache). */
+export function messageListStatement(
+  tables: TenantTables,
+  schema: string,
+  conversationId: number,
+  { limit, cursor, order }: MessageListOptions,
+  shapes: ShapeCache = listShapes,
+): SqlSource {
+  const values: Record<string, unknown> = { conversation_id: conversationId, limit: limit + 1 };
+  if (cursor) [values.id] = decodeCursor(cursor, ['int']);
+  return shapes.statement(
+    `${schema}|${order}|${Boolean(cursor)}`,
+    () => {
+      const { inboxMessages: m } = tables;
+      const where = [eq(m.conversationId, sql.placeholder('conversation_id'))];
+      if (cursor) where.push((order === 'desc' ? lt : gt)(m.id, sql.placeholder('id')));
+      return new QueryBuilder()
+        .select()
+        .from(m)
+        .where(and(...where))
+        .orderBy(order === 'desc' ? desc(m.id) : asc(m.id))
+        .limit(sql.placeholder('limit'));
+    },
+    values,
+  );
+}
+
 export async function listMessages(
   ctx: TenantContext,
   conversationId: number,
-  options: { limit: number; cursor?: string; order: 'asc' | 'desc' },
+  options: MessageListOptions,
 ): Promise<JsonPage> {
-  const { inboxMessages: m } = ctx.tenant.tables;
-  const where = [eq(m.conversationId, conversationId)];
-  if (options.cursor) {
-    const [id] = decodeCursor(options.cursor, ['int']) as [number];
-    where.push(options.order === 'desc' ? lt(m.id, id) : gt(m.id, id));
-  }
-  const rows = await selectJson(
-    ctx.db,
-    ctx.db
-      .select()
-      .from(m)
-      .where(and(...where))
-      .orderBy(options.order === 'desc' ? desc(m.id) : asc(m.id))
-      .limit(options.limit + 1),
-  );
+  const statement = messageListStatement(ctx.tenant.tables, ctx.tenant.schemaName, conversationId, options);
+  const rows = await selectJson(ctx.db, statement);
   // Only an empty page needs to tell "no messages" from "no conversation": one query on the hot path.
   if (rows.rows.length === 0) await findConversation(ctx, conversationId);
   return toJsonPage(rows, options.limit, ['id']);
