@@ -5,14 +5,16 @@ import { testDatabaseUrl } from './support/env.js';
 // Every type the inbox tables use, with the values whose text output is easy to get wrong.
 const VALUES = `
   select 7::integer as id, 9007199254740991::bigint as big, true as yes, false as no,
-    'say "hi" \\ émoji 🌍 ' || chr(10) as text, null::text as nothing,
+    'say "hi" \\ émoji 🌍 ' || chr(10) as text, null::text as nothing, 'tab' || chr(9) || chr(1) || 'bell' as control,
     '7f1c2a34-5b6d-4e8f-9a0b-1c2d3e4f5a6b'::uuid as uuid,
     '{"b": [1, 2.5, null], "a": "x"}'::jsonb as doc, '[]'::jsonb as empty,
     '2026-11-30 08:15:00+00'::timestamptz(3) as whole_second,
     '2026-11-30 08:15:00.1+00'::timestamptz(3) as tenth,
+    '2026-11-30 08:15:00.12+00'::timestamptz(3) as hundredth,
     '2026-11-30 08:15:00.123+00'::timestamptz(3) as milli,
     '2026-11-30 08:15:00.123456+00'::timestamptz as micro,
-    '1999-12-31 23:59:59.999-05'::timestamptz(3) as other_zone`;
+    '1999-12-31 23:59:59.999-05'::timestamptz(3) as other_zone,
+    '0044-03-15 12:00:00+00 BC'::timestamptz as before_christ`;
 
 const EXPECTED = {
   id: 7,
@@ -21,14 +23,17 @@ const EXPECTED = {
   no: false,
   text: 'say "hi" \\ émoji 🌍 \n',
   nothing: null,
+  control: 'tab\t\u0001bell',
   uuid: '7f1c2a34-5b6d-4e8f-9a0b-1c2d3e4f5a6b',
   doc: { a: 'x', b: [1, 2.5, null] },
   empty: [],
   whole_second: '2026-11-30T08:15:00.000Z',
   tenth: '2026-11-30T08:15:00.100Z',
+  hundredth: '2026-11-30T08:15:00.120Z',
   milli: '2026-11-30T08:15:00.123Z',
   micro: '2026-11-30T08:15:00.123Z',
   other_zone: '2000-01-01T04:59:59.999Z',
+  before_christ: new Date(Date.UTC(-43, 2, 15, 12)).toISOString(),
 };
 
 const source = (text: string) => ({ toSQL: () => ({ sql: text, params: [] }) });

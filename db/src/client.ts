@@ -180,14 +180,16 @@ export class JsonRows {
     /** One JSON object text per row. */
     readonly rows: string[],
     private readonly names: string[],
-    private readonly cells: string[][],
+    private readonly raw: (string | null)[][],
+    private readonly encoders: ((text: string) => string)[],
   ) {}
 
   /** One column of one row, as the JSON holds it (a timestamp as its ISO string). */
   cell(row: number, column: string): unknown {
     const index = this.names.indexOf(column);
     if (index < 0) throw new Error(`no column ${column} in this select`);
-    return JSON.parse(this.cells[row]![index]!);
+    const text = this.raw[row]![index]!;
+    return text === null ? null : JSON.parse(this.encoders[index]!(text));
   }
 }
 
@@ -198,21 +200,38 @@ const PGLITE_RAW = Object.fromEntries(
 );
 const PG_RAW = { getTypeParser: () => rawText };
 const parseTimestamptz = pg.types.getTypeParser(1184) as (value: string) => Date;
-// PostgreSQL's ISO output in UTC ("2026-12-02 03:32:15.12+00"): rewritten as text, with no Date made.
-const UTC_TIMESTAMP = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
 
+/**
+ * PostgreSQL's ISO output in UTC ("2026-12-02 03:32:15+00", with 1 to 6 fraction digits after the seconds
+ * or none) rewritten by position, with no Date made and no regular expression run; anything else (another
+ * session time zone, a five-digit year, infinity) goes through a Date.
+ */
 function timestampJson(text: string): string {
-  const utc = UTC_TIMESTAMP.exec(text);
-  if (utc) return `"${utc[1]}T${utc[2]}.${(utc[3] ?? '').padEnd(3, '0').slice(0, 3)}Z"`;
+  const n = text.length;
+  if (
+    (n === 22 || (n >= 24 && n <= 29 && text.charCodeAt(19) === 46)) && // no fraction, or '.' and 1–6 digits
+    text.charCodeAt(4) === 45 &&
+    text.charCodeAt(10) === 32 &&
+    text.endsWith('+00')
+  ) {
+    const ms = n === 22 ? '000' : `${text.slice(20, n - 3)}00`.slice(0, 3);
+    return `"${text.slice(0, 10)}T${text.slice(11, 19)}.${ms}Z"`;
+  }
   const date = parseTimestamptz(text);
   return Number.isNaN(date.getTime()) ? JSON.stringify(text) : `"${date.toISOString()}"`;
 }
+
+// What JSON.stringify would escape in a string (quote, backslash, control characters, lone surrogates).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const jsonString = (text: string) => (NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`);
+const jsonBool = (text: string) => (text === 't' ? 'true' : 'false');
 
 /** How a column's text becomes JSON, by PostgreSQL type oid. */
 function encoderFor(oid: number): (text: string) => string {
   switch (oid) {
     case 16: // bool
-      return (text) => (text === 't' ? 'true' : 'false');
+      return jsonBool;
     case 20: // int8, int2, int4, oid
     case 21:
     case 23:
@@ -224,7 +243,7 @@ function encoderFor(oid: number): (text: string) => string {
     case 1184: // timestamptz
       return timestampJson;
     default: // text, varchar, uuid, and anything else: a JSON string
-      return (text) => JSON.stringify(text);
+      return jsonString;
   }
 }
 
@@ -244,16 +263,19 @@ export async function selectJson(db: Db, query: SqlSource): Promise<JsonRows> {
     ({ fields, rows } = await client.query({ text, rowMode: 'array', types: PG_RAW }, params));
   }
   const names = fields.map((f) => f.name);
-  const keys = names.map((name) => `${JSON.stringify(name)}:`);
+  // Each column's key with the separator before it, so a row is one concatenation, flattened once.
+  const keys = names.map((name, i) => `${i ? ',' : '{'}${JSON.stringify(name)}:`);
   const encoders = fields.map((f) => encoderFor(f.dataTypeID));
-  const cells: string[][] = [];
-  const out: string[] = [];
-  for (const row of rows) {
-    const encoded = row.map((value, i) => (value === null ? 'null' : encoders[i]!(value)));
-    cells.push(encoded);
-    let json = '{';
-    for (let i = 0; i < encoded.length; i++) json += `${i ? ',' : ''}${keys[i]}${encoded[i]}`;
-    out.push(`${json}}`);
+  const width = names.length;
+  const out: string[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    let json = width ? '' : '{';
+    for (let i = 0; i < width; i++) {
+      const value = row[i];
+      json += keys[i]! + (value === null || value === undefined ? 'null' : encoders[i]!(value));
+    }
+    out[r] = `${json}}`;
   }
-  return new JsonRows(out, names, cells);
+  return new JsonRows(out, names, rows, encoders);
 }
