@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createLogger } from '@comms/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';
@@ -661,6 +663,52 @@ describe('platform endpoints', () => {
     const page = await h.request('GET', api(t, '/conversations?limit=2'), { token: agent });
     expect(page.headers.get('content-length')).toBe(String(Buffer.byteLength(page.text)));
     expect(Array.isArray(page.body.data)).toBe(true);
+  });
+
+  it('logs one line per request: id, method, route template, status and duration; no token, body or contact', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const logged = await startApi({
+      logRequests: true,
+      realtime: false,
+      overrides: { log: createLogger({ level: 'info', destination }) },
+    });
+    try {
+      const slug = await logged.createTenant('logs');
+      const token = await logged.token({ tenant: slug, role: 'tenant_user' });
+      const phone = '+15559876543';
+      const created = await logged.request('POST', api(slug, '/conversations'), {
+        token,
+        headers: { 'x-request-id': 'log-check-1' },
+        body: { channel: 'sms', contact_identifier: phone, contact_name: 'Secret Name' },
+      });
+      expect(created.status).toBe(201);
+      const got = await logged.request('GET', api(slug, `/conversations/${created.body.id}`), { token });
+      const missing = await logged.request('GET', api(slug, '/conversations/999999999'), { token });
+      expect(missing.status).toBe(404);
+      // pino writes asynchronously: wait for the four request lines (the tenant creation too) to arrive.
+      const requests = () => lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+      for (let i = 0; i < 50 && requests().length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+      const byId = new Map(requests().map((l) => [l.request_id, l]));
+      const route = '/api/v1/tenants/:tenant/communications/conversations';
+      expect(byId.get('log-check-1')).toMatchObject({ method: 'POST', route, status: 201, level: 30 });
+      expect(byId.get(got.headers.get('x-request-id'))).toMatchObject({
+        method: 'GET',
+        route: `${route}/:id`,
+        status: 200,
+      });
+      expect(byId.get(missing.headers.get('x-request-id'))).toMatchObject({ status: 404 });
+      expect(typeof byId.get('log-check-1').duration_ms).toBe('number');
+      const all = lines.join('\n');
+      for (const secret of [token, phone, 'Secret Name']) expect(all).not.toContain(secret);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('answers 413 for an oversized body and 404 problem for an unknown route', async () => {

@@ -1,5 +1,5 @@
 /** One pino logger per process; children carry request, tenant and job ids. Bodies and identifiers never go in. */
-import { pino, type Logger } from 'pino';
+import { type DestinationStream, pino, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -21,11 +21,20 @@ const REDACT = [
   'req.headers.authorization',
 ];
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
-    name: options.name ?? 'comms',
-    level: options.level ?? 'info',
-    redact: { paths: REDACT, censor: '[redacted]' },
-    base: { pid: process.pid },
-  });
+export function createLogger(
+  options: {
+    level?: string;
+    name?: string /** Where lines go (default stdout). */;
+    destination?: DestinationStream;
+  } = {},
+): Logger {
+  return pino(
+    {
+      name: options.name ?? 'comms',
+      level: options.level ?? 'info',
+      redact: { paths: REDACT, censor: '[redacted]' },
+      base: { pid: process.pid },
+    },
+    options.destination,
+  );
 }

@@ -80,6 +80,8 @@ export interface StartOptions {
   compose?: (runtime: Runtime, apiFetch: FetchHandler) => FetchHandler;
   /** Runs after the runtime exists (start a worker, say); its close runs before the runtime closes. */
   attach?: (runtime: Runtime) => { close(): Promise<void> } | Promise<{ close(): Promise<void> }>;
+  /** Log one line per request (default false: tests pass a logger in `overrides` to read them). */
+  logRequests?: boolean;
   /** Attach the WebSocket endpoint (default true), with its options when an object. */
   realtime?: boolean | Parameters<typeof attachRealtime>[2];
 }
@@ -91,7 +93,7 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
     ...options.env,
   });
   const runtime = await createRuntime(config, { log: createLogger({ level: 'silent' }), ...options.overrides });
-  const app = createApiApp(runtime, { logRequests: false });
+  const app = createApiApp(runtime, { logRequests: options.logRequests ?? false });
   const attached = options.attach ? await options.attach(runtime) : null;
   const server = await listen(options.compose ? options.compose(runtime, app.fetch) : app.fetch, {
     host: '127.0.0.1',

@@ -59,7 +59,8 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
     if (err instanceof SyntaxError) return problemResponse(400, 'the body is not valid JSON');
     const invalid = invalidValueDetail(err);
     if (invalid) return problemResponse(400, invalid);
-    (c.get('log') ?? runtime.log).error({ err }, 'unhandled error');
+    const log = c.get('ctx')?.log ?? runtime.log.child({ request_id: c.get('requestId') });
+    log.error({ err }, 'unhandled error');
     return problemResponse(500, `an unexpected error occurred (request ${c.get('requestId') ?? 'unknown'})`);
   });
   app.notFound((c) => problemResponse(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));

@@ -1,5 +1,5 @@
 /** The typed context variables every route sees. */
-import type { Logger, Principal, Runtime, Tenant, TenantContext } from '@comms/core';
+import type { Principal, Runtime, Tenant, TenantContext } from '@comms/core';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { validationProblem } from './problem.js';
 
@@ -7,7 +7,6 @@ export interface ApiEnv {
   Variables: {
     runtime: Runtime;
     requestId: string;
-    log: Logger;
     principal: Principal;
     tenant: Tenant;
     /** The tenant context services run in (set by the tenant middleware). */

@@ -30,7 +30,8 @@ export function tenantScope(): MiddlewareHandler<ApiEnv> {
     const runtime = c.get('runtime');
     const tenant = await runtime.tenants.resolve(slug);
     c.set('tenant', tenant);
-    c.set('ctx', runtime.context(tenant, { actor: principal, log: c.get('log').child({ tenant: tenant.slug }) }));
+    const log = runtime.log.child({ request_id: c.get('requestId'), tenant: tenant.slug });
+    c.set('ctx', runtime.context(tenant, { actor: principal, log }));
     await next();
   };
 }

@@ -30,9 +30,7 @@ export function observe(metrics: HttpMetrics, options: { logRequests: boolean })
     const started = performance.now();
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-    const log = c.get('runtime').log.child({ request_id: requestId });
     c.set('requestId', requestId);
-    c.set('log', log);
     await next();
     // On the response's own headers: `c.header()` after the handler would rebuild the response around
     // its body as a stream, and the Node adapter would then copy that stream out chunk by chunk.
@@ -44,9 +42,16 @@ export function observe(metrics: HttpMetrics, options: { logRequests: boolean })
     const labels = { method: c.req.method, route, status };
     metrics.requests.inc(labels);
     metrics.duration.observe(labels, seconds);
+    // No child logger per request: a tenant route's context makes the one it needs (see tenantScope).
     if (options.logRequests)
-      log.info(
-        { method: c.req.method, route, status: c.res.status, duration_ms: Math.round(seconds * 1000) },
+      c.get('runtime').log.info(
+        {
+          request_id: requestId,
+          method: c.req.method,
+          route,
+          status: c.res.status,
+          duration_ms: Math.round(seconds * 1000),
+        },
         'request',
       );
   };
