@@ -55,7 +55,8 @@ async function accountsFor(runtime: Runtime, ctx: TenantContext, spec: WebhookSp
 }
 
 export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookSpec): Promise<Response> {
-  const log = runtime.log.child({ webhook: spec.receipt });
+  // One child logger per webhook, made once the tenant is known; the early refusals log on the root one.
+  const early = { webhook: spec.receipt };
   // The body first: a body over the limit is refused before anything is looked up.
   const limit = runtime.config.WEBHOOK_BODY_LIMIT;
   let read: Awaited<ReturnType<typeof readWebhook>>;
@@ -63,7 +64,7 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
     read = await readWebhook(c, limit);
   } catch (err) {
     // The sender went away mid-body: nobody is waiting for the answer, and nothing was stored.
-    log.info({ err: String(err) }, 'webhook body not received');
+    runtime.log.info({ ...early, err: String(err) }, 'webhook body not received');
     return problemResponse(400, 'the request body could not be read');
   }
   if (read === 'too-large') return problemResponse(413, `the webhook body is larger than ${limit} bytes`);
@@ -73,10 +74,11 @@ export async function handleWebhook(runtime: Runtime, c: Context, spec: WebhookS
     tenant = await runtime.tenants.resolve(c.req.param('tenant') ?? '');
   } catch (err) {
     if (err instanceof AppError) return problemResponse(err.status, err.message);
-    log.error({ err }, 'tenant lookup failed');
+    runtime.log.error({ ...early, err }, 'tenant lookup failed');
     return unavailable();
   }
-  const ctx = runtime.context(tenant, { log: log.child({ tenant: tenant.slug }) });
+  const log = runtime.log.child({ webhook: spec.receipt, tenant: tenant.slug });
+  const ctx = runtime.context(tenant, { log });
 
   const url = new URL(c.req.url);
   const raw = {
