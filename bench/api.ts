@@ -14,6 +14,8 @@ const SECRET = 'bench-secret-0123456789abcdefghij';
 const SLUG = 'bench-api';
 const CONVERSATIONS = 100_000;
 const MESSAGES = 1_000_000;
+// PostgreSQL connections, for the API (DB_POOL_SIZE, its default) and for the query-alone rows alike.
+const POOL = 10;
 
 async function seed(): Promise<string> {
   await ensureBenchDatabase();
@@ -62,10 +64,11 @@ async function deepCursor(schema: string, offset: number): Promise<string> {
 
 /**
  * The database's share: the endpoint's own query (the SQL the API sends, as plain text rows, nothing
- * rendered) over 20 `pg` connections for `seconds`, with no HTTP in between. Queries per second.
+ * rendered) from 20 concurrent callers over POOL `pg` connections (as the API's 20 HTTP connections share its
+ * pool) for `seconds`, with no HTTP in between. Queries per second.
  */
 async function queryCeiling(text: string, values: unknown[], seconds: number): Promise<number> {
-  const pool = new pg.Pool({ connectionString: DB_URL, max: 20 });
+  const pool = new pg.Pool({ connectionString: DB_URL, max: POOL });
   const raw = { getTypeParser: () => (v: string) => v };
   let done = 0;
   const end = Date.now() + seconds * 1000;
@@ -89,7 +92,7 @@ export async function run(): Promise<void> {
     DATABASE_URL: DB_URL,
     JWT_SECRET: SECRET,
     NODE_ENV: 'test',
-    DB_POOL_SIZE: '20',
+    DB_POOL_SIZE: String(POOL),
   });
   const base = `${api.url}/api/v1/tenants/${SLUG}/communications`;
   const cursor = await deepCursor(schema, 20_000);
@@ -131,7 +134,7 @@ export async function run(): Promise<void> {
     await queryCeiling(text, values, 2);
     const db = await queryCeiling(text, values, 10);
     rows.push({
-      endpoint: `${name}: its query alone, pg, 20 connections, no HTTP`,
+      endpoint: `${name}: its query alone, ${POOL} pg connections, no HTTP`,
       requests_per_sec: db,
       vs_bare: `${Math.round((db / ceiling.requests_per_sec) * 100)}%`,
     });
@@ -150,6 +153,7 @@ export async function run(): Promise<void> {
       conversations: CONVERSATIONS,
       messages: MESSAGES,
       connections: 20,
+      pg_connections: POOL,
       duration_s: 10,
       body_bytes: sample.length,
     },

@@ -53,7 +53,7 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
-  DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
+  DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** How long realtime events stay replayable (`?last_event_id=`); DESIGN §10 asks for at least 10 minutes. */
   EVENT_REPLAY_WINDOW_MS: z.coerce
     .number()
