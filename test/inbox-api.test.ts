@@ -148,6 +148,21 @@ describe('conversations', () => {
       'query.status.0',
     ]);
     expect((await h.request('GET', api(t, '/conversations?cursor=garbage'), { token: agent })).status).toBe(400);
+    // A cursor PostgreSQL could not read back (a year past 9999) is refused before the query.
+    const farFuture = Buffer.from(JSON.stringify(['+010000-01-01T00:00:00.000Z', 1])).toString('base64url');
+    const far = await h.request('GET', api(t, `/conversations?cursor=${farFuture}`), { token: agent });
+    expect(far.status, far.text).toBe(400);
+    expect(far.body.detail).toContain('cursor is not valid');
+    // A repeated status is one filter; a list longer than any real one is refused.
+    const repeated = await h.request('GET', api(t, `/conversations?status=${Array(200).fill('new').join(',')}`), {
+      token: agent,
+    });
+    expect(repeated.status).toBe(200);
+    const endless = await h.request('GET', api(t, `/conversations?status=${Array(300).fill('new').join(',')}`), {
+      token: agent,
+    });
+    expect(endless.status).toBe(400);
+    expect(endless.body.errors[0].field).toBe('query.status');
     const unknownField = await h.request('PUT', api(t, '/conversations/1'), { token: agent, body: { colour: 'red' } });
     expect(unknownField.status).toBe(400);
 
@@ -653,6 +668,7 @@ describe('platform endpoints', () => {
       ['GET', api(t, '/conversations?limit=2')], // a page assembled from pre-rendered rows (JsonPage)
       ['GET', '/health'], // c.json
       ['GET', api(t, '/conversations/999999999')], // a problem
+      ['HEAD', api(t, '/conversations?limit=2')], // Hono answers HEAD with a copy of the GET response
     ] as const;
     for (const [method, path] of kinds) {
       const echoed = await h.request(method, path, { token: agent, headers: { 'x-request-id': 'trace.abc-123' } });

@@ -14,7 +14,7 @@ const VALUES = `
     '2026-11-30 08:15:00.123+00'::timestamptz(3) as milli,
     '2026-11-30 08:15:00.123456+00'::timestamptz as micro,
     '1999-12-31 23:59:59.999-05'::timestamptz(3) as other_zone,
-    '0044-03-15 12:00:00+00 BC'::timestamptz as before_christ`;
+    '0044-03-15 12:00:00+00 BC'::timestamptz as before_christ, 'infinity'::timestamptz as forever`;
 
 const EXPECTED = {
   id: 7,
@@ -34,6 +34,7 @@ const EXPECTED = {
   micro: '2026-11-30T08:15:00.123Z',
   other_zone: '2000-01-01T04:59:59.999Z',
   before_christ: new Date(Date.UTC(-43, 2, 15, 12)).toISOString(),
+  forever: 'infinity',
 };
 
 const source = (text: string) => ({ toSQL: () => ({ sql: text, params: [] }) });

@@ -29,7 +29,9 @@ export function decodeCursor(cursor: string, shape: ('date' | 'int')[]): (Date |
     }
     if (typeof v !== 'string') throw invalid();
     const d = new Date(v);
-    if (Number.isNaN(d.getTime())) throw invalid();
+    // Years 1–9999 only: PostgreSQL refuses year 0 and the `+010000-…` form toISOString gives past 9999.
+    const year = d.getUTCFullYear();
+    if (Number.isNaN(year) || year < 1 || year > 9999) throw invalid();
     return d;
   });
 }

@@ -151,7 +151,7 @@ export interface SqlSource {
  * cost more CPU than rendering its 50 rows. `build` writes the statement with `sql.placeholder(name)` for
  * every value and runs once per `key`; later calls only fill the placeholders from `values`. The key must
  * name everything that changes the text: the schema, which filters are present, how long each list is.
- * Bounded: past `max` shapes the oldest is forgotten (and rebuilt when it comes back).
+ * Bounded: past `max` shapes the least recently used is forgotten (and rebuilt when it comes back).
  */
 export class ShapeCache {
   readonly #shapes = new Map<string, { sql: string; params: unknown[] }>();
@@ -160,11 +160,14 @@ export class ShapeCache {
 
   statement(key: string, build: () => SqlSource, values: Record<string, unknown>): SqlSource {
     let shape = this.#shapes.get(key);
-    if (!shape) {
+    if (shape) {
+      // Most recently used last: the bound forgets the shapes nobody asked for longest.
+      this.#shapes.delete(key);
+    } else {
       shape = build().toSQL();
       if (this.#shapes.size >= this.max) this.#shapes.delete(this.#shapes.keys().next().value as string);
-      this.#shapes.set(key, shape);
     }
+    this.#shapes.set(key, shape);
     const { sql: text, params } = shape;
     const filled = fillPlaceholders(params, values);
     return { toSQL: () => ({ sql: text, params: filled }) };
@@ -217,8 +220,9 @@ function timestampJson(text: string): string {
     const ms = n === 22 ? '000' : `${text.slice(20, n - 3)}00`.slice(0, 3);
     return `"${text.slice(0, 10)}T${text.slice(11, 19)}.${ms}Z"`;
   }
-  const date = parseTimestamptz(text);
-  return Number.isNaN(date.getTime()) ? JSON.stringify(text) : `"${date.toISOString()}"`;
+  // pg's parser gives a Date, or the number ±Infinity for 'infinity'/'-infinity': those stay text.
+  const date = parseTimestamptz(text) as Date | number;
+  return typeof date === 'number' || Number.isNaN(date.getTime()) ? JSON.stringify(text) : `"${date.toISOString()}"`;
 }
 
 // What JSON.stringify would escape in a string (quote, backslash, control characters, lone surrogates).

@@ -86,7 +86,7 @@ describe('list statements built once per shape', () => {
           }
   });
 
-  it('forget the oldest shape past the bound, and build it again when it returns', () => {
+  it('forget the least recently used shape past the bound, and build it again when it returns', () => {
     let builds = 0;
     const shapes = new ShapeCache(2);
     const build = (schema: string) => () => {
@@ -94,6 +94,8 @@ describe('list statements built once per shape', () => {
       return { toSQL: () => ({ sql: `select 1 from "${schema}".x`, params: [] }) };
     };
     for (const key of ['a', 'b', 'a', 'c', 'a']) shapes.statement(key, build(key), {});
-    expect(builds).toBe(4); // a, b, c, then a again after c pushed it out
+    expect(builds).toBe(3); // a, b, c; c pushed out b, the one unused longest, and a stayed
+    shapes.statement('b', build('b'), {});
+    expect(builds).toBe(4);
   });
 });

@@ -87,16 +87,22 @@ export const PageQuery = z.object({
 /** Query booleans: `true`/`false`/`1`/`0`. */
 export const QueryBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-/** `a,b` or repeated: a list of allowed values. */
+/**
+ * `a,b` or repeated: a list of allowed values, each once. Deduplicated so that `new,new,new…` is the same
+ * filter (and the same cached statement, see ShapeCache) as `new`.
+ */
 export function queryList<T extends [string, ...string[]]>(values: T) {
   return z
     .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((v) => v.trim())
-        .filter(Boolean),
-    )
+    .max(1_000)
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      ),
+    ])
     .pipe(z.array(z.enum(values)).min(1));
 }
 

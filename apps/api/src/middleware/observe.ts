@@ -34,7 +34,9 @@ export function observe(metrics: HttpMetrics, options: { logRequests: boolean })
     await next();
     // On the response's own headers: `c.header()` after the handler would rebuild the response around
     // its body as a stream, and the Node adapter would then copy that stream out chunk by chunk.
-    c.res.headers.set('x-request-id', requestId);
+    // HEAD is answered with a new Response built from the GET one's original headers, so it needs c.header().
+    if (c.req.method === 'HEAD') c.header('x-request-id', requestId);
+    else c.res.headers.set('x-request-id', requestId);
     const status = String(c.res.status);
     // The route template (`/conversations/:id`), never the concrete path: ids and slugs stay out of labels.
     const route = routePath(c) || 'unmatched';
