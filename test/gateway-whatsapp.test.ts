@@ -357,7 +357,7 @@ describe('spam rules', () => {
 });
 
 describe('database outage', () => {
-  it('answers 503 (never 2xx) while PostgreSQL is unreachable, and stores the redelivery after', async () => {
+  it('answers 503 (never 2xx) while PostgreSQL is unreachable, and stores the redelivery after; the API answers 503 too', async () => {
     const target = new URL(testDatabaseUrl());
     const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
     const url = new URL(testDatabaseUrl());
@@ -381,13 +381,23 @@ describe('database outage', () => {
           body,
         });
       await new Promise((r) => setTimeout(r, 5_500)); // let the tenant cache entry expire
+      const agent = await stack.token({ tenant, role: 'tenant_user' });
       await proxy.cut();
       const down = await send();
       expect(down.status).toBe(503);
       expect(down.headers.get('retry-after')).toBeTruthy();
+      // An agent's request meets the same outage: retry later, not "unexpected error".
+      const listed = await stack.request('GET', api(tenant, '/conversations'), { token: agent });
+      expect(listed.status, listed.text).toBe(503);
+      expect(listed.headers.get('content-type')).toContain('application/problem+json');
+      expect(listed.headers.get('retry-after')).toBe('5');
+      expect(listed.body.detail).toBe('the database is unavailable; retry later');
       await proxy.restore();
       const up = await send();
       expect(up.status).toBe(200);
+      const again = await stack.request('GET', api(tenant, '/conversations'), { token: agent });
+      expect(again.status).toBe(200);
+      expect(again.body.data).toHaveLength(1);
       expect(await count(tenant, 'inbox_messages')).toBe(1);
     } finally {
       await stack.close();

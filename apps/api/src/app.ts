@@ -1,5 +1,5 @@
 /** The API app: platform endpoints, docs, tenants, and the tenant-scoped inbox routes. */
-import { AppError, invalidValueDetail, type Runtime } from '@comms/core';
+import { AppError, invalidValueDetail, isDatabaseUnavailable, type Runtime } from '@comms/core';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Gauge } from 'prom-client';
@@ -60,6 +60,11 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
     const invalid = invalidValueDetail(err);
     if (invalid) return problemResponse(400, invalid);
     const log = c.get('ctx')?.log ?? runtime.log.child({ request_id: c.get('requestId') });
+    if (isDatabaseUnavailable(err)) {
+      // Nothing wrong with the request: the client may retry it, so a 503 rather than a 500.
+      log.warn({ err: String(err) }, 'database unavailable');
+      return problemResponse(503, 'the database is unavailable; retry later', undefined, { 'retry-after': '5' });
+    }
     log.error({ err }, 'unhandled error');
     return problemResponse(500, `an unexpected error occurred (request ${c.get('requestId') ?? 'unknown'})`);
   });
