@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from './errors.js';
+import { invalidValueDetail, isDatabaseUnavailable, isUniqueViolation } from './errors.js';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -18,5 +18,16 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(withCode('42601', 'syntax error'))).toBe(false);
     expect(isDatabaseUnavailable(new Error('Failed query', { cause: withCode('22P02') }))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
+  });
+});
+
+describe('the cause chain (Drizzle wraps the driver error)', () => {
+  it('finds a unique violation and a value PostgreSQL cannot store, wrapped or not', () => {
+    expect(isUniqueViolation(new Error('Failed query', { cause: withCode('23505') }))).toBe(true);
+    expect(isUniqueViolation(withCode('23503', 'foreign key'))).toBe(false);
+    expect(invalidValueDetail(new Error('Failed query', { cause: withCode('22003') }))).toBe(
+      'a number in the request is out of range',
+    );
+    expect(invalidValueDetail(withCode('23505'))).toBeNull();
   });
 });

@@ -79,15 +79,23 @@ export function invalidValueDetail(err: unknown): string | null {
     '22007': 'a date or time in the request is not valid',
     '22008': 'a date or time in the request is out of range',
   };
-  for (
-    let e: unknown = err, depth = 0;
-    e && typeof e === 'object' && depth < 5;
-    e = (e as { cause?: unknown }).cause, depth++
-  ) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code in details) return details[code] ?? null;
-  }
+  for (const { code } of causes(err)) if (typeof code === 'string' && code in details) return details[code] ?? null;
   return null;
+}
+
+/**
+ * `err` and the errors it wraps through `cause` (Drizzle wraps the driver's), outermost first, at most five
+ * deep: where the database's SQLSTATE `code` is found.
+ */
+function* causes(err: unknown): Generator<{ code?: unknown; message?: unknown }> {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
+    yield e as { code?: unknown; message?: unknown };
+}
+
+/** A unique constraint refused the write (SQLSTATE 23505): usually a 409 for the caller. */
+export function isUniqueViolation(err: unknown): boolean {
+  for (const { code } of causes(err)) if (code === '23505') return true;
+  return false;
 }
 
 // How node-postgres, pg-pool and PostgreSQL say the database cannot be reached right now.
@@ -100,12 +108,11 @@ const UNREACHABLE_MESSAGES = [
 ];
 
 /**
- * Whether `err` (or an error it wraps: Drizzle wraps the driver's) says the database is unreachable or
+ * Whether `err` (or an error it wraps) says the database is unreachable or
  * refusing connections, rather than that the query was wrong: the request may succeed if retried.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
+  for (const { code, message } of causes(err)) {
     if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code))) return true;
     if (typeof code === 'string' && code.startsWith('08')) return true; // SQLSTATE class 08: connection exception
     if (typeof message === 'string' && UNREACHABLE_MESSAGES.some((m) => message.includes(m))) return true;

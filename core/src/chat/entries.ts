@@ -4,8 +4,7 @@
  */
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from '@comms/db';
 import type { TenantContext } from '../context.js';
-import { AppError, notFound } from '../errors.js';
-import { isUniqueViolation } from '../inbox/conversations.js';
+import { AppError, isUniqueViolation, notFound } from '../errors.js';
 import {
   actorId,
   canModerate,

@@ -17,7 +17,7 @@ import {
   type TenantTables,
 } from '@comms/db';
 import type { TenantContext } from '../context.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, isUniqueViolation, notFound } from '../errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
 import { type ConversationRow, type ConversationView, conversationView } from './views.js';
 
@@ -236,13 +236,6 @@ async function patchConversation(
   const view = conversationView(row);
   await ctx.bus.publish({ type, tenant: ctx.tenant.slug, data: view });
   return view;
-}
-
-export function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === '23505') return true;
-  }
-  return false;
 }
 
 export async function updateConversation(
