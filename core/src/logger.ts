@@ -21,13 +21,14 @@ const REDACT = [
   'req.headers.authorization',
 ];
 
-export function createLogger(
-  options: {
-    level?: string;
-    name?: string /** Where lines go (default stdout). */;
-    destination?: DestinationStream;
-  } = {},
-): Logger {
+export interface LoggerOptions {
+  level?: string;
+  name?: string;
+  /** Where lines go (default stdout). */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       name: options.name ?? 'comms',
