@@ -14,9 +14,9 @@ import {
   type SQL,
   type SqlSource,
   sql,
-  type TenantTables,
 } from '@comms/db';
 import type { TenantContext } from '../context.js';
+import type { Tenant } from '../tenancy.js';
 import { AppError, isUniqueViolation, notFound } from '../errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
 import { type ConversationRow, type ConversationView, conversationView } from './views.js';
@@ -52,8 +52,7 @@ const placeholders = (name: string, n: number) => Array.from({ length: n }, (_, 
  * values each list has), so it is built once per shape and tenant; `shapes` is where it is kept.
  */
 export function conversationListStatement(
-  tables: TenantTables,
-  schema: string,
+  { schemaName, tables }: Pick<Tenant, 'schemaName' | 'tables'>,
   f: ConversationFilters,
   shapes: ShapeCache = listShapes,
 ): SqlSource {
@@ -73,7 +72,7 @@ export function conversationListStatement(
   }
   const unread = f.unread === undefined ? '' : String(f.unread);
   const key = [
-    schema,
+    schemaName,
     lists.status.length,
     lists.channel.length,
     lists.priority.length,
@@ -124,7 +123,7 @@ export function conversationListStatement(
 
 /** A page of conversations as JSON text (every column: the same fields as `conversationView`). */
 export async function listConversations(ctx: TenantContext, f: ConversationFilters): Promise<JsonPage> {
-  const statement = conversationListStatement(ctx.tenant.tables, ctx.tenant.schemaName, f);
+  const statement = conversationListStatement(ctx.tenant, f);
   return toJsonPage(await selectJson(ctx.db, statement), f.limit, ['last_message_at', 'id']);
 }
 

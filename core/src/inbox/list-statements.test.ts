@@ -5,6 +5,7 @@ import { type ConversationFilters, conversationListStatement } from './conversat
 import { messageListStatement } from './messages.js';
 
 const schemas = ['tenant_alpha', 'tenant_beta'];
+const tenantOf = (schemaName: string) => ({ schemaName, tables: tenantTables(schemaName) });
 const cursor = encodeCursor(['2026-12-01T10:00:00.000Z', 42]);
 
 /** Every combination of the list filters' shapes, each with values of its own. */
@@ -46,12 +47,12 @@ describe('list statements built once per shape', () => {
       ['tenant_alpha', 1],
       ['tenant_beta', 37],
     ] as const) {
-      const tables = tenantTables(schema);
+      const tenant = tenantOf(schema);
       let n = 0;
       for (const f of filterSets()) {
         if (n++ % every) continue;
-        const fresh = JSON.stringify(conversationListStatement(tables, schema, f, new ShapeCache()).toSQL());
-        const cached = JSON.stringify(conversationListStatement(tables, schema, f, shared).toSQL());
+        const fresh = JSON.stringify(conversationListStatement(tenant, f, new ShapeCache()).toSQL());
+        const cached = JSON.stringify(conversationListStatement(tenant, f, shared).toSQL());
         if (cached !== fresh) mismatches.push(`${schema} ${JSON.stringify(f)}`);
         checked++;
       }
@@ -63,10 +64,10 @@ describe('list statements built once per shape', () => {
 
   it('fill in the values of this request, not those of the request that built the shape', () => {
     const shared = new ShapeCache();
-    const tables = tenantTables('tenant_alpha');
+    const tenant = tenantOf('tenant_alpha');
     const base = { status: ['open' as const], limit: 50 };
-    conversationListStatement(tables, 'tenant_alpha', { ...base, q: 'first' }, shared);
-    const second = conversationListStatement(tables, 'tenant_alpha', { ...base, q: 'sec_ond%' }, shared).toSQL();
+    conversationListStatement(tenant, { ...base, q: 'first' }, shared);
+    const second = conversationListStatement(tenant, { ...base, q: 'sec_ond%' }, shared).toSQL();
     expect(second.sql).toContain('"tenant_alpha"."inbox_conversations"');
     const pattern = '%sec\\_ond\\%%';
     expect(second.params).toEqual(['open', false, pattern, pattern, pattern, 51]);
@@ -79,9 +80,9 @@ describe('list statements built once per shape', () => {
         for (const order of ['asc', 'desc'] as const)
           for (const withCursor of [false, true]) {
             const options = { order, limit: 10 + pass, cursor: withCursor ? encodeCursor([100 + pass]) : undefined };
-            const tables = tenantTables(schema);
-            const fresh = messageListStatement(tables, schema, pass, options, new ShapeCache()).toSQL();
-            expect(messageListStatement(tables, schema, pass, options, shared).toSQL()).toEqual(fresh);
+            const tenant = tenantOf(schema);
+            const fresh = messageListStatement(tenant, pass, options, new ShapeCache()).toSQL();
+            expect(messageListStatement(tenant, pass, options, shared).toSQL()).toEqual(fresh);
             expect(fresh.params).toEqual(withCursor ? [pass, 100 + pass, 11 + pass] : [pass, 11 + pass]);
           }
   });

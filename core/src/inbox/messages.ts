@@ -13,9 +13,9 @@ import {
   type SqlSource,
   selectJson,
   sql,
-  type TenantTables,
 } from '@comms/db';
 import type { TenantContext } from '../context.js';
+import type { Tenant } from '../tenancy.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
 import { findConversation } from './conversations.js';
@@ -134,8 +134,7 @@ export interface MessageListOptions {
 
 /** One page of a conversation's messages; built once per order, cursor presence and tenant (see ShapeCache). */
 export function messageListStatement(
-  tables: TenantTables,
-  schema: string,
+  { schemaName, tables }: Pick<Tenant, 'schemaName' | 'tables'>,
   conversationId: number,
   { limit, cursor, order }: MessageListOptions,
   shapes: ShapeCache = listShapes,
@@ -143,7 +142,7 @@ export function messageListStatement(
   const values: Record<string, unknown> = { conversation_id: conversationId, limit: limit + 1 };
   if (cursor) [values.id] = decodeCursor(cursor, ['int']);
   return shapes.statement(
-    `${schema}|${order}|${Boolean(cursor)}`,
+    `${schemaName}|${order}|${Boolean(cursor)}`,
     () => {
       const { inboxMessages: m } = tables;
       const where = [eq(m.conversationId, sql.placeholder('conversation_id'))];
@@ -164,7 +163,7 @@ export async function listMessages(
   conversationId: number,
   options: MessageListOptions,
 ): Promise<JsonPage> {
-  const statement = messageListStatement(ctx.tenant.tables, ctx.tenant.schemaName, conversationId, options);
+  const statement = messageListStatement(ctx.tenant, conversationId, options);
   const rows = await selectJson(ctx.db, statement);
   // Only an empty page needs to tell "no messages" from "no conversation": one query on the hot path.
   if (rows.rows.length === 0) await findConversation(ctx, conversationId);
