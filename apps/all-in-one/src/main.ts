@@ -12,7 +12,10 @@ const DEMO_USER = '00000000-0000-4000-8000-000000000001';
 await runProcess(async () => {
   const config = loadConfig(process.env);
   const runtime = await createRuntime(config);
-  for (const warning of config.warnings) runtime.log.warn(warning);
+  // Outside production the start ends with a banner for a person at a terminal, and the configuration
+  // warnings are part of it: pino writes asynchronously, so as log lines they could come out after it.
+  const banner = Boolean(config.JWT_SECRET) && !config.production;
+  if (!banner) for (const warning of config.warnings) runtime.log.warn(warning);
   // Data kept from an earlier version (./.data) is brought up to date before anything is served.
   for (const { schema, applied } of await migrateAllTenants(runtime.database.db))
     if (applied.length) runtime.log.info({ schema, applied }, 'migrated tenant');
@@ -26,15 +29,14 @@ await runProcess(async () => {
   const server = await listen(routeWebhooks(gateway, api.fetch), { host: config.HOST, port: config.PORT });
   const realtime = attachRealtime(server.server, runtime);
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
-  if (config.JWT_SECRET && !config.production) {
+  if (banner && config.JWT_SECRET) {
     const token = await signToken(
       config.JWT_SECRET,
       { sub: DEMO_USER, tenant_slug: DEMO_TENANT, role: 'tenant_admin' },
       '30d',
     );
-    // pino writes asynchronously: the warnings above (development secret, embedded database) go out first.
-    await new Promise<void>((resolve) => runtime.log.flush(() => resolve()));
     console.log(`\nCommunication Service is running (${runtime.database.kind}, ${runtime.queues.kind} queue)`);
+    for (const warning of config.warnings) console.log(`  Note:       ${warning}`);
     console.log(`  API docs:   ${base}/docs   (ReDoc: ${base}/redoc, OpenAPI: ${base}/openapi.json)`);
     console.log(`  Inbox:      ${base}/api/v1/tenants/${DEMO_TENANT}/communications/conversations`);
     console.log(`  Webhooks:   ${base}/webhooks/${DEMO_TENANT}/{whatsapp|messenger|twilio|sendgrid/inbound}`);
