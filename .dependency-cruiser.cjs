@@ -1,6 +1,44 @@
-/** DESIGN §2: apps → core → db; core → adapters/kit; gateway and worker also use adapters/<provider>. */
+/**
+ * DESIGN §2: apps → core → db; core → adapters/kit; gateway and worker also use adapters/<provider>.
+ * Inside core (docs/adr/0004-core-in-rooms.md): platform/ imports no domain room; the domain rooms speak no HTTP.
+ */
 module.exports = {
   forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'no import cycles, type-only ones included: a cycle means two modules are one, or one is misplaced',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'apps-reach-db-through-core',
+      severity: 'error',
+      comment: 'apps and tools use core services; only core (and db itself) imports @comms/db',
+      from: { path: '^(apps|tools)/' },
+      to: { path: '^db/' },
+    },
+    {
+      name: 'platform-imports-no-domain',
+      severity: 'error',
+      comment: 'core/platform is the plumbing every room uses; it never reaches into inbox, chat, realtime or tenancy',
+      from: { path: '^core/src/platform/' },
+      to: { path: '^core/src/(?!platform/)' },
+    },
+    {
+      name: 'core-speaks-no-http',
+      severity: 'error',
+      comment: "HTTP is the apps' business: core returns results and throws AppError, apps answer",
+      from: { path: '^core/' },
+      to: { path: '(^|/)node_modules/(hono|@hono)/' },
+    },
+    {
+      name: 'kit-is-pure',
+      severity: 'error',
+      comment: 'the adapter contract does no I/O: no HTTP client, no sockets, no files (its testing subpath aside)',
+      from: { path: '^adapters/kit/src/(?!testing\\.ts$)' },
+      to: { path: '^(node:)?(http|https|net|fs|child_process)$', dependencyTypes: ['core'] },
+    },
     {
       name: 'db-imports-nothing-of-ours',
       severity: 'error',
@@ -43,7 +81,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(node_modules|\\.test\\.ts$|/fixtures/)' },
+    exclude: { path: '(\\.test\\.ts$|/fixtures/)' },
     tsPreCompilationDeps: true,
     combinedDependencies: true,
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

@@ -7,12 +7,14 @@ COPY apps/gateway/package.json apps/gateway/
 COPY apps/worker/package.json apps/worker/
 COPY apps/all-in-one/package.json apps/all-in-one/
 COPY adapters/kit/package.json adapters/kit/
+COPY adapters/meta-graph/package.json adapters/meta-graph/
 COPY adapters/whatsapp/package.json adapters/whatsapp/
 COPY adapters/messenger/package.json adapters/messenger/
 COPY adapters/twilio/package.json adapters/twilio/
 COPY adapters/sendgrid/package.json adapters/sendgrid/
 COPY core/package.json core/
 COPY db/package.json db/
+COPY tools/package.json tools/
 COPY test/package.json test/
 COPY bench/package.json bench/
 RUN npm ci --no-audit --no-fund

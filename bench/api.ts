@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signToken } from '@comms/core';
+import { signToken } from '@comms/core/platform';
 import { createTenant, findTenant, migrateRegistry, openDatabase, schemaNameFor } from '@comms/db';
 import pg from 'pg';
 import { BENCH_DB_URL, ensureBenchDatabase, load, printTable, startServer, writeResult } from './lib.js';

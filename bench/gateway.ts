@@ -4,7 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { createTenant, findTenant, migrateRegistry, openDatabase, purgeTenant, schemaNameFor } from '@comms/db';
-import { signToken } from '@comms/core';
+import { signToken } from '@comms/core/platform';
 import pg from 'pg';
 import { BENCH_DB_URL, ensureBenchDatabase, printTable, startServer, writeResult } from './lib.js';
 

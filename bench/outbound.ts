@@ -3,7 +3,7 @@
 // job throughput measured in the same run, and a count of the provider calls (exactly one per reply).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createBullQueues, createLogger } from '@comms/core';
+import { createBullQueues, createLogger } from '@comms/core/platform';
 import { createTenant, findTenant, migrateRegistry, openDatabase, purgeTenant, schemaNameFor } from '@comms/db';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';

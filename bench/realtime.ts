@@ -4,7 +4,7 @@
 // connections; beside a bare `ws` broadcast to the same number of clients.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { signToken } from '@comms/core';
+import { signToken } from '@comms/core/platform';
 import { createTenant, findTenant, migrateRegistry, openDatabase, purgeTenant, schemaNameFor } from '@comms/db';
 import pg from 'pg';
 import WebSocket from 'ws';

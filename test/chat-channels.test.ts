@@ -2,7 +2,7 @@
 // listing with discovery, who may do what, max_members and the last admin under concurrency, archive and purge,
 // and the events each change publishes.
 import { randomUUID } from 'node:crypto';
-import type { PublishedEvent } from '@comms/core';
+import type { PublishedEvent } from '@comms/core/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';

@@ -2,7 +2,7 @@
 // races, keyset pages in both directions and around an entry, pins, edits with history, soft deletes,
 // reactions under concurrent toggles, and the events each publishes.
 import { randomUUID } from 'node:crypto';
-import type { PublishedEvent } from '@comms/core';
+import type { PublishedEvent } from '@comms/core/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';

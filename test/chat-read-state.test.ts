@@ -1,7 +1,7 @@
 // Read state, unread and mention counts, mentions and typing over HTTP against the real PostgreSQL: counts are
 // derived from each member's read marker, so sends, deletes, edits and reads move them exactly.
 import { randomUUID } from 'node:crypto';
-import type { PublishedEvent } from '@comms/core';
+import type { PublishedEvent } from '@comms/core/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';

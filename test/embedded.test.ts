@@ -68,7 +68,7 @@ function simulate(provider: string, base: string): Promise<string> {
     delete env.NODE_ENV;
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'apps/gateway/src/cli/simulate.ts', provider, '--tenant', 'demo', '--url', base],
+      ['--import', 'tsx', 'tools/src/simulate.ts', provider, '--tenant', 'demo', '--url', base],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { createLogger } from '@comms/core';
+import { createLogger } from '@comms/core/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';
@@ -565,7 +565,7 @@ describe('channel accounts', () => {
     expect(row.rows[0].credentials_encrypted).toMatch(/^v1:/);
     expect(row.rows[0].credentials_encrypted).not.toContain(secret);
     expect(Buffer.from(row.rows[0].credentials_encrypted.split(':')[3], 'base64').toString()).not.toContain(secret);
-    const { openCredentials } = await import('@comms/core');
+    const { openCredentials } = await import('@comms/core/inbox');
     const stored = openCredentials(h.runtime, { credentialsEncrypted: row.rows[0].credentials_encrypted } as never);
     expect(stored.access_token).toBe(secret);
 

@@ -3,7 +3,7 @@
 // Channels are written straight into the tenant's tables and events published on the runtime's bus, so these
 // tests hold the realtime contract without depending on the chat routes; one test drives the routes end to end.
 import { randomUUID } from 'node:crypto';
-import { createInProcessBus, type DomainEvent, type PublishedEvent, signToken } from '@comms/core';
+import { createInProcessBus, type DomainEvent, type PublishedEvent, signToken } from '@comms/core/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,

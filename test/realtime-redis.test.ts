@@ -3,7 +3,7 @@
 // beyond the window, typing across instances, and a Redis outage that loses nothing and crashes nothing.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { createLogger, createRedisBus, type EventBus, type PublishedEvent } from '@comms/core';
+import { createLogger, createRedisBus, type EventBus, type PublishedEvent } from '@comms/core/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testRedisUrl, uniqueSlug } from './support/env.js';
 import { api, type Harness, seedChannel, startApi, type WsClient } from './support/harness.js';

@@ -107,7 +107,7 @@ describe('tenant provisioning', () => {
 describe('auth', () => {
   it('401 with WWW-Authenticate for missing, malformed, forged and expired tokens', async () => {
     const slug = await h.createTenant('auth');
-    const { signToken } = await import('@comms/core');
+    const { signToken } = await import('@comms/core/platform');
     const forged = await signToken('another-secret-0123456789abcdef', {
       sub: randomUUID(),
       tenant_slug: slug,

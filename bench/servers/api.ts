@@ -1,6 +1,6 @@
 // The real API with its WebSocket (no request logs) against DATABASE_URL (and REDIS_URL when set).
 import { attachRealtime, createApiApp, listen } from '@comms/api';
-import { createRuntime, loadConfig } from '@comms/core';
+import { createRuntime, loadConfig } from '@comms/core/platform';
 
 const runtime = await createRuntime(loadConfig({ ...process.env, LOG_LEVEL: 'silent' }));
 const app = createApiApp(runtime, { logRequests: false });

@@ -1,5 +1,5 @@
 // The webhook gateway alone (no request logs), against DATABASE_URL and REDIS_URL.
-import { createRuntime, loadConfig } from '@comms/core';
+import { createRuntime, loadConfig } from '@comms/core/platform';
 import { createGatewayApp } from '@comms/gateway';
 import { serve } from '@hono/node-server';
 

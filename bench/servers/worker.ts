@@ -1,5 +1,5 @@
 // The outbound worker alone, against DATABASE_URL, REDIS_URL and the provider URLs in the environment.
-import { createRuntime, loadConfig } from '@comms/core';
+import { createRuntime, loadConfig } from '@comms/core/platform';
 import { startWorker } from '@comms/worker';
 
 const runtime = await createRuntime(loadConfig({ ...process.env, LOG_LEVEL: 'silent' }));

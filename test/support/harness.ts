@@ -19,7 +19,7 @@ import {
   type Runtime,
   type RuntimeOverrides,
   signToken,
-} from '@comms/core';
+} from '@comms/core/platform';
 import WebSocket from 'ws';
 import { testDatabaseUrl, testRedisUrl, uniqueSlug } from './env.js';
 

@@ -1,8 +1,7 @@
 /**
- * Test helpers for adapter packages: raw requests from fixtures, Meta signatures, and a fake provider
+ * Test helpers for adapter packages: raw requests from fixtures and a fake provider
  * HTTP server on loopback that records what it receives. Not exported from the package's main entry.
  */
-import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RawRequest } from './index.js';
@@ -13,10 +12,6 @@ export function rawJson(
   url = 'https://comms.example.com/webhooks/acme/x',
 ): RawRequest {
   return { url, headers: { 'content-type': 'application/json', ...headers }, body: new TextEncoder().encode(body) };
-}
-
-export function hubSignature(body: string | Uint8Array, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 export interface Recorded {

@@ -1,5 +1,6 @@
 /** Messenger and Instagram (same Graph webhook shape): verify, parse, send. */
-import { type InboundAdapter, verifyHubSignature } from '@comms/adapter-kit';
+import type { InboundAdapter } from '@comms/adapter-kit';
+import { verifyHubSignature } from '@comms/adapter-meta-graph';
 import { messengerAccountIdentifiers, parseMessenger } from './parse.js';
 
 export { messengerAccountIdentifiers, parseMessenger } from './parse.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MalformedPayloadError, type ProviderError } from '@comms/adapter-kit';
-import { fakeServer, hubSignature, rawJson } from '@comms/adapter-kit/testing';
+import { fakeServer, rawJson } from '@comms/adapter-kit/testing';
+import { hubSignature } from '@comms/adapter-meta-graph/testing';
 import { describe, expect, it } from 'vitest';
 import { messengerInbound, parseMessenger, sendMessenger } from './index.js';
 

@@ -6,13 +6,12 @@
  */
 import {
   type Credentials,
-  graphError,
   type OutboundMessage,
-  postGraph,
   ProviderError,
   type SendOptions,
   type SendResult,
 } from '@comms/adapter-kit';
+import { graphError, postGraph } from '@comms/adapter-meta-graph';
 
 const ATTACHMENT: Record<string, string> = { image: 'image', video: 'video', audio: 'audio', document: 'file' };
 

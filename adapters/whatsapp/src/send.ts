@@ -4,13 +4,12 @@
  */
 import {
   type Credentials,
-  graphError,
   type OutboundMessage,
-  postGraph,
   ProviderError,
   type SendOptions,
   type SendResult,
 } from '@comms/adapter-kit';
+import { graphError, postGraph } from '@comms/adapter-meta-graph';
 
 function content(m: OutboundMessage): Record<string, unknown> {
   if (m.template)

@@ -3,8 +3,8 @@
 import { attachRealtime, createApiApp, listen } from '@comms/api';
 import { createGatewayApp, routeWebhooks } from '@comms/gateway';
 import { startWorker } from '@comms/worker';
-import { createRuntime, loadConfig, runProcess, signToken } from '@comms/core';
-import { createTenant, findTenant, migrateAllTenants } from '@comms/db';
+import { createRuntime, loadConfig, runProcess, signToken } from '@comms/core/platform';
+import { ensureTenant, migrateTenants } from '@comms/core/tenancy';
 
 const DEMO_TENANT = 'demo';
 const DEMO_USER = '00000000-0000-4000-8000-000000000001';
@@ -17,12 +17,10 @@ await runProcess(async () => {
   const banner = Boolean(config.JWT_SECRET) && !config.production;
   if (!banner) for (const warning of config.warnings) runtime.log.warn(warning);
   // Data kept from an earlier version (./.data) is brought up to date before anything is served.
-  for (const { schema, applied } of await migrateAllTenants(runtime.database.db))
+  for (const { schema, applied } of await migrateTenants(runtime))
     if (applied.length) runtime.log.info({ schema, applied }, 'migrated tenant');
-  if (!(await findTenant(runtime.database.db, DEMO_TENANT))) {
-    await createTenant(runtime.database.db, { slug: DEMO_TENANT, name: 'Demo Travel Agency' });
+  if (await ensureTenant(runtime, { slug: DEMO_TENANT, name: 'Demo Travel Agency' }))
     runtime.log.info({ tenant: DEMO_TENANT }, 'created the demo tenant');
-  }
   const api = createApiApp(runtime);
   const gateway = createGatewayApp(runtime);
   const worker = startWorker(runtime);

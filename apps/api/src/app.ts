@@ -1,5 +1,5 @@
 /** The API app: platform endpoints, docs, tenants, and the tenant-scoped inbox routes. */
-import { AppError, invalidValueDetail, isDatabaseUnavailable, type Runtime } from '@comms/core';
+import { AppError, invalidValueDetail, isDatabaseUnavailable, type Runtime } from '@comms/core/platform';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Gauge } from 'prom-client';

@@ -1,5 +1,5 @@
 // `npm run start:api`: the API alone (production: DATABASE_URL and REDIS_URL required).
-import { createRuntime, loadConfig, requireExternalServices, runProcess } from '@comms/core';
+import { createRuntime, loadConfig, requireExternalServices, runProcess } from '@comms/core/platform';
 import { createApiApp } from './app.js';
 import { listen } from './server.js';
 import { attachRealtime } from './ws/hub.js';

@@ -3,7 +3,7 @@ import { messengerInbound } from '@comms/adapter-messenger';
 import { sendgridEvents, sendgridInbound } from '@comms/adapter-sendgrid';
 import { twilioInbound, twilioStatus } from '@comms/adapter-twilio';
 import { whatsappInbound } from '@comms/adapter-whatsapp';
-import { problemResponse, type Runtime } from '@comms/core';
+import { problemResponse, type Runtime } from '@comms/core/platform';
 import { Hono } from 'hono';
 import { handleMetaHandshake, handleWebhook } from './webhook.js';
 

@@ -1,5 +1,5 @@
 // `npm run start:gateway`: the webhook gateway alone on GATEWAY_PORT (production: DATABASE_URL and REDIS_URL required).
-import { createRuntime, loadConfig, requireExternalServices, runProcess } from '@comms/core';
+import { createRuntime, loadConfig, requireExternalServices, runProcess } from '@comms/core/platform';
 import { serve } from '@hono/node-server';
 import { createGatewayApp } from './app.js';
 

@@ -5,17 +5,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { type Channel, type InboundAdapter, MalformedPayloadError, type NormalizedEvent } from '@comms/adapter-kit';
-import {
-  AppError,
-  type ChannelAccountRow,
-  findAccountsByIdentifier,
-  ingestWebhook,
-  problemResponse,
-  resolveCredentials,
-  type Runtime,
-  type Tenant,
-  type TenantContext,
-} from '@comms/core';
+import { type ChannelAccountRow, findAccountsByIdentifier, ingestWebhook, resolveCredentials } from '@comms/core/inbox';
+import { AppError, problemResponse, type Runtime, type Tenant, type TenantContext } from '@comms/core/platform';
 import type { Context } from 'hono';
 import { readWebhook } from './body.js';
 

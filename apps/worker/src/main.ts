@@ -1,5 +1,5 @@
 // `npm run start:worker`: the worker alone (production: DATABASE_URL and REDIS_URL required).
-import { createRuntime, loadConfig, requireExternalServices, runProcess } from '@comms/core';
+import { createRuntime, loadConfig, requireExternalServices, runProcess } from '@comms/core/platform';
 import { startWorker } from './worker.js';
 
 // SIGTERM: stop taking jobs and let the ones in hand finish (BullMQ's worker.close waits for them).

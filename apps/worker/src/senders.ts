@@ -4,7 +4,7 @@ import { sendMessenger } from '@comms/adapter-messenger';
 import { sendSendGrid } from '@comms/adapter-sendgrid';
 import { sendTwilioSms, sendTwilioWhatsApp } from '@comms/adapter-twilio';
 import { sendWhatsApp } from '@comms/adapter-whatsapp';
-import type { Config } from '@comms/core';
+import type { Config } from '@comms/core/platform';
 
 export interface Sender {
   send: SendFn;

@@ -1,6 +1,8 @@
 /** Wires the processors to the queues and runs the pending sweeper. */
-import { listTenants } from '@comms/db';
-import { createNotificationProcessor, type Runtime, sweepPendingMessages, toTenant } from '@comms/core';
+import { createNotificationProcessor } from '@comms/core/chat';
+import { sweepPendingMessages } from '@comms/core/inbox';
+import type { Runtime } from '@comms/core/platform';
+import { listActiveTenants } from '@comms/core/tenancy';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
 import { type Sender, sendersFor } from './senders.js';
@@ -32,8 +34,8 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
     sweeping = true;
     let queued = 0;
     try {
-      for (const row of await listTenants(runtime.database.db, { status: 'active' })) {
-        queued += await sweepPendingMessages(runtime.context(toTenant(row)), sweepAfterMs);
+      for (const tenant of await listActiveTenants(runtime)) {
+        queued += await sweepPendingMessages(runtime.context(tenant), sweepAfterMs);
       }
       if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies');
     } catch (err) {

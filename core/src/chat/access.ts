@@ -4,9 +4,9 @@
  * The tenant's admins see and moderate every channel.
  */
 import { and, eq, type Executor, sql } from '@comms/db';
-import { isTenantAdmin } from '../auth.js';
-import type { TenantContext } from '../context.js';
-import { AppError, notFound } from '../errors.js';
+import { isTenantAdmin } from '../platform/auth.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError, notFound } from '../platform/errors.js';
 import type { ChannelRow, EntryRow, MemberRow } from './views.js';
 
 /**

@@ -1,10 +1,10 @@
 /** Team chat channels (DESIGN §6 Chat, §7): public, private and direct; create, list, get, update, archive. */
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, type SQL, sql } from '@comms/db';
-import { isTenantAdmin } from '../auth.js';
-import type { TenantContext } from '../context.js';
-import { AppError, isUniqueViolation } from '../errors.js';
-import { decodeCursor, encodeCursor, type Page } from '../pagination.js';
+import { isTenantAdmin } from '../platform/auth.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError, isUniqueViolation } from '../platform/errors.js';
+import { decodeCursor, encodeCursor, type Page } from '../platform/pagination.js';
 import { actorId, canAdminister, visibleChannel } from './access.js';
 import { announceEntries, announceMembers } from './events.js';
 import { countColumns, memberCountColumn } from './read-state.js';

@@ -3,8 +3,8 @@
  * edit with history, soft delete, pin.
  */
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import { AppError, isUniqueViolation, notFound } from '../errors.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError, isUniqueViolation, notFound } from '../platform/errors.js';
 import {
   actorId,
   canModerate,

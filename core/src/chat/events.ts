@@ -2,7 +2,7 @@
  * Chat events (DESIGN §10), published after the write commits. Every one names its channel (`channelId`, which
  * the realtime layer delivers by) and carries `channel_id` in its snake_case data.
  */
-import type { TenantContext } from '../context.js';
+import type { TenantContext } from '../platform/context.js';
 import { type EntryRow, entryView, type MemberRow, memberView } from './views.js';
 
 /**

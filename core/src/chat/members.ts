@@ -3,9 +3,9 @@
  * remove or leave. Joins and leaves write `join`/`leave` entries, so the channel's history shows them.
  */
 import { and, asc, eq, type Executor, rawRows, sql } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import { AppError, notFound } from '../errors.js';
-import type { Page } from '../pagination.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError, notFound } from '../platform/errors.js';
+import type { Page } from '../platform/pagination.js';
 import {
   actorId,
   canAdminister,

@@ -4,7 +4,7 @@
  * members get a `mentions` row (and a `mention_created` event); anyone else named is ignored.
  */
 import { and, eq, type Executor, inArray } from '@comms/db';
-import type { TenantContext } from '../context.js';
+import type { TenantContext } from '../platform/context.js';
 
 const USER_MENTION = /<@([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})>/gi;
 const CHANNEL_MENTION = /(?:^|[^\w@<])@(everyone|channel|here)\b/i;

@@ -3,11 +3,11 @@
  * Service (a job with retries), respecting each member's `notification_level` and `is_muted`.
  */
 import { and, eq, inArray } from '@comms/db';
-import { signToken } from '../auth.js';
-import type { TenantContext } from '../context.js';
-import { PermanentJobError } from '../queue/index.js';
-import type { NotificationJob } from '../queue/definitions.js';
-import type { Runtime } from '../runtime.js';
+import { signToken } from '../platform/auth.js';
+import type { TenantContext } from '../platform/context.js';
+import { PermanentJobError } from '../platform/queue/index.js';
+import type { NotificationJob } from '../platform/queue/definitions.js';
+import type { Runtime } from '../platform/runtime.js';
 
 /** Who should hear about an entry: mentioned members, and in a direct channel every other member. */
 export async function enqueueNotifications(

@@ -1,7 +1,7 @@
 /** Reactions: one per user, entry and emoji (the primary key), so concurrent or repeated toggles settle exactly. */
 import { and, eq } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import { AppError } from '../errors.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError } from '../platform/errors.js';
 import { actorId, requireActive, requireMember, requireMessage, visibleEntry } from './access.js';
 import { reactionsOf } from './entries.js';
 import type { ReactionMap } from './views.js';

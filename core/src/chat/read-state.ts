@@ -3,8 +3,8 @@
  * it at read time (never stored), so a deleted or edited entry can never leave a count stuck.
  */
 import { and, eq, rawRows, type SQL, sql } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import { AppError } from '../errors.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError } from '../platform/errors.js';
 import { actorId, requireMember, visibleChannel } from './access.js';
 
 /**

@@ -1,6 +1,6 @@
 /** Typing indicators (DESIGN §10): ephemeral, never stored, at most one broadcast per user and channel every 2 s. */
-import type { TenantContext } from '../context.js';
-import { AppError } from '../errors.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError } from '../platform/errors.js';
 import { actorId, canModerate, requireActive, requireMember, visibleChannel } from './access.js';
 
 const EVERY_MS = 2_000;

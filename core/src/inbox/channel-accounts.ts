@@ -4,9 +4,9 @@
  */
 import type { Channel } from '@comms/adapter-kit';
 import { and, asc, eq, gt, inArray, isNull } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import { AppError, isUniqueViolation, notFound } from '../errors.js';
-import { decodeCursor, type Page, toPage } from '../pagination.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError, isUniqueViolation, notFound } from '../platform/errors.js';
+import { decodeCursor, type Page, toPage } from '../platform/pagination.js';
 import { type ChannelAccountRow, type ChannelAccountView, channelAccountView } from './views.js';
 
 export const PROVIDER_CREDENTIALS: Record<Channel, readonly string[]> = {

@@ -15,10 +15,10 @@ import {
   type SqlSource,
   sql,
 } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import type { Tenant } from '../tenancy.js';
-import { AppError, isUniqueViolation, notFound } from '../errors.js';
-import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
+import type { TenantContext } from '../platform/context.js';
+import type { Tenant } from '../platform/tenants.js';
+import { AppError, isUniqueViolation, notFound } from '../platform/errors.js';
+import { decodeCursor, type JsonPage, toJsonPage } from '../platform/pagination.js';
 import { type ConversationRow, type ConversationView, conversationView } from './views.js';
 
 export const CONVERSATION_STATUSES = ['new', 'open', 'replied', 'qualified', 'archived'] as const;

@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import type { InboundMessage, NormalizedEvent, StatusEvent } from '@comms/adapter-kit';
 import { eq, rawRows, rowFromJson, sql } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import type { DomainEvent } from '../bus/index.js';
-import type { StatusUpdateJob } from '../queue/definitions.js';
+import type { TenantContext } from '../platform/context.js';
+import type { DomainEvent } from '../platform/bus/index.js';
+import type { StatusUpdateJob } from '../platform/queue/definitions.js';
 import { type SpamRules, spamChecks, spamRulesOf } from './spam.js';
 import { type ChannelAccountRow, conversationView, messageView } from './views.js';
 

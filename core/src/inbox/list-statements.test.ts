@@ -1,6 +1,6 @@
 import { ShapeCache, tenantTables } from '@comms/db';
 import { describe, expect, it } from 'vitest';
-import { encodeCursor } from '../pagination.js';
+import { encodeCursor } from '../platform/pagination.js';
 import { type ConversationFilters, conversationListStatement } from './conversations.js';
 import { messageListStatement } from './messages.js';
 

@@ -14,10 +14,10 @@ import {
   selectJson,
   sql,
 } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import type { Tenant } from '../tenancy.js';
-import { AppError, notFound } from '../errors.js';
-import { decodeCursor, type JsonPage, toJsonPage } from '../pagination.js';
+import type { TenantContext } from '../platform/context.js';
+import type { Tenant } from '../platform/tenants.js';
+import { AppError, notFound } from '../platform/errors.js';
+import { decodeCursor, type JsonPage, toJsonPage } from '../platform/pagination.js';
 import { findConversation } from './conversations.js';
 import { canMoveStatus, statusPredecessors } from './status.js';
 import { conversationView, type MessageRow, type MessageView, messageView } from './views.js';

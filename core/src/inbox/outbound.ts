@@ -1,8 +1,8 @@
 /** What the outbound worker needs around a provider send: load, record sent, record failed. */
 import type { Channel, OutboundMessage } from '@comms/adapter-kit';
 import { and, type Db, eq, isNull, lt, rawRows, rowFromJson, sql, tenantTables } from '@comms/db';
-import { batched, perOwner } from '../batch.js';
-import type { TenantContext } from '../context.js';
+import { batched, perOwner } from '../platform/batch.js';
+import type { TenantContext } from '../platform/context.js';
 import { enqueueSend } from './messages.js';
 import { type ChannelAccountRow, conversationView, type MessageRow, messageView } from './views.js';
 

@@ -1,8 +1,8 @@
 /** Quick replies (canned responses): CRUD, filters, and `use`, which renders variables and may send. */
 import { and, desc, eq, ilike, lt, or, sql, type SQL } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import { AppError, notFound } from '../errors.js';
-import { decodeCursor, type Page, toPage } from '../pagination.js';
+import type { TenantContext } from '../platform/context.js';
+import { AppError, notFound } from '../platform/errors.js';
+import { decodeCursor, type Page, toPage } from '../platform/pagination.js';
 import { findConversation } from './conversations.js';
 import { sendMessage } from './messages.js';
 import { type MessageView, type QuickReplyRow, type QuickReplyView, quickReplyView } from './views.js';

@@ -1,7 +1,7 @@
 /** Tenant inbox settings (spam rules), kept in the registry row's `settings`. */
 import { updateTenantSettings } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import { notFound } from '../errors.js';
+import type { TenantContext } from '../platform/context.js';
+import { notFound } from '../platform/errors.js';
 import { SpamRules, spamRulesOf } from './spam.js';
 
 export function getSpamRules(ctx: TenantContext): SpamRules {

@@ -1,7 +1,7 @@
 /** The status-update job: a provider's delivery status applied to our outbound message, forward only. */
 import { and, eq, inArray, sql } from '@comms/db';
-import type { TenantContext } from '../context.js';
-import type { StatusUpdateJob } from '../queue/definitions.js';
+import type { TenantContext } from '../platform/context.js';
+import type { StatusUpdateJob } from '../platform/queue/definitions.js';
 import { applyMessageStatus } from './messages.js';
 import { statusPredecessors } from './status.js';
 import { messageView } from './views.js';

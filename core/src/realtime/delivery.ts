@@ -1,6 +1,6 @@
 /** Who receives which event (DESIGN §10), as pure functions the hub applies to every open socket. */
-import type { Principal } from '../auth.js';
-import type { PublishedEvent } from '../bus/index.js';
+import type { Principal } from '../platform/auth.js';
+import type { PublishedEvent } from '../platform/bus/index.js';
 
 /** One open socket as far as delivery is concerned. */
 export interface Subscriber {

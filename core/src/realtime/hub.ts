@@ -9,12 +9,12 @@
  * id order, so everything after the seam is newer than the last replayed id.
  */
 import { and, eq } from '@comms/db';
-import type { Principal } from '../auth.js';
-import { compareEventIds, type PublishedEvent } from '../bus/index.js';
+import type { Principal } from '../platform/auth.js';
+import { compareEventIds, type PublishedEvent } from '../platform/bus/index.js';
 import { sendTyping } from '../chat/index.js';
-import { AppError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
-import type { Tenant } from '../tenancy.js';
+import { AppError } from '../platform/errors.js';
+import type { Runtime } from '../platform/runtime.js';
+import type { Tenant } from '../platform/tenants.js';
 import { admit, type Subscriber } from './delivery.js';
 import { type ErrorFrame, parseClientFrame } from './frames.js';
 

@@ -1,5 +1,5 @@
 /** The typed context variables every route sees. */
-import type { Principal, Runtime, Tenant, TenantContext } from '@comms/core';
+import type { Principal, Runtime, Tenant, TenantContext } from '@comms/core/platform';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { validationProblem } from './problem.js';
 

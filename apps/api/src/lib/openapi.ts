@@ -1,6 +1,6 @@
 /** Small builders so each route declares its request and responses in one line each. */
 import { z } from '@hono/zod-openapi';
-import type { JsonPage } from '@comms/core';
+import type { JsonPage } from '@comms/core/platform';
 import type { TypedResponse } from 'hono';
 
 export const ProblemSchema = z

@@ -1,5 +1,5 @@
 /** application/problem+json (RFC 9457) for every error the API answers. */
-import { AppError, type FieldError, problemResponse } from '@comms/core';
+import { AppError, type FieldError, problemResponse } from '@comms/core/platform';
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
 
@@ -19,4 +19,4 @@ export function validationProblem(_c: Context, error: ZodError, target: string):
 }
 
 export { AppError, problemResponse };
-export { appErrorResponse } from '@comms/core';
+export { appErrorResponse } from '@comms/core/platform';

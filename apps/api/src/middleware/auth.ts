@@ -1,5 +1,5 @@
 /** Bearer tokens (DESIGN §5): 401 with WWW-Authenticate for missing, malformed, forged or expired ones. */
-import { AppError, canActOnTenant } from '@comms/core';
+import { AppError, canActOnTenant } from '@comms/core/platform';
 import type { MiddlewareHandler } from 'hono';
 import type { ApiEnv } from '../lib/env.js';
 

@@ -7,7 +7,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
-import { AppError, bullQueuesForBoard, isTenantAdmin, type Runtime } from '@comms/core';
+import { AppError, bullQueuesForBoard, isTenantAdmin, type Runtime } from '@comms/core/platform';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';

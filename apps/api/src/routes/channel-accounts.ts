@@ -1,14 +1,13 @@
 /** Channel accounts: the tenant's provider connections; credentials are write-only (DESIGN Appendix A). */
 import {
-  AppError,
   channelAccountView,
   createChannelAccount,
   deleteChannelAccount,
   findChannelAccount,
-  isTenantAdmin,
   listChannelAccounts,
   updateChannelAccount,
-} from '@comms/core';
+} from '@comms/core/inbox';
+import { AppError, isTenantAdmin } from '@comms/core/platform';
 import { Channel } from '@comms/adapter-kit';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';

@@ -11,7 +11,7 @@ import {
   PRIORITIES,
   qualifyConversation,
   updateConversation,
-} from '@comms/core';
+} from '@comms/core/inbox';
 import { Channel } from '@comms/adapter-kit';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../lib/env.js';

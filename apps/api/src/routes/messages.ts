@@ -1,5 +1,12 @@
 /** Inbox messages (DESIGN §6): outbound replies, the list per conversation, status, retry. */
-import { listMessages, messageView, findMessage, retryMessage, sendMessage, updateMessageStatus } from '@comms/core';
+import {
+  listMessages,
+  messageView,
+  findMessage,
+  retryMessage,
+  sendMessage,
+  updateMessageStatus,
+} from '@comms/core/inbox';
 import { MessageType } from '@comms/adapter-kit';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../lib/env.js';

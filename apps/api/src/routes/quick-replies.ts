@@ -6,7 +6,7 @@ import {
   listQuickReplies,
   updateQuickReply,
   useQuickReply,
-} from '@comms/core';
+} from '@comms/core/inbox';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../lib/env.js';
 import {

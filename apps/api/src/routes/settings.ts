@@ -1,5 +1,6 @@
 /** Tenant inbox settings: the spam rules (tenant admins change them). */
-import { AppError, getSpamRules, isTenantAdmin, SpamRules, setSpamRules } from '@comms/core';
+import { getSpamRules, SpamRules, setSpamRules } from '@comms/core/inbox';
+import { AppError, isTenantAdmin } from '@comms/core/platform';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../lib/env.js';
 import { bearer, jsonBody, jsonResponse, problems, TenantParam } from '../lib/openapi.js';

@@ -1,5 +1,6 @@
 /** Tenant provisioning (service tokens and super admins). */
-import { AppError, canActOnTenant, deleteTenant, getTenant, isPlatformAdmin, provisionTenant } from '@comms/core';
+import { AppError, canActOnTenant, isPlatformAdmin } from '@comms/core/platform';
+import { deleteTenant, getTenant, provisionTenant } from '@comms/core/tenancy';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../lib/env.js';
 import { bearer, jsonBody, jsonResponse, problems, QueryBool, TenantParam, Timestamp } from '../lib/openapi.js';

@@ -8,16 +8,8 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  AppError,
-  canActOnTenant,
-  createRealtime,
-  type Principal,
-  type Realtime,
-  type RealtimeOptions,
-  type Runtime,
-  type Tenant,
-} from '@comms/core';
+import { AppError, canActOnTenant, type Principal, type Runtime, type Tenant } from '@comms/core/platform';
+import { createRealtime, type Realtime, type RealtimeOptions } from '@comms/core/realtime';
 import { WebSocket, WebSocketServer } from 'ws';
 import { bearerToken } from '../middleware/auth.js';
 

@@ -1,15 +1,7 @@
 /** outbound-send: one agent reply to the provider, exactly once as far as the provider allows. */
 import { type Channel, ProviderError } from '@comms/adapter-kit';
-import {
-  type JobInfo,
-  type OutboundSendJob,
-  PermanentJobError,
-  prepareOutbound,
-  recordFailed,
-  recordSent,
-  resolveCredentials,
-  type Runtime,
-} from '@comms/core';
+import { prepareOutbound, recordFailed, recordSent, resolveCredentials } from '@comms/core/inbox';
+import { type JobInfo, type OutboundSendJob, PermanentJobError, type Runtime } from '@comms/core/platform';
 import { Histogram } from 'prom-client';
 import { DEFAULT_RATES, RateLimiter } from '../rate-limit.js';
 import type { Sender } from '../senders.js';

@@ -1,12 +1,6 @@
 /** status-update: a provider's delivery status, applied forward only once our message has its id. */
-import {
-  applyStatusUpdate,
-  type JobInfo,
-  PermanentJobError,
-  type Runtime,
-  StatusTargetMissing,
-  type StatusUpdateJob,
-} from '@comms/core';
+import { applyStatusUpdate, StatusTargetMissing } from '@comms/core/inbox';
+import { type JobInfo, PermanentJobError, type Runtime, type StatusUpdateJob } from '@comms/core/platform';
 
 export function createStatusUpdateProcessor(runtime: Runtime) {
   return async (data: StatusUpdateJob, job: JobInfo): Promise<void> => {

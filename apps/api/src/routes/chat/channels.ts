@@ -1,5 +1,5 @@
 /** Chat channels (DESIGN §6 Chat): create (direct ones deduplicated), list with counts, get, update, archive. */
-import { createChannel, deleteChannel, getChannel, listChannels, updateChannel } from '@comms/core';
+import { createChannel, deleteChannel, getChannel, listChannels, updateChannel } from '@comms/core/chat';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../lib/env.js';
 import { bearer, jsonBody, jsonResponse, pageOf, problems, QueryBool, TenantParam } from '../../lib/openapi.js';

@@ -12,7 +12,7 @@ import {
   postEntry,
   sendTyping,
   setReaction,
-} from '@comms/core';
+} from '@comms/core/chat';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../lib/env.js';
 import { bearer, jsonBody, jsonResponse, problems } from '../../lib/openapi.js';

@@ -1,5 +1,5 @@
 /** Channel members (DESIGN §6 Chat): add or join, list, settings and roles, remove or leave. */
-import { addMember, listMembers, removeMember, updateMember } from '@comms/core';
+import { addMember, listMembers, removeMember, updateMember } from '@comms/core/chat';
 import { createRoute } from '@hono/zod-openapi';
 import { router } from '../../lib/env.js';
 import { bearer, jsonBody, jsonResponse, PageQuery, pageOf, problems } from '../../lib/openapi.js';

@@ -1,5 +1,5 @@
 /** The chat API's request and response bodies (DESIGN §6 Chat): snake_case, ISO timestamps, integer ids. */
-import { CHANNEL_TYPES, ENTRY_TYPES, MEMBER_ROLES, NOTIFICATION_LEVELS } from '@comms/core';
+import { CHANNEL_TYPES, ENTRY_TYPES, MEMBER_ROLES, NOTIFICATION_LEVELS } from '@comms/core/chat';
 import { z } from '@hono/zod-openapi';
 import { MAX_ID, TenantParam, Timestamp, text, Uuid } from '../../lib/openapi.js';
 

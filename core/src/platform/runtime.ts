@@ -9,7 +9,7 @@ import { createInProcessQueues } from './queue/in-process.js';
 import type { Queues } from './queue/index.js';
 import { createSecretBox, type SecretBox } from './secrets.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createTenantResolver, type Tenant, type TenantResolver } from './tenancy.js';
+import { createTenantResolver, type Tenant, type TenantResolver } from './tenants.js';
 import type { TenantContext } from './context.js';
 import type { Principal } from './auth.js';
 import { createInProcessPresence, createRedisPresence, type Presence } from './presence.js';

@@ -5,7 +5,7 @@ import type { EventBus } from './bus/index.js';
 import type { Logger } from './logger.js';
 import type { Queues } from './queue/index.js';
 import type { SecretBox } from './secrets.js';
-import type { Tenant } from './tenancy.js';
+import type { Tenant } from './tenants.js';
 
 export interface TenantContext {
   db: Db;

@@ -39,7 +39,7 @@ import {
   emitTo,
   type PublishedEvent,
   type ReplayWindow,
-} from './index.js';
+} from './contract.js';
 
 export interface RedisBusOptions {
   /** Key prefix (the deployment's QUEUE_PREFIX), so deployments and test runs sharing a Redis stay apart. */

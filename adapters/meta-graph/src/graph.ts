@@ -4,7 +4,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type HttpReply, httpSend } from './http.js';
-import { type Credentials, MalformedPayloadError, ProviderError, type RawRequest, type VerifyResult } from './index.js';
+import { type Credentials, ProviderError, type RawRequest, type VerifyResult } from '@comms/adapter-kit';
 
 /** HMAC-SHA256 of the raw body with the app secret, compared in constant time. */
 export function verifyHubSignature(req: RawRequest, credentials: Credentials): VerifyResult {
@@ -64,23 +64,4 @@ export async function postGraph(
   } catch (err) {
     throw new ProviderError('network', err instanceof Error ? err.message : String(err), true, { cause: err });
   }
-}
-
-const parsedBodies = new WeakMap<RawRequest, unknown>();
-
-/**
- * The body as JSON, parsed once per request (`accountIdentifiers` and `parse` both read it), or throws
- * MalformedPayloadError. Callers must not mutate what it returns; the adapters validate it with zod,
- * which builds new objects.
- */
-export function parseJsonBody(req: RawRequest): unknown {
-  if (parsedBodies.has(req)) return parsedBodies.get(req);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(req.body));
-  } catch {
-    throw new MalformedPayloadError('the body is not JSON');
-  }
-  parsedBodies.set(req, parsed);
-  return parsed;
 }

@@ -1,7 +1,20 @@
 /** Provisioning and removal of tenants (platform operations). */
-import { createTenant, findTenant, isValidSlug, markTenantDeleted, purgeTenant, type TenantRow } from '@comms/db';
-import { AppError } from './errors.js';
-import type { Runtime } from './runtime.js';
+import {
+  createTenant,
+  findTenant,
+  isValidSlug,
+  listTenants,
+  markTenantDeleted,
+  migrateAllTenants,
+  migrateRegistry,
+  openDatabase,
+  purgeTenant,
+  type TenantRow,
+} from '@comms/db';
+import type { Config } from '../platform/config.js';
+import { AppError } from '../platform/errors.js';
+import type { Runtime } from '../platform/runtime.js';
+import { type Tenant, toTenant } from '../platform/tenants.js';
 
 export function tenantView(row: TenantRow) {
   return {
@@ -46,4 +59,36 @@ export async function deleteTenant(runtime: Runtime, slug: string, purge: boolea
   const done = purge ? await purgeTenant(db, slug) : Boolean(await markTenantDeleted(db, slug));
   runtime.tenants.invalidate(slug);
   if (!done) throw new AppError('not_found', `tenant '${slug}' not found`);
+}
+
+/** Brings every tenant schema to the latest migration (the registry is migrated by createRuntime). */
+export async function migrateTenants(runtime: Runtime): Promise<{ schema: string; applied: string[] }[]> {
+  return migrateAllTenants(runtime.database.db);
+}
+
+/** Opens the configured database, migrates the registry and every tenant schema, and closes it again. */
+export async function migrateDatabase(
+  config: Config,
+): Promise<{ kind: string; registry: string[]; tenants: { schema: string; applied: string[] }[] }> {
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR });
+  try {
+    const registry = await migrateRegistry(database.db);
+    return { kind: database.kind, registry, tenants: await migrateAllTenants(database.db) };
+  } finally {
+    await database.close();
+  }
+}
+
+/** Creates the tenant unless it exists; true when it was created. */
+export async function ensureTenant(runtime: Runtime, input: { slug: string; name: string }): Promise<boolean> {
+  if (await findTenant(runtime.database.db, input.slug)) return false;
+  checkSlug(input.slug);
+  const result = await createTenant(runtime.database.db, input);
+  runtime.tenants.invalidate(input.slug);
+  return result.created;
+}
+
+/** The tenants being served, for jobs that visit each (the pending sweeper). */
+export async function listActiveTenants(runtime: Runtime): Promise<Tenant[]> {
+  return (await listTenants(runtime.database.db, { status: 'active' })).map(toTenant);
 }

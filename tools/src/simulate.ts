@@ -4,7 +4,7 @@
 // through the REST API with secrets it generates, then signs with them.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig, signToken } from '@comms/core';
+import { loadConfig, signToken } from '@comms/core/platform';
 import { buildSimulatedWebhook, SIMULATED_PROVIDERS, type SimulatedProvider } from './webhooks.js';
 
 const { values, positionals } = parseArgs({

@@ -2,9 +2,8 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { backoffDelay } from './in-process.js';
-import { type JobData, QUEUES, type QueueName } from './definitions.js';
-import { PermanentJobError, type Processor, type Queues } from './index.js';
+import { backoffDelay, type JobData, QUEUES, type QueueName } from './definitions.js';
+import { PermanentJobError, type Processor, type Queues } from './contract.js';
 
 export const QUEUE_PREFIX = 'comms';
 const ADD_TIMEOUT_MS = 2_000;

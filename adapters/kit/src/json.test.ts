@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedPayloadError } from './index.js';
-import { parseJsonBody } from './meta.js';
+import { MalformedPayloadError } from './inbound.js';
+import { parseJsonBody } from './json.js';
 
 const raw = (text: string) => ({ url: 'http://127.0.0.1/webhooks/t/whatsapp', headers: {}, body: Buffer.from(text) });
 

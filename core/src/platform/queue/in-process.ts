@@ -1,7 +1,7 @@
 /** The embedded-mode queue: same contract as BullMQ (job ids dedupe, retries with backoff), in memory. */
 import type { Logger } from '../logger.js';
-import { type JobData, QUEUES, type QueueName } from './definitions.js';
-import { PermanentJobError, type Processor, type Queues } from './index.js';
+import { backoffDelay, type JobData, QUEUES, type QueueName } from './definitions.js';
+import { PermanentJobError, type Processor, type Queues } from './contract.js';
 
 interface Job {
   id: string;
@@ -10,12 +10,6 @@ interface Job {
   attempt: number;
   state: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
   timer?: NodeJS.Timeout;
-}
-
-export function backoffDelay(baseMs: number, attempt: number): number {
-  const exp = baseMs * 2 ** Math.max(0, attempt - 1);
-  // Full jitter on half the delay, so retries of many jobs spread out.
-  return Math.round(exp / 2 + (Math.random() * exp) / 2);
 }
 
 export function createInProcessQueues(log: Logger): Queues {

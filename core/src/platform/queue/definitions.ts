@@ -66,3 +66,10 @@ export const QUEUES = {
 
 export type QueueName = keyof typeof QUEUES;
 export type JobData<N extends QueueName> = z.infer<(typeof QUEUES)[N]['schema']>;
+
+/** The delay before retry `attempt` (1-based): exponential from `baseMs`. */
+export function backoffDelay(baseMs: number, attempt: number): number {
+  const exp = baseMs * 2 ** Math.max(0, attempt - 1);
+  // Full jitter on half the delay, so retries of many jobs spread out.
+  return Math.round(exp / 2 + (Math.random() * exp) / 2);
+}

@@ -1,8 +1,8 @@
 // `npm run token -- --tenant demo --role tenant_admin [--sub <uuid>] [--service] [--expires 12h]`: a development JWT.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Role, signToken } from '../auth.js';
-import { loadConfig } from '../config.js';
+import { Role, signToken } from '@comms/core/platform';
+import { loadConfig } from '@comms/core/platform';
 
 const { values } = parseArgs({
   options: {

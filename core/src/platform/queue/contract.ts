@@ -4,8 +4,6 @@
  */
 import type { JobData, QueueName } from './definitions.js';
 
-export * from './definitions.js';
-
 /** Thrown by a processor for a job that must not be retried. */
 export class PermanentJobError extends Error {
   override name = 'PermanentJobError';

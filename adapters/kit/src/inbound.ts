@@ -1,0 +1,34 @@
+/** The inbound half of the contract: the raw request, verification and parsing (DESIGN §8). */
+import type { NormalizedEvent } from './events.js';
+
+/** The request as the gateway hands it to an adapter: raw bytes first, parsing after verification. */
+export interface RawRequest {
+  /** The full URL the provider called (PUBLIC_BASE_URL + path + query for Twilio). */
+  url: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+/** Thrown by parse on a body that is not the provider's shape; the gateway answers 400. */
+export class MalformedPayloadError extends Error {
+  override name = 'MalformedPayloadError';
+}
+
+/** Credentials as stored on a channel account (decrypted), keyed by the names of DESIGN Appendix A. */
+export type Credentials = Record<string, string | undefined>;
+
+/**
+ * One inbound webhook route's adapter. The gateway calls, in order:
+ * accountIdentifiers (untrusted peek, to find the account whose secret signs the request),
+ * verify (raw bytes, that account's credentials), then parse.
+ */
+export interface InboundAdapter {
+  /** The account identifiers the request names, read before it is trusted. Throws MalformedPayloadError. */
+  accountIdentifiers(req: RawRequest): string[] | Promise<string[]>;
+  /** Checks the provider's signature over the raw bytes with the account's credentials. */
+  verify(req: RawRequest, credentials: Credentials): VerifyResult;
+  /** Every message and status the request carries, in order. Throws MalformedPayloadError. */
+  parse(req: RawRequest): NormalizedEvent[] | Promise<NormalizedEvent[]>;
+}
