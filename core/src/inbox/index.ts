@@ -10,3 +10,4 @@ export * from './spam.js';
 export * from './status.js';
 export * from './status-updates.js';
 export * from './views.js';
+export * from './webhook-routes.js';
