@@ -1,6 +1,6 @@
 /** Messenger and Instagram (same Graph webhook shape): verify, parse, send. */
 import type { InboundAdapter } from '@comms/adapter-kit';
-import { verifyHubSignature } from '@comms/adapter-meta-graph';
+import { metaHandshake, verifyHubSignature } from '@comms/adapter-meta-graph';
 import { messengerAccountIdentifiers, parseMessenger } from './parse.js';
 
 export { messengerAccountIdentifiers, parseMessenger } from './parse.js';
@@ -8,6 +8,8 @@ export { sendMessenger } from './send.js';
 
 /** The gateway's adapter for POST /webhooks/{tenant}/messenger (Messenger and Instagram). */
 export const messengerInbound: InboundAdapter = {
+  channels: ['messenger', 'instagram'],
+  handshake: metaHandshake,
   accountIdentifiers: messengerAccountIdentifiers,
   verify: verifyHubSignature,
   parse: parseMessenger,

@@ -4,7 +4,14 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type HttpReply, httpSend } from './http.js';
-import { type Credentials, ProviderError, type RawRequest, type VerifyResult } from '@comms/adapter-kit';
+import {
+  type Credentials,
+  type Handshake,
+  MalformedPayloadError,
+  ProviderError,
+  type RawRequest,
+  type VerifyResult,
+} from '@comms/adapter-kit';
 
 /** HMAC-SHA256 of the raw body with the app secret, compared in constant time. */
 export function verifyHubSignature(req: RawRequest, credentials: Credentials): VerifyResult {
@@ -17,6 +24,19 @@ export function verifyHubSignature(req: RawRequest, credentials: Credentials): V
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'X-Hub-Signature-256 does not match' };
   return { ok: true };
+}
+
+/**
+ * Meta's verification request when a webhook is subscribed: `hub.mode=subscribe`, the verify token the app
+ * was configured with, and a challenge to echo.
+ * https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests
+ */
+export function metaHandshake(query: URLSearchParams): Handshake {
+  const verifyToken = query.get('hub.verify_token');
+  const challenge = query.get('hub.challenge');
+  if (query.get('hub.mode') !== 'subscribe' || !verifyToken || !challenge)
+    throw new MalformedPayloadError('expected hub.mode=subscribe, hub.verify_token and hub.challenge');
+  return { verifyToken, challenge };
 }
 
 /** Graph API throttling codes: retry later. https://developers.facebook.com/docs/graph-api/overview/rate-limiting */

@@ -10,6 +10,7 @@ export { verifySendGridEvents, verifySendGridInbound } from './verify.js';
 
 /** POST /webhooks/{tenant}/sendgrid/inbound?token=… */
 export const sendgridInbound: InboundAdapter = {
+  channels: ['email'],
   accountIdentifiers: sendgridInboundIdentifiers,
   verify: verifySendGridInbound,
   parse: parseSendGridInbound,
@@ -17,6 +18,8 @@ export const sendgridInbound: InboundAdapter = {
 
 /** POST /webhooks/{tenant}/sendgrid/events: events name no account; the gateway tries the tenant's email accounts. */
 export const sendgridEvents: InboundAdapter = {
+  channels: ['email'],
+  accountless: true,
   accountIdentifiers: () => [],
   verify: verifySendGridEvents,
   parse: parseSendGridEvents,

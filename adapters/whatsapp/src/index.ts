@@ -1,5 +1,6 @@
 /** WhatsApp Cloud API: verify, parse, send. */
 import type { InboundAdapter } from '@comms/adapter-kit';
+import { metaHandshake } from '@comms/adapter-meta-graph';
 import { parseWhatsApp, whatsappAccountIdentifiers } from './parse.js';
 import { verifyWhatsApp } from './verify.js';
 
@@ -9,6 +10,8 @@ export { verifyWhatsApp } from './verify.js';
 
 /** The gateway's adapter for POST /webhooks/{tenant}/whatsapp. */
 export const whatsappInbound: InboundAdapter = {
+  channels: ['whatsapp'],
+  handshake: metaHandshake,
   accountIdentifiers: whatsappAccountIdentifiers,
   verify: verifyWhatsApp,
   parse: parseWhatsApp,

@@ -1,56 +1,37 @@
 /** The webhook gateway: provider webhooks in, verified and stored before any 2xx (DESIGN §8). */
+import type { InboundAdapter } from '@comms/adapter-kit';
 import { messengerInbound } from '@comms/adapter-messenger';
 import { sendgridEvents, sendgridInbound } from '@comms/adapter-sendgrid';
 import { twilioInbound, twilioStatus } from '@comms/adapter-twilio';
 import { whatsappInbound } from '@comms/adapter-whatsapp';
+import { createInboundPipeline, WEBHOOK_PREFIX, type WebhookRoute, webhookPath } from '@comms/core/inbox';
 import { problemResponse, type Runtime } from '@comms/core/platform';
 import { Hono } from 'hono';
-import { handleMetaHandshake, handleWebhook } from './webhook.js';
+import { handleHandshake, handleWebhook, unavailable } from './webhook.js';
 
-// Twilio treats the response body as TwiML; an empty <Response/> sends no auto-reply.
-const twiml = () =>
-  new Response('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', {
-    status: 200,
-    headers: { 'content-type': 'text/xml' },
-  });
+/** Every provider route: its name (core's WEBHOOK_ROUTES: path and receipt) and the adapter that reads it. */
+export const INBOUND_ROUTES: readonly (readonly [WebhookRoute, InboundAdapter])[] = [
+  ['whatsapp', whatsappInbound],
+  ['messenger', messengerInbound],
+  ['twilio', twilioInbound],
+  ['twilio_status', twilioStatus],
+  ['sendgrid_inbound', sendgridInbound],
+  ['sendgrid_events', sendgridEvents],
+];
 
 export function createGatewayApp(runtime: Runtime) {
   const app = new Hono();
+  const pipeline = createInboundPipeline(runtime);
   // Body limit (413): in readWebhook, which reads the bytes once for the signature and the parser.
   app.onError((err) => {
     runtime.log.error({ err }, 'gateway error');
-    return problemResponse(503, 'the webhook could not be stored; retry later', undefined, { 'retry-after': '5' });
+    return unavailable();
   });
-
-  const meta = ['whatsapp'] as const;
-  const graph = ['messenger', 'instagram'] as const;
-  const twilio = ['sms', 'twilio_whatsapp'] as const;
-
-  app.get('/webhooks/:tenant/whatsapp', (c) => handleMetaHandshake(runtime, c, meta));
-  app.post('/webhooks/:tenant/whatsapp', (c) =>
-    handleWebhook(runtime, c, { receipt: 'whatsapp', adapter: whatsappInbound, providers: meta }),
-  );
-  app.get('/webhooks/:tenant/messenger', (c) => handleMetaHandshake(runtime, c, graph));
-  app.post('/webhooks/:tenant/messenger', (c) =>
-    handleWebhook(runtime, c, { receipt: 'messenger', adapter: messengerInbound, providers: graph }),
-  );
-  app.post('/webhooks/:tenant/twilio', (c) =>
-    handleWebhook(runtime, c, { receipt: 'twilio', adapter: twilioInbound, providers: twilio, ok: twiml }),
-  );
-  app.post('/webhooks/:tenant/twilio/status', (c) =>
-    handleWebhook(runtime, c, { receipt: 'twilio_status', adapter: twilioStatus, providers: twilio }),
-  );
-  app.post('/webhooks/:tenant/sendgrid/inbound', (c) =>
-    handleWebhook(runtime, c, { receipt: 'sendgrid_inbound', adapter: sendgridInbound, providers: ['email'] }),
-  );
-  app.post('/webhooks/:tenant/sendgrid/events', (c) =>
-    handleWebhook(runtime, c, {
-      receipt: 'sendgrid_events',
-      adapter: sendgridEvents,
-      providers: ['email'],
-      accountless: true,
-    }),
-  );
+  for (const [route, adapter] of INBOUND_ROUTES) {
+    const path = webhookPath(':tenant', route);
+    app.post(path, (c) => handleWebhook(runtime, pipeline, c, route, adapter));
+    if (adapter.handshake) app.get(path, (c) => handleHandshake(pipeline, c, adapter));
+  }
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.notFound((c) => problemResponse(404, `no webhook route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   return app;
@@ -64,5 +45,6 @@ type Fetch = (req: Request, env?: object) => Response | Promise<Response>;
  * webhook's bytes straight from Node's request.
  */
 export function routeWebhooks(gateway: Hono, other: Fetch): Fetch {
-  return (req, env) => (new URL(req.url).pathname.startsWith('/webhooks/') ? gateway.fetch(req, env) : other(req, env));
+  return (req, env) =>
+    new URL(req.url).pathname.startsWith(WEBHOOK_PREFIX) ? gateway.fetch(req, env) : other(req, env);
 }

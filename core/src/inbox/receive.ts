@@ -1,0 +1,226 @@
+/**
+ * The inbound pipeline (DESIGN §8), one for every provider: find the tenant and the accounts the payload
+ * names, check the signature over the raw bytes with each account's own secret, parse, make the text
+ * storable, group the events by account, and ingest them durably. The gateway reads the bytes and turns
+ * the outcome into an HTTP answer; a new provider is an adapter and one line of registration there.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { type InboundAdapter, MalformedPayloadError, type NormalizedEvent, type RawRequest } from '@comms/adapter-kit';
+import type { TenantContext } from '../platform/context.js';
+import { AppError } from '../platform/errors.js';
+import type { Runtime } from '../platform/runtime.js';
+import { findAccountsByIdentifier, resolveCredentials } from './channel-accounts.js';
+import { ingestWebhook } from './ingest.js';
+import type { ChannelAccountRow } from './views.js';
+import type { WebhookRoute } from './webhook-routes.js';
+
+/** One webhook as it arrived: the route it came in on, and its raw parts. */
+export interface InboundRequest {
+  tenant: string;
+  /** The path and query the provider called (Twilio signs them, after PUBLIC_BASE_URL). */
+  target: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/** What became of a webhook; the gateway answers 200, the refusal's status, or 503 so the provider retries. */
+export type ReceiveOutcome =
+  | { outcome: 'stored'; events: number }
+  | { outcome: 'refused'; code: 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found'; detail: string }
+  | { outcome: 'unavailable'; detail: string };
+
+export interface InboundPipeline {
+  /** Verifies, parses and stores one webhook; never throws. */
+  receive(route: WebhookRoute, adapter: InboundAdapter, request: InboundRequest): Promise<ReceiveOutcome>;
+  /** A provider's GET subscription handshake (Meta's hub.challenge): the challenge to echo, or a refusal. */
+  handshake(
+    adapter: InboundAdapter,
+    tenant: string,
+    query: URLSearchParams,
+  ): Promise<{ outcome: 'challenge'; body: string } | Exclude<ReceiveOutcome, { outcome: 'stored' }>>;
+}
+
+const MAX_ACCOUNTS_TRIED = 20;
+
+/**
+ * Account look-ups are kept for a few seconds: every webhook needs its account and decrypted secret, and
+ * accounts change rarely. A rotated secret or a deleted account takes effect within ACCOUNT_TTL_MS.
+ */
+const ACCOUNT_TTL_MS = 5_000;
+const ACCOUNT_CACHE_MAX = 10_000;
+
+type Candidate = { account: ChannelAccountRow; credentials: Record<string, string> };
+
+const UNAVAILABLE = { outcome: 'unavailable', detail: 'the webhook could not be stored; retry later' } as const;
+
+export function createInboundPipeline(runtime: Runtime): InboundPipeline {
+  const accountCache = new Map<string, { at: number; rows: Candidate[] }>();
+
+  async function accountsFor(ctx: TenantContext, adapter: InboundAdapter, identifiers: string[]) {
+    const key = `${ctx.tenant.slug}|${adapter.channels.join(',')}|${identifiers.join(',')}`;
+    const hit = accountCache.get(key);
+    if (hit && Date.now() - hit.at < ACCOUNT_TTL_MS) return hit.rows;
+    const found = await findAccountsByIdentifier(ctx, adapter.channels, identifiers.length ? identifiers : null);
+    const rows = found.map((account) => ({ account, credentials: resolveCredentials(ctx, account, runtime.config) }));
+    if (accountCache.size > ACCOUNT_CACHE_MAX) accountCache.clear();
+    accountCache.set(key, { at: Date.now(), rows });
+    return rows;
+  }
+
+  /** The tenant's context with a logger bound to the webhook, or the outcome that ends the request. */
+  async function contextFor(slug: string, route: string): Promise<TenantContext | ReceiveOutcome> {
+    try {
+      const tenant = await runtime.tenants.resolve(slug);
+      return runtime.context(tenant, { log: runtime.log.child({ webhook: route, tenant: tenant.slug }) });
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'not_found' || err.code === 'bad_request'))
+        return { outcome: 'refused', code: err.code, detail: err.message };
+      runtime.log.error({ webhook: route, err }, 'tenant lookup failed');
+      return UNAVAILABLE;
+    }
+  }
+
+  return {
+    async receive(route, adapter, request) {
+      const ctx = await contextFor(request.tenant, route);
+      if ('outcome' in ctx) return ctx;
+      const log = ctx.log;
+      const url = new URL(request.target, 'http://gateway.invalid');
+      const raw: RawRequest = {
+        // Twilio signs the URL it called: our public base, not whatever host the proxy handed us.
+        url: runtime.config.PUBLIC_BASE_URL.replace(/\/$/, '') + url.pathname + url.search,
+        headers: request.headers,
+        body: request.body,
+      };
+
+      let identifiers: string[];
+      try {
+        identifiers = [...new Set(await adapter.accountIdentifiers(raw))];
+      } catch (err) {
+        return malformed(err);
+      }
+      if (!adapter.accountless && identifiers.length === 0)
+        return { outcome: 'refused', code: 'bad_request', detail: 'the payload names no account' };
+
+      let candidates: Candidate[];
+      try {
+        candidates = await accountsFor(ctx, adapter, identifiers);
+      } catch (err) {
+        log.error({ err }, 'account lookup failed');
+        return UNAVAILABLE;
+      }
+      const pinned = url.searchParams.get('account');
+      if (pinned) candidates = candidates.filter((a) => String(a.account.id) === pinned);
+      if (candidates.length === 0)
+        return {
+          outcome: 'refused',
+          code: 'not_found',
+          detail: 'no channel account of this tenant matches the webhook',
+        };
+
+      // Every account the payload names must prove the signature with its own secret.
+      const verified: ChannelAccountRow[] = [];
+      for (const { account, credentials } of candidates.slice(0, MAX_ACCOUNTS_TRIED)) {
+        if (adapter.verify(raw, credentials).ok) {
+          verified.push(account);
+          if (adapter.accountless) break;
+        }
+      }
+      if (verified.length === 0)
+        return {
+          outcome: 'refused',
+          code: 'unauthorized',
+          detail: 'the webhook signature is missing or does not match',
+        };
+
+      let events: NormalizedEvent[];
+      try {
+        events = withoutNul(await adapter.parse(raw));
+      } catch (err) {
+        return malformed(err);
+      }
+
+      const byAccount = groupByAccount(events, verified, adapter.accountless === true);
+      const payload = new TextDecoder().decode(request.body).replaceAll('\u0000', '\uFFFD');
+      const contentType = request.headers['content-type'] ?? null;
+      try {
+        for (const account of verified) {
+          await ingestWebhook(ctx, account, { provider: route, payload, contentType }, byAccount.get(account.id) ?? []);
+        }
+      } catch (err) {
+        // Not stored (database or queue away): the provider must retry, so never a 2xx.
+        log.error({ err }, 'webhook not stored');
+        return UNAVAILABLE;
+      }
+      return { outcome: 'stored', events: events.length };
+    },
+
+    async handshake(adapter, tenant, query) {
+      if (!adapter.handshake) return { outcome: 'refused', code: 'not_found', detail: 'no handshake on this route' };
+      const ctx = await contextFor(tenant, 'handshake');
+      if ('outcome' in ctx) return ctx as Exclude<ReceiveOutcome, { outcome: 'stored' }>;
+      let asked: { verifyToken: string; challenge: string };
+      try {
+        asked = adapter.handshake(query);
+      } catch (err) {
+        return malformed(err);
+      }
+      let accounts: ChannelAccountRow[];
+      try {
+        accounts = await findAccountsByIdentifier(ctx, adapter.channels, null);
+      } catch (err) {
+        ctx.log.error({ err }, 'account lookup failed');
+        return UNAVAILABLE;
+      }
+      const match = accounts.some((a) => {
+        const expected = resolveCredentials(ctx, a, runtime.config).verify_token;
+        return expected !== undefined && timingSafeEqualText(expected, asked.verifyToken);
+      });
+      if (!match)
+        return {
+          outcome: 'refused',
+          code: 'forbidden',
+          detail: 'hub.verify_token does not match any account of this tenant',
+        };
+      return { outcome: 'challenge', body: asked.challenge };
+    },
+  };
+}
+
+/** Each event goes to the verified account it names (an accountless route's events to the one that verified). */
+function groupByAccount(events: NormalizedEvent[], verified: ChannelAccountRow[], accountless: boolean) {
+  const byAccount = new Map<number, NormalizedEvent[]>();
+  for (const event of events) {
+    const account = accountless ? verified[0] : verified.find((a) => a.identifier === event.account_identifier);
+    if (!account) continue; // names an account that did not verify: not ours to store
+    const list = byAccount.get(account.id);
+    if (list) list.push(event);
+    else byAccount.set(account.id, [event]);
+  }
+  return byAccount;
+}
+
+/**
+ * PostgreSQL text cannot hold NUL characters. A customer's message carrying one (a `\u0000` in JSON, `%00`
+ * in a form) is stored without them rather than refused: refusing would make the provider redeliver it
+ * forever and the message would never arrive.
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)])) as T;
+  }
+  return value;
+}
+
+function malformed(err: unknown): ReceiveOutcome & { outcome: 'refused' } {
+  const detail = err instanceof MalformedPayloadError ? `malformed payload: ${err.message}` : 'malformed payload';
+  return { outcome: 'refused', code: 'bad_request', detail };
+}
+
+function timingSafeEqualText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
