@@ -26,6 +26,19 @@ module.exports = {
       to: { path: '^core/src/(?!platform/)' },
     },
     {
+      name: 'domain-rooms-stand-apart',
+      severity: 'error',
+      comment: 'inbox, chat and tenancy use platform only; realtime delivers chat and inbox events and may use chat',
+      from: { path: '^core/src/(inbox|chat|tenancy|realtime)/' },
+      to: { path: '^core/src/(inbox|chat|realtime|tenancy)/', pathNot: ['^core/src/$1/', '^core/src/chat/'] },
+    },
+    {
+      name: 'only-realtime-uses-chat',
+      severity: 'error',
+      from: { path: '^core/src/(inbox|tenancy)/' },
+      to: { path: '^core/src/chat/' },
+    },
+    {
       name: 'core-speaks-no-http',
       severity: 'error',
       comment: "HTTP is the apps' business: core returns results and throws AppError, apps answer",
