@@ -4,7 +4,7 @@ import { createGatewayApp } from '@comms/gateway';
 import { serve } from '@hono/node-server';
 
 const runtime = await createRuntime(loadConfig({ ...process.env, LOG_LEVEL: 'silent' }));
-const app = createGatewayApp(runtime);
+const app = createGatewayApp(runtime, { logRequests: false });
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
   console.log(`LISTENING http://127.0.0.1:${info.port}`),
 );

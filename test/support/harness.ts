@@ -20,6 +20,7 @@ import {
   type RuntimeOverrides,
   signToken,
 } from '@comms/core/platform';
+import { serverLimits } from '@comms/core/http';
 import WebSocket from 'ws';
 import { testDatabaseUrl, testRedisUrl, uniqueSlug } from './env.js';
 
@@ -98,6 +99,7 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
   const server = await listen(options.compose ? options.compose(runtime, app.fetch) : app.fetch, {
     host: '127.0.0.1',
     port: 0,
+    ...serverLimits(runtime),
   });
   const realtime =
     options.realtime === false

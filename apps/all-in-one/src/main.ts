@@ -1,6 +1,7 @@
 // `npm start`: the API, the webhook gateway and the worker in one process. With no
 // DATABASE_URL / REDIS_URL it runs on the embedded defaults (PGlite under ./.data, in-process queue and bus).
-import { attachRealtime, createApiApp, listen } from '@comms/api';
+import { attachRealtime, createApiApp } from '@comms/api';
+import { listen, serverLimits } from '@comms/core/http';
 import { createGatewayApp, routeWebhooks } from '@comms/gateway';
 import { startWorker } from '@comms/worker';
 import { createRuntime, loadConfig, runProcess, signToken } from '@comms/core/platform';
@@ -24,7 +25,11 @@ await runProcess(async () => {
   const api = createApiApp(runtime);
   const gateway = createGatewayApp(runtime);
   const worker = startWorker(runtime);
-  const server = await listen(routeWebhooks(gateway, api.fetch), { host: config.HOST, port: config.PORT });
+  const server = await listen(routeWebhooks(gateway, api.fetch), {
+    host: config.HOST,
+    port: config.PORT,
+    ...serverLimits(runtime),
+  });
   const realtime = attachRealtime(server.server, runtime);
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
   if (banner && config.JWT_SECRET) {

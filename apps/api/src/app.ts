@@ -1,12 +1,20 @@
 /** The API app: platform endpoints, docs, tenants, and the tenant-scoped inbox routes. */
-import { AppError, invalidValueDetail, isDatabaseUnavailable, type Runtime } from '@comms/core/platform';
+import { createHttpMetrics, notFoundOrNotAllowed, observe } from '@comms/core/http';
+import {
+  AppError,
+  invalidValueDetail,
+  isDatabaseUnavailable,
+  jsonNestsDeeperThan,
+  type Runtime,
+  TOO_DEEP,
+} from '@comms/core/platform';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Gauge } from 'prom-client';
 import { router } from './lib/env.js';
+import { allowLoopbackHttp } from './lib/openapi.js';
 import { appErrorResponse, problemResponse } from './lib/problem.js';
 import { authenticate, tenantScope } from './middleware/auth.js';
-import { createHttpMetrics, observe } from './middleware/observe.js';
 import { adminQueueRoutes } from './routes/admin-queues.js';
 import { channelAccountRoutes } from './routes/channel-accounts.js';
 import { chatRoutes } from './routes/chat/index.js';
@@ -16,6 +24,8 @@ import { messageRoutes } from './routes/messages.js';
 import { quickReplyRoutes } from './routes/quick-replies.js';
 import { settingsRoutes } from './routes/settings.js';
 import { tenantRoutes } from './routes/tenants.js';
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i;
 
 export interface ApiAppOptions {
   /** One log line per request (off in benchmarks). */
@@ -43,12 +53,13 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
     },
   });
 
+  allowLoopbackHttp(!runtime.config.production);
   const app = router();
   app.use('*', async (c, next) => {
     c.set('runtime', runtime);
     await next();
   });
-  app.use('*', observe(metrics, { logRequests: options.logRequests ?? true }));
+  app.use('*', observe(metrics, { logRequests: options.logRequests ?? true, log: runtime.log }));
 
   app.onError((err, c) => {
     if (err instanceof AppError) return appErrorResponse(err);
@@ -68,7 +79,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
     log.error({ err }, 'unhandled error');
     return problemResponse(500, `an unexpected error occurred (request ${c.get('requestId') ?? 'unknown'})`);
   });
-  app.notFound((c) => problemResponse(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.notFound(notFoundOrNotAllowed(app, (method, path) => `no route for ${method} ${path}`));
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.get('/ready', async (c) => {
@@ -97,6 +108,13 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   // GET and HEAD carry no body; asking for one would make the Node adapter build a full
   // fetch Request (abort signal included) on every read, a measurable share of a list call.
   app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
+  // One nesting limit for every JSON body, before any handler parses it (validators reuse the text read here).
+  app.use('/api/*', async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || !JSON_TYPE.test(c.req.header('content-type') ?? ''))
+      return next();
+    if (jsonNestsDeeperThan(await c.req.text())) return problemResponse(400, TOO_DEEP);
+    return next();
+  });
   app.use('/api/*', authenticate());
   app.use('/api/v1/tenants/:tenant/communications/*', tenantScope());
 

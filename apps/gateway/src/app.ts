@@ -5,7 +5,8 @@ import { sendgridEvents, sendgridInbound } from '@comms/adapter-sendgrid';
 import { twilioInbound, twilioStatus } from '@comms/adapter-twilio';
 import { whatsappInbound } from '@comms/adapter-whatsapp';
 import { createInboundPipeline, WEBHOOK_PREFIX, type WebhookRoute, webhookPath } from '@comms/core/inbox';
-import { problemResponse, type Runtime } from '@comms/core/platform';
+import { createHttpMetrics, type FetchHandler, notFoundOrNotAllowed, observe } from '@comms/core/http';
+import type { Runtime } from '@comms/core/platform';
 import { Hono } from 'hono';
 import { handleHandshake, handleWebhook, unavailable } from './webhook.js';
 
@@ -19,9 +20,18 @@ export const INBOUND_ROUTES: readonly (readonly [WebhookRoute, InboundAdapter])[
   ['sendgrid_events', sendgridEvents],
 ];
 
-export function createGatewayApp(runtime: Runtime) {
+export interface GatewayAppOptions {
+  /** One log line per webhook request (off in benchmarks). */
+  logRequests?: boolean;
+}
+
+export function createGatewayApp(runtime: Runtime, options: GatewayAppOptions = {}) {
   const app = new Hono();
   const pipeline = createInboundPipeline(runtime);
+  app.use(
+    '*',
+    observe(createHttpMetrics(runtime.metrics), { logRequests: options.logRequests ?? true, log: runtime.log }),
+  );
   // Body limit (413): in readWebhook, which reads the bytes once for the signature and the parser.
   app.onError((err) => {
     runtime.log.error({ err }, 'gateway error');
@@ -33,18 +43,16 @@ export function createGatewayApp(runtime: Runtime) {
     if (adapter.handshake) app.get(path, (c) => handleHandshake(pipeline, c, adapter));
   }
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  app.notFound((c) => problemResponse(404, `no webhook route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.notFound(notFoundOrNotAllowed(app, (method, path) => `no webhook route for ${method} ${path}`));
   return app;
 }
-
-type Fetch = (req: Request, env?: object) => Response | Promise<Response>;
 
 /**
  * One port for the gateway and another app, as `npm start` serves them: provider webhooks to the gateway,
  * everything else to `other`. Node's env (`{ incoming, outgoing }`) goes along, so the gateway reads the
  * webhook's bytes straight from Node's request.
  */
-export function routeWebhooks(gateway: Hono, other: Fetch): Fetch {
+export function routeWebhooks(gateway: Hono, other: FetchHandler): FetchHandler {
   return (req, env) =>
     new URL(req.url).pathname.startsWith(WEBHOOK_PREFIX) ? gateway.fetch(req, env) : other(req, env);
 }

@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { type InboundAdapter, MalformedPayloadError, type NormalizedEvent, type RawRequest } from '@comms/adapter-kit';
 import type { TenantContext } from '../platform/context.js';
 import { AppError } from '../platform/errors.js';
+import { jsonNestsDeeperThan, TOO_DEEP } from '../platform/json-depth.js';
 import type { Runtime } from '../platform/runtime.js';
 import { findAccountsByIdentifier, resolveCredentials } from './channel-accounts.js';
 import { ingestWebhook } from './ingest.js';
@@ -92,6 +93,9 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
         headers: request.headers,
         body: request.body,
       };
+
+      if (isJson(request.headers['content-type']) && jsonNestsDeeperThan(request.body))
+        return { outcome: 'refused', code: 'bad_request', detail: TOO_DEEP };
 
       let identifiers: string[];
       try {
@@ -218,6 +222,8 @@ function malformed(err: unknown): ReceiveOutcome & { outcome: 'refused' } {
   const detail = err instanceof MalformedPayloadError ? `malformed payload: ${err.message}` : 'malformed payload';
   return { outcome: 'refused', code: 'bad_request', detail };
 }
+
+const isJson = (type: string | undefined) => type !== undefined && /^application\/([\w.-]+\+)?json\b/i.test(type);
 
 function timingSafeEqualText(a: string, b: string): boolean {
   const x = Buffer.from(a);

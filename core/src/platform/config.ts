@@ -54,6 +54,10 @@ const EnvSchema = z.object({
     .positive()
     .default(1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  /** A request, body included, not received within this is answered 408 (the gateway faces the internet). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** The request line and headers must arrive within this, else 408. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(10_000),
   /** How long realtime events stay replayable (`?last_event_id=`); DESIGN §10 asks for at least 10 minutes. */
   EVENT_REPLAY_WINDOW_MS: z.coerce
     .number()

@@ -1,4 +1,5 @@
 /** One error type for services, jobs and routes; the API turns it into application/problem+json. */
+import { STATUS_CODES } from 'node:http';
 
 const STATUS = {
   bad_request: 400,
@@ -56,9 +57,10 @@ export function statusOf(code: ErrorCode): number {
   return STATUS[code];
 }
 
+/** A problem's title: the status's reason phrase (RFC 9110 §15), for every status, ours or the HTTP parser's. */
 export function titleOf(status: number): string {
   const code = (Object.keys(STATUS) as ErrorCode[]).find((c) => STATUS[c] === status);
-  return code ? TITLE[code] : 'Error';
+  return code ? TITLE[code] : (STATUS_CODES[status] ?? `HTTP ${status}`);
 }
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);

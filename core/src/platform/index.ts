@@ -5,6 +5,7 @@ export * from './bus/index.js';
 export * from './config.js';
 export * from './context.js';
 export * from './errors.js';
+export * from './json-depth.js';
 export * from './logger.js';
 export * from './pagination.js';
 export * from './presence.js';

@@ -1,6 +1,6 @@
 /** Small builders so each route declares its request and responses in one line each. */
 import { z } from '@hono/zod-openapi';
-import type { JsonPage } from '@comms/core/platform';
+import { type JsonPage, titleOf } from '@comms/core/platform';
 import type { TypedResponse } from 'hono';
 
 export const ProblemSchema = z
@@ -19,7 +19,9 @@ const PROBLEM_TEXT: Record<number, string> = {
   403: 'The token may not act on this tenant or resource',
   404: 'Not found',
   409: 'Conflicts with the current state',
+  405: 'The path exists, but not with this method (see Allow)',
   413: 'Body too large',
+  415: 'The body is not of a media type this operation takes',
   422: 'Valid input the resource cannot accept now',
   503: 'A dependency is unavailable',
 };
@@ -32,7 +34,7 @@ export function problems(...statuses: number[]) {
   > = {};
   for (const s of [...new Set([400, 401, 403, ...statuses])]) {
     out[s] = {
-      description: PROBLEM_TEXT[s] ?? 'Error',
+      description: PROBLEM_TEXT[s] ?? titleOf(s),
       content: { 'application/problem+json': { schema: ProblemSchema } },
     };
   }
@@ -70,19 +72,72 @@ export const text = (max: number) =>
     .max(max)
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
-export const IdParam = TenantParam.extend({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(MAX_ID)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
-});
+const DECIMAL = 'expected a whole number in decimal digits';
+
+/**
+ * An integer in a path or query: decimal digits only, so `0x10`, `1e3`, ` 5` or `+5` are refused rather
+ * than read as 16, 1000 or 5 (which `Number()` would do).
+ */
+export function decimalInt(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,16}$/, DECIMAL)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .openapi({ type: 'integer', minimum: min, maximum: max });
+}
+
+export const pathId = (name: string, description?: string) =>
+  decimalInt(1, MAX_ID).openapi({ param: { name, in: 'path' }, example: 1, ...(description ? { description } : {}) });
+
+export const IdParam = TenantParam.extend({ id: pathId('id') });
+
+/** `limit`: 1 to 200, `fallback` when absent. */
+export const limitQuery = (fallback: number) => decimalInt(1, 200).default(fallback);
 
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: limitQuery(50),
   cursor: z.string().max(500).optional(),
 });
+
+/**
+ * Whether http: URLs on loopback are accepted (outside production, for local development); https: always.
+ * Set once per process by the API app from its configuration.
+ */
+const urlPolicy = { loopbackHttp: true };
+export function allowLoopbackHttp(allowed: boolean): void {
+  urlPolicy.loopbackHttp = allowed;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * A URL the service hands on (media to a provider, attachments to clients): absolute `https:`, or `http:`
+ * on loopback outside production, at most 2,048 characters. `javascript:`, `file:`, `data:` and relative
+ * URLs are refused.
+ */
+export const PublicUrl = z
+  .string()
+  .max(2048)
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute https: URL' });
+      return;
+    }
+    if (url.protocol === 'https:') return;
+    if (url.protocol === 'http:' && urlPolicy.loopbackHttp && LOOPBACK.test(url.hostname)) return;
+    ctx.addIssue({
+      code: 'custom',
+      message: urlPolicy.loopbackHttp ? 'must be an https: URL (http: only on localhost)' : 'must be an https: URL',
+    });
+  })
+  .openapi({
+    format: 'uri',
+    description: 'Absolute https: URL (http: on loopback outside production), ≤ 2,048 characters',
+  });
 
 /** Query booleans: `true`/`false`/`1`/`0`. */
 export const QueryBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');

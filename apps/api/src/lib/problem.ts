@@ -6,8 +6,13 @@ import type { ZodError } from 'zod';
 export function zodFieldErrors(error: ZodError, prefix?: string): FieldError[] {
   return error.issues.map((issue) => ({
     field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: issue.message,
+    message: repeated(issue) ? 'given more than once; it takes one value' : issue.message,
   }));
+}
+
+/** A single-valued query parameter given twice arrives as an array (`limit=10&limit=20`). */
+function repeated(issue: ZodError['issues'][number]): boolean {
+  return issue.code === 'invalid_type' && issue.expected !== 'array' && / received array$/.test(issue.message);
 }
 
 const TARGET_NAME: Record<string, string> = { json: 'body', query: 'query', param: 'path', header: 'header' };

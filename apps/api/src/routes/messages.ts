@@ -17,6 +17,7 @@ import {
   jsonResponse,
   PageQuery,
   pageOf,
+  PublicUrl,
   problems,
   TenantParam,
   Timestamp,
@@ -58,7 +59,7 @@ const SendMessage = z
     conversation_id: z.number().int().positive(),
     type: MessageType.default('text'),
     content: z.string().max(4096).nullish(),
-    media_url: z.url().max(2048).nullish(),
+    media_url: PublicUrl.nullish(),
     quick_reply_id: z.number().int().positive().nullish(),
     template: Template.nullish().openapi({ description: 'WhatsApp only: required outside the 24-hour window' }),
   })

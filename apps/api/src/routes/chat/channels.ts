@@ -2,7 +2,16 @@
 import { createChannel, deleteChannel, getChannel, listChannels, updateChannel } from '@comms/core/chat';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../lib/env.js';
-import { bearer, jsonBody, jsonResponse, pageOf, problems, QueryBool, TenantParam } from '../../lib/openapi.js';
+import {
+  bearer,
+  jsonBody,
+  jsonResponse,
+  limitQuery,
+  pageOf,
+  problems,
+  QueryBool,
+  TenantParam,
+} from '../../lib/openapi.js';
 import { Channel, ChannelIdParam, CreateChannel, UpdateChannel } from './schemas.js';
 
 const base = '/api/v1/tenants/{tenant}/communications/channels';
@@ -48,7 +57,7 @@ export const channelRoutes = router()
         params: TenantParam,
         query: z.object({
           discover: QueryBool.optional().openapi({ description: 'Public channels the caller could join' }),
-          limit: z.coerce.number().int().min(1).max(200).default(100),
+          limit: limitQuery(100),
           cursor: z.string().max(500).optional(),
         }),
       },

@@ -1,15 +1,17 @@
 /** The chat API's request and response bodies (DESIGN §6 Chat): snake_case, ISO timestamps, integer ids. */
 import { CHANNEL_TYPES, ENTRY_TYPES, MEMBER_ROLES, NOTIFICATION_LEVELS } from '@comms/core/chat';
 import { z } from '@hono/zod-openapi';
-import { MAX_ID, TenantParam, Timestamp, text, Uuid } from '../../lib/openapi.js';
-
-const pathId = (name: string, description: string) =>
-  z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(MAX_ID)
-    .openapi({ param: { name, in: 'path' }, example: 1, description });
+import {
+  decimalInt,
+  limitQuery,
+  MAX_ID,
+  PublicUrl,
+  pathId,
+  TenantParam,
+  Timestamp,
+  text,
+  Uuid,
+} from '../../lib/openapi.js';
 
 export const ChannelIdParam = TenantParam.extend({ id: pathId('id', 'Channel id') });
 export const EntryIdParam = TenantParam.extend({ id: pathId('id', 'Message (entry) id') });
@@ -18,7 +20,7 @@ export const MemberParam = ChannelIdParam.extend({
 });
 
 /** An entry id in a query: `before`, `after`, `around`. */
-export const queryEntryId = (min: 0 | 1) => z.coerce.number().int().min(min).max(MAX_ID);
+export const queryEntryId = (min: 0 | 1) => decimalInt(min, MAX_ID);
 /** An entry id in a body. */
 export const EntryId = z.number().int().positive().max(MAX_ID);
 
@@ -142,7 +144,7 @@ export const UpdateMember = z
 export const Attachment = z
   .object({
     file_id: text(200).min(1),
-    url: z.url().max(2048),
+    url: PublicUrl,
     name: text(255).min(1),
     size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     mime_type: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'a MIME type such as image/png'),
@@ -218,7 +220,7 @@ export const ListMessagesQuery = z.object({
     .transform((v) => v === 'true' || v === '1')
     .optional()
     .openapi({ description: 'Only pinned messages' }),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: limitQuery(50),
 });
 
 export const EntryPage = z

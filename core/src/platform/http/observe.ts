@@ -3,9 +3,21 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { ApiEnv } from '../lib/env.js';
+import type { Logger } from '../logger.js';
 
+/** The context variable every app's routes may read. */
+export interface ObservedEnv {
+  Variables: { requestId: string };
+}
+
+/** The request metrics of a registry; two apps serving one process (`npm start`) share them. */
 export function createHttpMetrics(registry: Registry) {
+  const existing = registry.getSingleMetric('http_requests_total');
+  if (existing)
+    return {
+      requests: existing as Counter,
+      duration: registry.getSingleMetric('http_request_duration_seconds') as Histogram,
+    };
   return {
     requests: new Counter({
       name: 'http_requests_total',
@@ -25,7 +37,10 @@ export function createHttpMetrics(registry: Registry) {
 
 export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
 
-export function observe(metrics: HttpMetrics, options: { logRequests: boolean }): MiddlewareHandler<ApiEnv> {
+export function observe(
+  metrics: HttpMetrics,
+  options: { logRequests: boolean; log: Logger },
+): MiddlewareHandler<ObservedEnv> {
   return async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header('x-request-id');
@@ -46,7 +61,7 @@ export function observe(metrics: HttpMetrics, options: { logRequests: boolean })
     metrics.duration.observe(labels, seconds);
     // No child logger per request: a tenant route's context makes the one it needs (see tenantScope).
     if (options.logRequests)
-      c.get('runtime').log.info(
+      options.log.info(
         {
           request_id: requestId,
           method: c.req.method,
