@@ -1,6 +1,6 @@
 /** outbound-send: one agent reply to the provider, exactly once as far as the provider allows. */
 import { type Channel, ProviderError } from '@comms/adapter-kit';
-import { prepareOutbound, recordFailed, recordSent, resolveCredentials } from '@comms/core/inbox';
+import { prepareOutbound, recordFailed, recordSent, resolveCredentials, webhookPath } from '@comms/core/inbox';
 import { PermanentJobError, type Runtime } from '@comms/core/platform';
 import { Histogram } from 'prom-client';
 import { type TenantJobHandler, tenantJob } from '../job.js';
@@ -24,7 +24,9 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
     const { log, tenant } = ctx;
     const work = await prepareOutbound(ctx, data.message_id, {
       statusCallbackUrl: (channel) =>
-        channel === 'sms' || channel === 'twilio_whatsapp' ? `${base}/webhooks/${tenant.slug}/twilio/status` : null,
+        channel === 'sms' || channel === 'twilio_whatsapp'
+          ? `${base}${webhookPath(tenant.slug, 'twilio_status')}`
+          : null,
     });
     if (work.kind === 'skip') {
       if (work.reason === 'no channel account')
