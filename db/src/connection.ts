@@ -41,6 +41,18 @@ export interface OpenDatabaseOptions {
 // node-postgres returns int8 and numeric as strings; counts (int8) are small here.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
+/** The handle over either driver's Drizzle database: `ping` is the same `select 1` on both. */
+function handle(db: Db, kind: Database['kind'], close: () => Promise<void>): Database {
+  return {
+    db,
+    kind,
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close,
+  };
+}
+
 /** Opens PostgreSQL when given a URL, otherwise the embedded PGlite. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.url) {
@@ -53,28 +65,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     });
     // An idle client losing its connection (database restart) must not crash the process.
     pool.on('error', () => {});
-    const db = drizzlePg(pool) as unknown as Db;
-    return {
-      db,
-      kind: 'postgres',
-      ping: async () => {
-        await db.execute(sql`select 1`);
-      },
-      close: () => pool.end(),
-    };
+    return handle(drizzlePg(pool) as unknown as Db, 'postgres', () => pool.end());
   }
   const dataDir = options.dataDir ?? './.data/pglite';
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir);
-  const db = drizzlePglite(client) as unknown as Db;
-  return {
-    db,
-    kind: 'pglite',
-    ping: async () => {
-      await db.execute(sql`select 1`);
-    },
-    close: () => client.close(),
-  };
+  return handle(drizzlePglite(client) as unknown as Db, 'pglite', () => client.close());
 }
 
 /** Rows of a raw query, whichever driver ran it (node-postgres and PGlite both return `.rows`). */
