@@ -1,4 +1,6 @@
-export * from './client.js';
+export * from './connection.js';
+export { ShapeCache, type SqlSource } from './prepared.js';
+export * from './select-json.js';
 export * from './migrate.js';
 export * from './tenants.js';
 export { tenants } from './schema/registry.js';

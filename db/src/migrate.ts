@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import { type Db, type Executor, rawRows } from './client.js';
+import { type Db, type Executor, rawRows } from './connection.js';
 import { TEMPLATE_SCHEMA } from './schema/tenant.js';
 
 interface Migration {

@@ -1,6 +1,6 @@
 /** The tenant registry and each tenant's schema: provisioning, lookup, deletion, migration. */
 import { and, asc, eq, sql } from 'drizzle-orm';
-import type { Db, Executor } from './client.js';
+import type { Db, Executor } from './connection.js';
 import { migrateTenantSchema } from './migrate.js';
 import { tenants } from './schema/registry.js';
 

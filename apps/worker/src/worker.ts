@@ -1,8 +1,8 @@
 /** Wires the processors to the queues and runs the pending sweeper. */
-import { createNotificationProcessor } from '@comms/core/chat';
 import { sweepPendingMessages } from '@comms/core/inbox';
 import type { Runtime } from '@comms/core/platform';
 import { listActiveTenants } from '@comms/core/tenancy';
+import { createNotificationProcessor } from './processors/notification.js';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
 import { type Sender, sendersFor } from './senders.js';

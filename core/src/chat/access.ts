@@ -99,6 +99,18 @@ export function requireActive(channel: ChannelRow): void {
   if (channel.isArchived) throw new AppError('conflict', `channel ${channel.id} is archived`);
 }
 
+/**
+ * Who may post in a channel (messages, typing): its members, while it is not archived; in a read-only channel
+ * only its admins and moderators (and the tenant's admins). Returns the caller's membership.
+ */
+export function requirePoster(ctx: TenantContext, access: ChannelAccess, action: string): MemberRow {
+  const member = requireMember(access, action);
+  requireActive(access.channel);
+  if (access.channel.isReadOnly && !canModerate(ctx, member))
+    throw new AppError('forbidden', 'the channel is read-only: only its admins and moderators post');
+  return member;
+}
+
 /** Only messages are edited, deleted, pinned or reacted to; join and leave entries are the channel's record. */
 export function requireMessage(entry: EntryRow, action: string): void {
   if (entry.entryType !== 'message')

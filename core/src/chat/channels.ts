@@ -21,6 +21,18 @@ import {
 /** A channel event's data: the channel, with `channel_id` like every chat event. */
 const channelEvent = (row: ChannelRow) => ({ channel_id: row.id, ...channelView(row) });
 
+/** A new channel's `member_joined`s, then its `channel_created`. */
+async function announceCreated(ctx: TenantContext, channel: ChannelRow, members: MemberRow[], createdBy: string) {
+  // Members first, so their open sockets take the channel's events from the first one on.
+  await announceMembers(ctx, members, createdBy);
+  await ctx.bus.publish({
+    type: 'channel_created',
+    tenant: ctx.tenant.slug,
+    channelId: channel.id,
+    data: channelEvent(channel),
+  });
+}
+
 function slugify(name: string): string {
   const s = name
     .normalize('NFKD')
@@ -108,14 +120,7 @@ export async function createChannel(
       });
     throw err;
   }
-  // Members first, so their open sockets take the channel's events from the first one on.
-  await announceMembers(ctx, created.members, me);
-  await ctx.bus.publish({
-    type: 'channel_created',
-    tenant: ctx.tenant.slug,
-    channelId: created.channel.id,
-    data: channelEvent(created.channel),
-  });
+  await announceCreated(ctx, created.channel, created.members, me);
   await announceEntries(ctx, created.joins);
   return {
     channel: {
@@ -166,13 +171,7 @@ async function createDirect(
     const standing = await standingFor(ctx, result.channel.id, me);
     return { channel: { ...channelView(result.channel), ...standing }, created: false };
   }
-  await announceMembers(ctx, result.members, me);
-  await ctx.bus.publish({
-    type: 'channel_created',
-    tenant: ctx.tenant.slug,
-    channelId: result.channel.id,
-    data: channelEvent(result.channel),
-  });
+  await announceCreated(ctx, result.channel, result.members, me);
   const mine = result.members.find((x) => x.userId === me)!;
   return { channel: { ...channelView(result.channel), ...standingOf(mine, result.members.length) }, created: true };
 }

@@ -11,6 +11,7 @@ import {
   requireActive,
   requireMember,
   requireMessage,
+  requirePoster,
   visibleChannel,
   visibleEntry,
 } from './access.js';
@@ -42,10 +43,7 @@ export async function postEntry(
   const { channels: c, chatEntries: e } = ctx.tenant.tables;
   const me = actorId(ctx);
   const access = await visibleChannel(ctx, channelId);
-  const member = requireMember(access, 'post in it');
-  requireActive(access.channel);
-  if (access.channel.isReadOnly && !canModerate(ctx, member))
-    throw new AppError('forbidden', 'the channel is read-only: only its admins and moderators post');
+  requirePoster(ctx, access, 'post in it');
   if (!input.content?.trim() && !input.attachments?.length)
     throw new AppError('bad_request', 'a message needs content or attachments', {
       errors: [{ field: 'content', message: 'required unless there are attachments' }],

@@ -1,7 +1,6 @@
 /** Typing indicators (DESIGN §10): ephemeral, never stored, at most one broadcast per user and channel every 2 s. */
 import type { TenantContext } from '../platform/context.js';
-import { AppError } from '../platform/errors.js';
-import { actorId, canModerate, requireActive, requireMember, visibleChannel } from './access.js';
+import { actorId, requirePoster, visibleChannel } from './access.js';
 
 const EVERY_MS = 2_000;
 /** Clients show the indicator this long after the last broadcast. */
@@ -22,10 +21,7 @@ function sweep(now: number) {
 export async function sendTyping(ctx: TenantContext, channelId: number): Promise<{ broadcast: boolean }> {
   const me = actorId(ctx);
   const access = await visibleChannel(ctx, channelId);
-  const member = requireMember(access, 'type in it');
-  requireActive(access.channel);
-  if (access.channel.isReadOnly && !canModerate(ctx, member))
-    throw new AppError('forbidden', 'the channel is read-only: only its admins and moderators post');
+  requirePoster(ctx, access, 'type in it');
   const key = `${ctx.tenant.slug}:${channelId}:${me}`;
   const now = Date.now();
   if (now - (lastSent.get(key) ?? 0) < EVERY_MS) return { broadcast: false };

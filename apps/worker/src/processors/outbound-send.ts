@@ -1,8 +1,9 @@
 /** outbound-send: one agent reply to the provider, exactly once as far as the provider allows. */
 import { type Channel, ProviderError } from '@comms/adapter-kit';
-import { prepareOutbound, recordFailed, recordSent, resolveCredentials } from '@comms/core/inbox';
-import { type JobInfo, type OutboundSendJob, PermanentJobError, type Runtime } from '@comms/core/platform';
+import { prepareOutbound, recordFailed, recordSent, resolveCredentials, webhookPath } from '@comms/core/inbox';
+import { PermanentJobError, type Runtime } from '@comms/core/platform';
 import { Histogram } from 'prom-client';
+import { type TenantJobHandler, tenantJob } from '../job.js';
 import { DEFAULT_RATES, RateLimiter } from '../rate-limit.js';
 import type { Sender } from '../senders.js';
 
@@ -19,19 +20,13 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
   });
   const base = runtime.config.PUBLIC_BASE_URL.replace(/\/$/, '');
 
-  return async (data: OutboundSendJob, job: JobInfo): Promise<void> => {
-    const tenant = await runtime.tenants.resolve(data.tenant).catch(() => null);
-    if (!tenant) throw new PermanentJobError(`tenant ${data.tenant} is not served`);
-    const log = runtime.log.child({
-      tenant: data.tenant,
-      message_id: data.message_id,
-      job_id: job.id,
-      attempt: job.attempt,
-    });
-    const ctx = runtime.context(tenant, { log });
+  const send: TenantJobHandler<'outbound-send'> = async (ctx, data, job) => {
+    const { log, tenant } = ctx;
     const work = await prepareOutbound(ctx, data.message_id, {
       statusCallbackUrl: (channel) =>
-        channel === 'sms' || channel === 'twilio_whatsapp' ? `${base}/webhooks/${tenant.slug}/twilio/status` : null,
+        channel === 'sms' || channel === 'twilio_whatsapp'
+          ? `${base}${webhookPath(tenant.slug, 'twilio_status')}`
+          : null,
     });
     if (work.kind === 'skip') {
       if (work.reason === 'no channel account')
@@ -69,4 +64,7 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
       throw pe;
     }
   };
+  return tenantJob(runtime, 'outbound-send', send, {
+    logFields: (data, job) => ({ message_id: data.message_id, attempt: job.attempt }),
+  });
 }

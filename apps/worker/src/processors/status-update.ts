@@ -1,12 +1,10 @@
 /** status-update: a provider's delivery status, applied forward only once our message has its id. */
 import { applyStatusUpdate, StatusTargetMissing } from '@comms/core/inbox';
-import { type JobInfo, PermanentJobError, type Runtime, type StatusUpdateJob } from '@comms/core/platform';
+import type { Runtime } from '@comms/core/platform';
+import { tenantJob } from '../job.js';
 
 export function createStatusUpdateProcessor(runtime: Runtime) {
-  return async (data: StatusUpdateJob, job: JobInfo): Promise<void> => {
-    const tenant = await runtime.tenants.resolve(data.tenant).catch(() => null);
-    if (!tenant) throw new PermanentJobError(`tenant ${data.tenant} is not served`);
-    const ctx = runtime.context(tenant, { log: runtime.log.child({ tenant: data.tenant, job_id: job.id }) });
+  return tenantJob(runtime, 'status-update', async (ctx, data, job) => {
     try {
       await applyStatusUpdate(ctx, data);
     } catch (err) {
@@ -16,5 +14,5 @@ export function createStatusUpdateProcessor(runtime: Runtime) {
       }
       throw err;
     }
-  };
+  });
 }
