@@ -2,7 +2,6 @@
  * 405 Method Not Allowed (RFC 9110 §15.5.6): a path that exists with other methods is not a 404, and the
  * answer's `Allow` header lists the methods it takes.
  */
-import type { Hono } from 'hono';
 import { problemResponse } from '../problem.js';
 
 interface RoutePattern {
@@ -48,7 +47,10 @@ function compile(routes: readonly { method: string; path: string }[]): RoutePatt
  * The app's not-found answer: 405 with `Allow` when the path exists with other methods, else 404 with
  * `detail404`.
  */
-export function notFoundOrNotAllowed(app: Hono<any, any, any>, detail404: (method: string, path: string) => string) {
+export function notFoundOrNotAllowed(
+  app: { routes: readonly { method: string; path: string }[] },
+  detail404: (method: string, path: string) => string,
+) {
   return (c: { req: { method: string; url: string } }): Response => {
     const path = new URL(c.req.url).pathname;
     const allowed = allowedMethods(app.routes, path);
