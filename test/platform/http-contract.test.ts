@@ -3,6 +3,7 @@
 // problem+json, request and header timeouts answered 408, and a request id on every answer.
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
+import { createApiApp } from '@comms/api';
 import { createLogger } from '@comms/core/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/harness.js';
@@ -14,7 +15,9 @@ let admin: string;
 let conversationId: number;
 
 beforeAll(async () => {
-  h = await startStack({ env: { REQUEST_TIMEOUT_MS: '1500', HEADERS_TIMEOUT_MS: '1000' } });
+  h = await startStack({
+    env: { REQUEST_TIMEOUT_MS: '1500', HEADERS_TIMEOUT_MS: '1000', WEBHOOK_BODY_LIMIT: '1048576' },
+  });
   tenant = await h.createTenant('http');
   admin = await h.token({ tenant, role: 'tenant_admin' });
   const res = await h.request('POST', api(tenant, '/conversations'), {
@@ -193,6 +196,45 @@ describe("the HTTP parser's refusals", () => {
     expect(problemOf(headers.text).status).toBe(408);
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     expect(metrics).toMatch(/http_client_errors_total\{status="408"\} [2-9]/);
+  });
+});
+
+describe('oversized bodies', () => {
+  it('always get their 413 (a lingering close), never a reset connection, on the API and the gateway', async () => {
+    const body = 'x'.repeat(2 * 1024 * 1024); // API limit 1 MiB; the gateway's is set to 1 MiB below
+    const outcomes: string[] = [];
+    for (let i = 0; i < 20; i++)
+      for (const path of [api(tenant, '/conversations'), `/webhooks/${tenant}/whatsapp`]) {
+        try {
+          const res = await fetch(h.url + path, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+            body,
+          });
+          const problem = (await res.json()) as { detail: string };
+          outcomes.push(`${res.status} ${res.headers.get('connection')} ${problem.detail.includes('larger than')}`);
+        } catch (err) {
+          outcomes.push(String((err as { cause?: { code?: string } }).cause?.code ?? err));
+        }
+      }
+    expect(outcomes).toEqual(Array(40).fill('413 close true'));
+  });
+
+  it('are refused the same without a Node request (app.request), and bodies within the limit reach the handler', async () => {
+    const app = createApiApp(h.runtime, { logRequests: false });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${admin}` };
+    const big = await app.request(api(tenant, '/conversations'), {
+      method: 'POST',
+      headers,
+      body: 'x'.repeat(1_100_000),
+    });
+    expect(big.status).toBe(413);
+    const ok = await app.request(api(tenant, '/conversations'), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ channel: 'sms', contact_identifier: '+15550001111' }),
+    });
+    expect(ok.status, await ok.clone().text()).toBe(201);
   });
 });
 

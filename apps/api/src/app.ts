@@ -1,5 +1,5 @@
 /** The API app: platform endpoints, docs, tenants, and the tenant-scoped inbox routes. */
-import { createHttpMetrics, notFoundOrNotAllowed, observe } from '@comms/core/http';
+import { createHttpMetrics, limitBody, notFoundOrNotAllowed, observe } from '@comms/core/http';
 import {
   AppError,
   invalidValueDetail,
@@ -8,7 +8,6 @@ import {
   type Runtime,
   TOO_DEEP,
 } from '@comms/core/platform';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Gauge } from 'prom-client';
 import { router } from './lib/env.js';
@@ -37,21 +36,23 @@ export interface ApiAppOptions {
 export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   const registry = runtime.metrics;
   const metrics = createHttpMetrics(registry);
-  new Gauge({
-    name: 'queue_jobs',
-    help: 'Jobs per queue and state',
-    labelNames: ['queue', 'state'],
-    registers: [registry],
-    async collect() {
-      try {
-        const counts = await runtime.queues.counts();
-        for (const [queue, states] of Object.entries(counts))
-          for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
-      } catch {
-        // Queue unreachable: /ready says so; metrics still answer.
-      }
-    },
-  });
+  // Once per registry: a second app on the same runtime (tests) shares the gauge.
+  if (!registry.getSingleMetric('queue_jobs'))
+    new Gauge({
+      name: 'queue_jobs',
+      help: 'Jobs per queue and state',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect() {
+        try {
+          const counts = await runtime.queues.counts();
+          for (const [queue, states] of Object.entries(counts))
+            for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
+        } catch {
+          // Queue unreachable: /ready says so; metrics still answer.
+        }
+      },
+    });
 
   allowLoopbackHttp(!runtime.config.production);
   const app = router();
@@ -101,13 +102,12 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   app.route('/', docsRoutes);
   app.route('/', adminQueueRoutes(runtime));
 
-  const limitBody = bodyLimit({
-    maxSize: runtime.config.API_BODY_LIMIT,
-    onError: () => problemResponse(413, `the body is larger than ${runtime.config.API_BODY_LIMIT} bytes`),
-  });
   // GET and HEAD carry no body; asking for one would make the Node adapter build a full
   // fetch Request (abort signal included) on every read, a measurable share of a list call.
-  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
+  app.use('/api/*', async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return (await limitBody(c, runtime.config.API_BODY_LIMIT)) ?? next();
+  });
   // One nesting limit for every JSON body, before any handler parses it (validators reuse the text read here).
   app.use('/api/*', async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || !JSON_TYPE.test(c.req.header('content-type') ?? ''))

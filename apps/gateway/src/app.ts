@@ -32,7 +32,7 @@ export function createGatewayApp(runtime: Runtime, options: GatewayAppOptions = 
     '*',
     observe(createHttpMetrics(runtime.metrics), { logRequests: options.logRequests ?? true, log: runtime.log }),
   );
-  // Body limit (413): in readWebhook, which reads the bytes once for the signature and the parser.
+  // Body limit (413): in readBody, which reads the bytes once for the signature and the parser.
   app.onError((err) => {
     runtime.log.error({ err }, 'gateway error');
     return unavailable();

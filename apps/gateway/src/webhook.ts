@@ -4,9 +4,9 @@
  */
 import type { InboundAdapter } from '@comms/adapter-kit';
 import type { InboundPipeline, ReceiveOutcome, WebhookRoute } from '@comms/core/inbox';
+import { readBody, refuseTooLarge } from '@comms/core/http';
 import { problemResponse, type Runtime, statusOf } from '@comms/core/platform';
 import type { Context } from 'hono';
-import { readWebhook } from './body.js';
 
 export async function handleWebhook(
   runtime: Runtime,
@@ -17,15 +17,15 @@ export async function handleWebhook(
 ): Promise<Response> {
   // The body first: a body over the limit is refused before anything is looked up.
   const limit = runtime.config.WEBHOOK_BODY_LIMIT;
-  let read: Awaited<ReturnType<typeof readWebhook>>;
+  let read: Awaited<ReturnType<typeof readBody>>;
   try {
-    read = await readWebhook(c, limit);
+    read = await readBody(c, limit);
   } catch (err) {
     // The sender went away mid-body: nobody is waiting for the answer, and nothing was stored.
     runtime.log.info({ webhook: route, err: String(err) }, 'webhook body not received');
     return problemResponse(400, 'the request body could not be read');
   }
-  if (read === 'too-large') return problemResponse(413, `the webhook body is larger than ${limit} bytes`);
+  if (read === 'too-large') return refuseTooLarge(c, `the webhook body is larger than ${limit} bytes`);
 
   const url = new URL(c.req.url);
   const result = await pipeline.receive(route, adapter, {
