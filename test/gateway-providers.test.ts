@@ -1,9 +1,21 @@
 // Messenger/Instagram, Twilio and SendGrid through the gateway and back out through the worker, against
 // the real PostgreSQL and Redis, with fake providers on loopback. Inbound shapes follow the fixtures'
 // documentation pages (see adapters/*/src/fixtures/README.md).
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import {
+  messengerEcho,
+  messengerRead,
+  messengerText,
+  messengerWebhook,
+  signedMetaWebhook,
+} from '@comms/adapter-messenger/testing';
+import {
+  sendgridEvent,
+  sendgridEventKeys,
+  sendgridInboundForm,
+  signedSendGridEvents,
+} from '@comms/adapter-sendgrid/testing';
+import { signedTwilioWebhook, twilioInboundParams, twilioStatusParams } from '@comms/adapter-twilio/testing';
 import pg from 'pg';
-import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';
 import { type FakeProvider, startFakeProvider } from './support/fake-provider.js';
@@ -50,29 +62,10 @@ describe('Messenger and Instagram', () => {
   const PAGE = '1234567890123';
   const IG = '17841400000000001';
   const SECRET = 'meta-app-secret';
-  const post = (tenant: string, payload: unknown) => {
-    const body = JSON.stringify(payload);
-    return fetch(`${h.url}/webhooks/${tenant}/messenger`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
-      },
-      body,
-    });
-  };
-  const msg = (object: 'page' | 'instagram', account: string, from: string, mid: string, text: string) => ({
-    object,
-    entry: [
-      {
-        id: account,
-        time: Date.now(),
-        messaging: [
-          { sender: { id: from }, recipient: { id: account }, timestamp: Date.now(), message: { mid, text } },
-        ],
-      },
-    ],
-  });
+  const post = (tenant: string, payload: unknown) =>
+    fetch(`${h.url}/webhooks/${tenant}/messenger`, { method: 'POST', ...signedMetaWebhook(payload, SECRET) });
+  const message = (object: 'page' | 'instagram', account: string, from: string, text: string) =>
+    messengerWebhook({ object, account, messaging: [messengerText({ account, from, text })] });
 
   it('stores Messenger and Instagram messages, replies through the Send API, and applies read watermarks', async () => {
     const tenant = await h.createTenant('fb');
@@ -86,32 +79,15 @@ describe('Messenger and Instagram', () => {
       identifier: IG,
       credentials: { app_secret: SECRET, page_access_token: 'IG-TOKEN' },
     });
-    expect(
-      (await post(tenant, msg('page', PAGE, '6543210987654321', `m_${Date.now()}`, 'Breakfast included?'))).status,
-    ).toBe(200);
-    expect(
-      (await post(tenant, msg('instagram', IG, '17841400000000099', `ig_${Date.now()}`, 'Rooms in July?'))).status,
-    ).toBe(200);
+    expect((await post(tenant, message('page', PAGE, '6543210987654321', 'Breakfast included?'))).status).toBe(200);
+    expect((await post(tenant, message('instagram', IG, '17841400000000099', 'Rooms in July?'))).status).toBe(200);
     const convs = (await h.request('GET', api(tenant, '/conversations'))).body.data;
     expect(convs.map((c: { channel: string }) => c.channel).sort()).toEqual(['instagram', 'messenger']);
     // An echo of our own message stores nothing.
-    const echo = {
-      object: 'page',
-      entry: [
-        {
-          id: PAGE,
-          time: 1,
-          messaging: [
-            {
-              sender: { id: PAGE },
-              recipient: { id: '6543210987654321' },
-              timestamp: 1,
-              message: { is_echo: true, mid: 'm_echo', text: 'x' },
-            },
-          ],
-        },
-      ],
-    };
+    const echo = messengerWebhook({
+      account: PAGE,
+      messaging: [messengerEcho({ account: PAGE, to: '6543210987654321', text: 'x' })],
+    });
     expect((await post(tenant, echo)).status).toBe(200);
 
     const fbConv = convs.find((c: { channel: string }) => c.channel === 'messenger');
@@ -127,23 +103,10 @@ describe('Messenger and Instagram', () => {
     expect(call.headers.authorization).toBe('Bearer PAGE-TOKEN');
     expect(call.json).toMatchObject({ recipient: { id: '6543210987654321' }, messaging_type: 'RESPONSE' });
 
-    const read = {
-      object: 'page',
-      entry: [
-        {
-          id: PAGE,
-          time: Date.now(),
-          messaging: [
-            {
-              sender: { id: '6543210987654321' },
-              recipient: { id: PAGE },
-              timestamp: Date.now(),
-              read: { watermark: Date.now() + 1000 },
-            },
-          ],
-        },
-      ],
-    };
+    const read = messengerWebhook({
+      account: PAGE,
+      messaging: [messengerRead({ account: PAGE, from: '6543210987654321', watermark: Date.now() + 1000 })],
+    });
     expect((await post(tenant, read)).status).toBe(200);
     expect(
       (
@@ -162,33 +125,14 @@ describe('Twilio', () => {
   const WA_NUMBER = '+14155550199';
   const SID = 'AC00000000000000000000000000000001';
   const TOKEN = 'twilio-token';
-  const post = (tenant: string, path: string, params: Record<string, string>, token = TOKEN) => {
-    const url = `${PUBLIC_BASE}/webhooks/${tenant}/${path}`;
-    return fetch(`${h.url}/webhooks/${tenant}/${path}`, {
+  const post = (tenant: string, path: string, params: Record<string, string>, token = TOKEN) =>
+    fetch(`${h.url}/webhooks/${tenant}/${path}`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, params),
-      },
-      body: new URLSearchParams(params).toString(),
+      // Twilio signs the URL it calls: the public one.
+      ...signedTwilioWebhook(params, { url: `${PUBLIC_BASE}/webhooks/${tenant}/${path}`, authToken: token }),
     });
-  };
-  const inbound = (
-    from: string,
-    to: string,
-    body: string,
-    sid = `SM${Date.now()}${Math.floor(Math.random() * 1e9)}`,
-  ) => ({
-    MessageSid: sid,
-    SmsSid: sid,
-    AccountSid: SID,
-    From: from,
-    To: to,
-    Body: body,
-    NumMedia: '0',
-    NumSegments: '1',
-    ApiVersion: '2010-04-01',
-  });
+  const inbound = (from: string, to: string, body: string, profileName?: string) =>
+    twilioInboundParams({ from, to, body, profileName, accountSid: SID });
 
   it('SMS and WhatsApp in, TwiML out, replies through the SDK, undelivered status becomes failed', async () => {
     const tenant = await h.createTenant('tw');
@@ -207,12 +151,7 @@ describe('Twilio', () => {
     expect(sms.headers.get('content-type')).toContain('text/xml');
     expect(await sms.text()).toContain('<Response></Response>');
     expect(
-      (
-        await post(tenant, 'twilio', {
-          ...inbound(`whatsapp:+5511999990000`, `whatsapp:${WA_NUMBER}`, 'Oi'),
-          ProfileName: 'Maria',
-        })
-      ).status,
+      (await post(tenant, 'twilio', inbound('whatsapp:+5511999990000', `whatsapp:${WA_NUMBER}`, 'Oi', 'Maria'))).status,
     ).toBe(200);
     expect((await post(tenant, 'twilio', inbound('+447700900999', NUMBER, 'forged'), 'wrong-token')).status).toBe(401);
 
@@ -238,14 +177,18 @@ describe('Twilio', () => {
       StatusCallback: `${PUBLIC_BASE}/webhooks/${tenant}/twilio/status`,
     });
 
-    const status = await post(tenant, 'twilio/status', {
-      MessageSid: sent.external_id,
-      MessageStatus: 'undelivered',
-      ErrorCode: '63016',
-      AccountSid: SID,
-      From: `whatsapp:${WA_NUMBER}`,
-      To: 'whatsapp:+5511999990000',
-    });
+    const status = await post(
+      tenant,
+      'twilio/status',
+      twilioStatusParams({
+        sid: sent.external_id,
+        status: 'undelivered',
+        errorCode: '63016',
+        accountSid: SID,
+        from: `whatsapp:${WA_NUMBER}`,
+        to: 'whatsapp:+5511999990000',
+      }),
+    );
     expect(status.status).toBe(200);
     const failed = await eventually(
       () => messageRow(tenant, reply.id),
@@ -257,21 +200,19 @@ describe('Twilio', () => {
 
 describe('SendGrid', () => {
   const INBOUND = 'support@inbound.acme.example';
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const PUBLIC_KEY = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-  const email = (tenant: string, fields: Record<string, string>, token = 'inbound-secret') => {
-    const form = new FormData();
-    for (const [k, v] of Object.entries(fields)) form.set(k, v);
-    return fetch(`${h.url}/webhooks/${tenant}/sendgrid/inbound?token=${token}`, { method: 'POST', body: form });
-  };
-  const mail = (messageId: string, text: string, extraHeaders = '') => ({
-    headers: `Message-ID: <${messageId}>\nFrom: Ana Lima <ana@example.com>\nTo: ${INBOUND}\nSubject: Trip enquiry\n${extraHeaders}`,
-    from: 'Ana Lima <ana@example.com>',
-    to: INBOUND,
-    subject: 'Trip enquiry',
-    text,
-    envelope: JSON.stringify({ to: [INBOUND], from: 'ana@example.com' }),
-  });
+  const { privateKey, publicKey: PUBLIC_KEY } = sendgridEventKeys();
+  const email = (tenant: string, form: FormData, token = 'inbound-secret') =>
+    fetch(`${h.url}/webhooks/${tenant}/sendgrid/inbound?token=${token}`, { method: 'POST', body: form });
+  const mail = (messageId: string, text: string, answers?: string) =>
+    sendgridInboundForm({
+      to: INBOUND,
+      from: 'ana@example.com',
+      name: 'Ana Lima',
+      subject: 'Trip enquiry',
+      text,
+      messageId,
+      ...(answers ? { inReplyTo: answers, references: [answers] } : {}),
+    });
 
   it('emails in, replies threaded out, replies joining their thread, events signed with ECDSA', async () => {
     const tenant = await h.createTenant('sg');
@@ -316,43 +257,27 @@ describe('SendGrid', () => {
 
     // The agent archives; the customer's reply (In-Reply-To our thread) reopens and joins it.
     await h.request('DELETE', api(tenant, `/conversations/${conv.id}`));
-    await email(
-      tenant,
-      mail(
-        'second@mail.example.com',
-        'Great, 2 adults.',
-        'In-Reply-To: <first@mail.example.com>\nReferences: <first@mail.example.com>',
-      ),
-    );
+    await email(tenant, mail('second@mail.example.com', 'Great, 2 adults.', 'first@mail.example.com'));
     const after = (await h.request('GET', api(tenant, `/conversations/${conv.id}`))).body;
     expect(after).toMatchObject({ status: 'open', message_count: 3, last_message: 'Great, 2 adults.' });
     expect(
       (await h.request('GET', api(tenant, '/conversations?status=new,open,replied,qualified,archived'))).body.data,
     ).toHaveLength(1);
 
-    const events = JSON.stringify([
-      {
-        email: 'ana@example.com',
-        timestamp: Math.floor(Date.now() / 1000),
-        event: 'delivered',
-        sg_event_id: `e${Date.now()}`,
-        sg_message_id: `${sent.external_id}.filter0001.1.2.0`,
-      },
-    ]);
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const signature = sign('sha256', Buffer.from(timestamp + events), privateKey).toString('base64');
-    const headers = {
-      'content-type': 'application/json',
-      'x-twilio-email-event-webhook-signature': signature,
-      'x-twilio-email-event-webhook-timestamp': timestamp,
-    };
-    expect(
-      (await fetch(`${h.url}/webhooks/${tenant}/sendgrid/events`, { method: 'POST', headers, body: `${events} ` }))
-        .status,
-    ).toBe(401);
-    expect(
-      (await fetch(`${h.url}/webhooks/${tenant}/sendgrid/events`, { method: 'POST', headers, body: events })).status,
-    ).toBe(200);
+    const events = signedSendGridEvents(
+      [
+        sendgridEvent({
+          event: 'delivered',
+          email: 'ana@example.com',
+          sgMessageId: `${sent.external_id}.filter0001.1.2.0`,
+        }),
+      ],
+      privateKey,
+    );
+    const url = `${h.url}/webhooks/${tenant}/sendgrid/events`;
+    const tampered = { method: 'POST', headers: events.headers, body: `${events.body} ` };
+    expect((await fetch(url, tampered)).status).toBe(401);
+    expect((await fetch(url, { method: 'POST', ...events })).status).toBe(200);
     expect(
       (
         await eventually(

@@ -1,6 +1,13 @@
 // The gateway with WhatsApp Cloud API webhooks, end to end over HTTP against the real PostgreSQL and Redis.
 // Payload shapes: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples
-import { createHmac } from 'node:crypto';
+import {
+  newWamid,
+  signedMetaWebhook,
+  type WhatsAppStatusOptions,
+  whatsappStatus,
+  whatsappText,
+  whatsappWebhook,
+} from '@comms/adapter-whatsapp/testing';
 import pg from 'pg';
 import { createGatewayApp } from '@comms/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,40 +32,10 @@ afterAll(async () => {
   await h.close();
 });
 
-let seq = 0;
-const wamid = () => `wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA${Date.now()}${++seq}`;
-
-function textMessage(from: string, text: string, id = wamid(), name = 'Ana Lima') {
-  return {
-    contacts: [{ profile: { name }, wa_id: from }],
-    messages: [{ from, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
-  };
-}
-
-function envelope(values: Record<string, unknown>[], phoneId = PHONE_ID) {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: values.map((v) => ({
-          field: 'messages',
-          value: {
-            messaging_product: 'whatsapp',
-            metadata: { display_phone_number: '15550783881', phone_number_id: phoneId },
-            ...v,
-          },
-        })),
-      },
-    ],
-  };
-}
-
 async function post(tenant: string, payload: unknown, secret = APP_SECRET, signature?: string | null) {
-  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const sig = signature === undefined ? `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` : signature;
-  if (sig) headers['x-hub-signature-256'] = sig;
+  const { body, headers } = signedMetaWebhook(payload, secret);
+  if (signature !== undefined) delete headers['x-hub-signature-256'];
+  if (signature) headers['x-hub-signature-256'] = signature;
   const res = await fetch(`${h.url}/webhooks/${tenant}/whatsapp`, { method: 'POST', headers, body });
   return { status: res.status, text: await res.text() };
 }
@@ -92,8 +69,11 @@ describe('WhatsApp webhooks', () => {
 
   it('turns a signed text message into a conversation and a message', async () => {
     const tenant = await setup();
-    const id = wamid();
-    const res = await post(tenant, envelope([textMessage('5511999990000', 'Olá, quero ir a Lisboa', id)]));
+    const id = newWamid();
+    const res = await post(
+      tenant,
+      whatsappWebhook([whatsappText({ from: '5511999990000', text: 'Olá, quero ir a Lisboa', id })]),
+    );
     expect(res.status, res.text).toBe(200);
     const convs = await h.request('GET', api(tenant, '/conversations'));
     expect(convs.body.data).toHaveLength(1);
@@ -124,7 +104,7 @@ describe('WhatsApp webhooks', () => {
 
   it('stores the same webhook once, however often it is delivered', async () => {
     const tenant = await setup();
-    const payload = envelope([textMessage('5511988887777', 'hello')]);
+    const payload = whatsappWebhook([whatsappText({ from: '5511988887777', text: 'hello' })]);
     for (let i = 0; i < 3; i++) expect((await post(tenant, payload)).status).toBe(200);
     expect(await count(tenant, 'inbox_messages')).toBe(1);
     expect(await count(tenant, 'webhook_events')).toBe(1);
@@ -134,7 +114,10 @@ describe('WhatsApp webhooks', () => {
 
   it('stores a message carrying NUL characters without them instead of refusing it forever', async () => {
     const tenant = await setup();
-    const res = await post(tenant, envelope([textMessage('5511977776666', 'fly\u0000 to Rome', wamid(), 'Bea\u0000')]));
+    const res = await post(
+      tenant,
+      whatsappWebhook([whatsappText({ from: '5511977776666', text: 'fly\u0000 to Rome', name: 'Bea\u0000' })]),
+    );
     expect(res.status, res.text).toBe(200);
     const rows = await db.query(
       `select m.content, c.contact_name from "${schemaOf(tenant)}".inbox_messages m
@@ -145,7 +128,7 @@ describe('WhatsApp webhooks', () => {
 
   it('stores nothing for a wrong, missing or foreign signature', async () => {
     const tenant = await setup();
-    const payload = envelope([textMessage('5511977776666', 'hello')]);
+    const payload = whatsappWebhook([whatsappText({ from: '5511977776666', text: 'hello' })]);
     expect((await post(tenant, payload, 'not-the-secret')).status).toBe(401);
     expect((await post(tenant, payload, APP_SECRET, null)).status).toBe(401);
     expect((await post(tenant, payload, APP_SECRET, 'sha256=00')).status).toBe(401);
@@ -155,10 +138,13 @@ describe('WhatsApp webhooks', () => {
 
   it('answers 404 for an unknown tenant or account, 400 for a malformed body, 413 for an oversized one', async () => {
     const tenant = await setup();
-    expect((await post('no-such-tenant', envelope([textMessage('1', 'x')]))).status).toBe(404);
-    expect((await post(tenant, envelope([textMessage('1', 'x')], '999999999'))).status).toBe(404);
+    expect((await post('no-such-tenant', whatsappWebhook([whatsappText({ from: '1', text: 'x' })]))).status).toBe(404);
+    expect(
+      (await post(tenant, whatsappWebhook([whatsappText({ from: '1', text: 'x' })], { phoneNumberId: '999999999' })))
+        .status,
+    ).toBe(404);
     expect((await post(tenant, '{"object": "whatsapp_business_account", "entry": [')).status).toBe(400);
-    const big = JSON.stringify(envelope([textMessage('1', 'x'.repeat(11 * 1024 * 1024))]));
+    const big = JSON.stringify(whatsappWebhook([whatsappText({ from: '1', text: 'x'.repeat(11 * 1024 * 1024) })]));
     expect((await post(tenant, big)).status).toBe(413);
     expect(await count(tenant, 'inbox_messages')).toBe(0);
   });
@@ -188,15 +174,11 @@ describe('WhatsApp webhooks', () => {
     expect(viaFetch.headers.get('content-type')).toBe('application/problem+json');
 
     // The same app called without Node's request (app.request, a router passing no env) stores as usual.
-    const body = JSON.stringify(envelope([textMessage('5511900000077', 'through fetch')]));
-    const stored = await gateway.request(`/webhooks/${tenant}/whatsapp`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`,
-      },
-      body,
-    });
+    const signed = signedMetaWebhook(
+      whatsappWebhook([whatsappText({ from: '5511900000077', text: 'through fetch' })]),
+      APP_SECRET,
+    );
+    const stored = await gateway.request(`/webhooks/${tenant}/whatsapp`, { method: 'POST', ...signed });
     expect(stored.status).toBe(200);
     const rows = await db.query(`select content from "${schemaOf(tenant)}".inbox_messages`);
     expect(rows.rows).toEqual([{ content: 'through fetch' }]);
@@ -204,10 +186,10 @@ describe('WhatsApp webhooks', () => {
 
   it('stores every message of a batch (several changes and messages)', async () => {
     const tenant = await setup();
-    const a = textMessage('5511900000001', 'first');
-    const b = textMessage('5511900000002', 'second', wamid(), 'Bruno');
-    const second = { ...b, messages: [...b.messages, { ...b.messages[0], id: wamid(), text: { body: 'third' } }] };
-    expect((await post(tenant, envelope([a, second]))).status).toBe(200);
+    const a = whatsappText({ from: '5511900000001', text: 'first' });
+    const b = whatsappText({ from: '5511900000002', text: 'second', name: 'Bruno' });
+    const second = { ...b, messages: [...b.messages, { ...b.messages[0]!, id: newWamid(), text: { body: 'third' } }] };
+    expect((await post(tenant, whatsappWebhook([a, second]))).status).toBe(200);
     expect(await count(tenant, 'inbox_messages')).toBe(3);
     expect(await count(tenant, 'inbox_conversations')).toBe(2);
   });
@@ -215,7 +197,9 @@ describe('WhatsApp webhooks', () => {
   it('makes exactly one conversation for 20 concurrent first messages from one new contact', async () => {
     const tenant = await setup();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => post(tenant, envelope([textMessage('5511955554444', `msg ${i}`)]))),
+      Array.from({ length: 20 }, (_, i) =>
+        post(tenant, whatsappWebhook([whatsappText({ from: '5511955554444', text: `msg ${i}` })])),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     const convs = await db.query(`select id, message_count from "${schemaOf(tenant)}".inbox_conversations`);
@@ -226,10 +210,10 @@ describe('WhatsApp webhooks', () => {
 
   it('reopens an archived conversation when the customer writes again', async () => {
     const tenant = await setup();
-    await post(tenant, envelope([textMessage('5511944443333', 'one')]));
+    await post(tenant, whatsappWebhook([whatsappText({ from: '5511944443333', text: 'one' })]));
     const conv = (await h.request('GET', api(tenant, '/conversations'))).body.data[0];
     await h.request('DELETE', api(tenant, `/conversations/${conv.id}`));
-    await post(tenant, envelope([textMessage('5511944443333', 'two')]));
+    await post(tenant, whatsappWebhook([whatsappText({ from: '5511944443333', text: 'two' })]));
     const after = (await h.request('GET', api(tenant, `/conversations/${conv.id}`))).body;
     expect(after).toMatchObject({ status: 'open', archived_at: null, message_count: 2, last_message: 'two' });
     expect(await count(tenant, 'inbox_conversations')).toBe(1);
@@ -237,7 +221,7 @@ describe('WhatsApp webhooks', () => {
 
   it('applies a status that arrives before the send stored the provider id, and never moves back', async () => {
     const tenant = await setup();
-    await post(tenant, envelope([textMessage('5511933332222', 'hi')]));
+    await post(tenant, whatsappWebhook([whatsappText({ from: '5511933332222', text: 'hi' })]));
     const conv = (await h.request('GET', api(tenant, '/conversations'))).body.data[0];
     // A reply stored as pending; the worker cannot send it (no fake provider here), so we play the send.
     const reply = (
@@ -246,21 +230,9 @@ describe('WhatsApp webhooks', () => {
     await db.query(`update "${schemaOf(tenant)}".inbox_messages set status = 'pending', error = null where id = $1`, [
       reply.id,
     ]);
-    const providerId = wamid();
-    const status = (s: string, extra: Record<string, unknown> = {}) =>
-      envelope([
-        {
-          statuses: [
-            {
-              id: providerId,
-              status: s,
-              timestamp: String(Math.floor(Date.now() / 1000)),
-              recipient_id: '5511933332222',
-              ...extra,
-            },
-          ],
-        },
-      ]);
+    const providerId = newWamid();
+    const status = (s: WhatsAppStatusOptions['status'], extra: Partial<WhatsAppStatusOptions> = {}) =>
+      whatsappWebhook([whatsappStatus({ id: providerId, status: s, recipient: '5511933332222', ...extra })]);
     expect((await post(tenant, status('delivered'))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     await db.query(`update "${schemaOf(tenant)}".inbox_messages set external_id = $1, status = 'sent' where id = $2`, [
@@ -299,8 +271,8 @@ describe('WhatsApp webhooks', () => {
     const off = h.runtime.bus.subscribe((e) => {
       if (e.tenant === tenant) events.push(e);
     });
-    await post(tenant, envelope([textMessage('5511922221111', 'hey')]));
-    await post(tenant, envelope([textMessage('5511922221111', 'again')]));
+    await post(tenant, whatsappWebhook([whatsappText({ from: '5511922221111', text: 'hey' })]));
+    await post(tenant, whatsappWebhook([whatsappText({ from: '5511922221111', text: 'again' })]));
     // With Redis the bus delivers through a stream read: wait for the four events.
     await eventually(
       async () => events.length,
@@ -329,11 +301,23 @@ describe('spam rules', () => {
     expect(rules.status).toBe(200);
     expect(rules.body).toMatchObject({ block_link_only_first_message: true, max_messages_per_minute: 5 });
 
-    await post(tenant, envelope([textMessage('5511000000001', 'hello')]));
-    await post(tenant, envelope([textMessage('5511000000002', 'Join our Crypto Giveaway today')]));
-    await post(tenant, envelope([textMessage('5511000000003', 'https://bit.ly/x  www.example.com')]));
-    for (let i = 0; i < 7; i++) await post(tenant, envelope([textMessage('5511000000004', `flood ${i}`)]));
-    await post(tenant, envelope([textMessage('5511000000005', 'Hi, is https://example.com/hotel still available?')]));
+    await post(tenant, whatsappWebhook([whatsappText({ from: '5511000000001', text: 'hello' })]));
+    await post(
+      tenant,
+      whatsappWebhook([whatsappText({ from: '5511000000002', text: 'Join our Crypto Giveaway today' })]),
+    );
+    await post(
+      tenant,
+      whatsappWebhook([whatsappText({ from: '5511000000003', text: 'https://bit.ly/x  www.example.com' })]),
+    );
+    for (let i = 0; i < 7; i++)
+      await post(tenant, whatsappWebhook([whatsappText({ from: '5511000000004', text: `flood ${i}` })]));
+    await post(
+      tenant,
+      whatsappWebhook([
+        whatsappText({ from: '5511000000005', text: 'Hi, is https://example.com/hotel still available?' }),
+      ]),
+    );
 
     const spam = (await h.request('GET', api(tenant, '/conversations?is_spam=true&limit=50'))).body.data;
     const reasons = Object.fromEntries(
@@ -351,7 +335,7 @@ describe('spam rules', () => {
     const flooded = spam.find((c: { contact_identifier: string }) => c.contact_identifier === '5511000000004');
     const unmarked = await h.request('PUT', api(tenant, `/conversations/${flooded.id}`), { body: { is_spam: false } });
     expect(unmarked.body).toMatchObject({ is_spam: false, spam_reason: null });
-    await post(tenant, envelope([textMessage('5511000000004', 'one more')]));
+    await post(tenant, whatsappWebhook([whatsappText({ from: '5511000000004', text: 'one more' })]));
     expect((await h.request('GET', api(tenant, `/conversations/${flooded.id}`))).body.is_spam).toBe(false);
   });
 });
@@ -370,16 +354,11 @@ describe('database outage', () => {
         identifier: PHONE_ID,
         credentials: { app_secret: APP_SECRET },
       });
-      const body = JSON.stringify(envelope([textMessage('5511911110000', 'are you there?')]));
-      const send = () =>
-        fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`,
-          },
-          body,
-        });
+      const signed = signedMetaWebhook(
+        whatsappWebhook([whatsappText({ from: '5511911110000', text: 'are you there?' })]),
+        APP_SECRET,
+      );
+      const send = () => fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, { method: 'POST', ...signed });
       await new Promise((r) => setTimeout(r, 5_500)); // let the tenant cache entry expire
       const agent = await stack.token({ tenant, role: 'tenant_user' });
       await proxy.cut();

@@ -5,8 +5,8 @@
 // - Twilio: https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource (response `sid`)
 // - SendGrid: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send (202, `X-Message-Id` header)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { signedMetaWebhook, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './support/env.js';
@@ -60,41 +60,11 @@ async function whatsappConversation(stack: Stack = h) {
     credentials: { app_secret: APP_SECRET, access_token: 'EAAG-token' },
   });
   const from = `55119${Math.floor(Math.random() * 1e8)}`;
-  const body = JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '1',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '1', phone_number_id: PHONE_ID },
-              contacts: [{ profile: { name: 'Ana' }, wa_id: from }],
-              messages: [
-                {
-                  from,
-                  id: `wamid.in${randomBytes(6).toString('hex')}`,
-                  timestamp: String(Math.floor(Date.now() / 1000)),
-                  type: 'text',
-                  text: { body: 'hi' },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  });
-  const res = await fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-hub-signature-256': `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`,
-    },
-    body,
-  });
+  const webhook = signedMetaWebhook(
+    whatsappWebhook([whatsappText({ from, name: 'Ana', text: 'hi' })], { phoneNumberId: PHONE_ID }),
+    APP_SECRET,
+  );
+  const res = await fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, { method: 'POST', ...webhook });
   expect(res.status).toBe(200);
   const conv = (await stack.request('GET', api(tenant, '/conversations'))).body.data[0];
   return { tenant, conv, from };
