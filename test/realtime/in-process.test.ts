@@ -13,7 +13,8 @@ import {
   TEST_JWT_SECRET,
   type WsClient,
   WsRefused,
-} from './support/harness.js';
+} from '../support/harness.js';
+import { compareIds, contents } from '../support/realtime.js';
 
 let h: Harness;
 let t: string;
@@ -47,7 +48,6 @@ async function settled(clients: WsClient[], tenant = t) {
   const marker = (await sentinel(tenant))!.data.marker;
   await Promise.all(clients.map((c) => c.waitFor((f) => f.data?.marker === marker)));
 }
-const contents = (c: WsClient) => c.frames.filter((f) => f.type === 'entry_created').map((f) => f.data?.content);
 const refusal = async (p: Promise<unknown>) => {
   const err = await p.then(
     () => null,
@@ -346,9 +346,3 @@ describe('the in-process bus', () => {
     await old.close();
   });
 });
-
-function compareIds(a: string, b: string) {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am! - bm! || as! - bs!;
-}

@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type FakeProvider, startFakeProvider } from './support/fake-provider.js';
-import { api } from './support/harness.js';
-import { type Stack, startStack } from './support/stack.js';
+import { type FakeProvider, startFakeProvider } from '../support/fake-provider.js';
+import { api } from '../support/harness.js';
+import { type Stack, startStack } from '../support/stack.js';
 
 let h: Stack;
 let notify: FakeProvider;
