@@ -1,5 +1,5 @@
-// The API's platform endpoints and what every request gets: health, readiness, metrics, OpenAPI and the docs pages,
-// x-request-id, one log line per request, 413 and a problem for an unknown route.
+// The API's platform endpoints and what every request gets: health, readiness, metrics, OpenAPI (every chat route
+// documented too) and the docs pages, x-request-id, one log line per request, 413 and a problem for an unknown route.
 import { Writable } from 'node:stream';
 import { createLogger } from '@comms/core/platform';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,49 @@ useInboxApi();
 beforeAll(async () => {
   await newConversation();
   await newConversation();
+});
+
+describe('OpenAPI', () => {
+  it('documents every chat route with an operationId, its bodies, and problem responses', async () => {
+    const doc = await h.request('GET', '/openapi.json', { token: null });
+    expect(doc.status).toBe(200);
+    const chat = Object.entries(doc.body.paths as Record<string, Record<string, any>>).filter(([path]) =>
+      /\/communications\/(channels|chat)\b/.test(path),
+    );
+    const operations = chat.flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    expect(operations.map((o) => o.op.operationId).sort()).toEqual(
+      [
+        'addChannelMember',
+        'addChatReaction',
+        'createChannel',
+        'deleteChannel',
+        'deleteChatMessage',
+        'editChatMessage',
+        'getChannel',
+        'listChannelMembers',
+        'listChannels',
+        'listChatMessageEdits',
+        'listChatMessages',
+        'markChatChannelRead',
+        'pinChatMessage',
+        'postChatMessage',
+        'removeChannelMember',
+        'removeChatReaction',
+        'sendChatTyping',
+        'updateChannel',
+        'updateChannelMember',
+      ].sort(),
+    );
+    for (const { path, method, op } of operations) {
+      for (const status of ['400', '401', '403', '404'])
+        expect(
+          op.responses[status]?.content?.['application/problem+json'],
+          `${method} ${path} ${status}`,
+        ).toBeDefined();
+      if (['post', 'put'].includes(method) && !path.endsWith('/typing'))
+        expect(op.requestBody?.content?.['application/json']?.schema, `${method} ${path}`).toBeDefined();
+    }
+  });
 });
 
 describe('platform endpoints', () => {
