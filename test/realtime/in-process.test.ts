@@ -13,6 +13,7 @@ import {
   TEST_JWT_SECRET,
   type WsClient,
   WsRefused,
+  tokensFor,
 } from '../support/harness.js';
 import { compareIds, contents } from '../support/realtime.js';
 
@@ -26,12 +27,7 @@ const tok: Record<string, string> = {};
 beforeAll(async () => {
   h = await startApi();
   t = await h.createTenant('rt');
-  for (const [name, sub] of [
-    ['ana', ana],
-    ['bob', bob],
-    ['eve', eve],
-  ] as const)
-    tok[name] = await h.token({ tenant: t, sub });
+  Object.assign(tok, await tokensFor(h, t, { ana, bob, eve }));
 });
 afterAll(async () => {
   await h?.close();

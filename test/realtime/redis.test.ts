@@ -6,7 +6,7 @@ import net from 'node:net';
 import { createLogger, createRedisBus, type EventBus, type PublishedEvent } from '@comms/core/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testRedisUrl, uniqueSlug } from '../support/env.js';
-import { api, type Harness, seedChannel, startApi, type WsClient } from '../support/harness.js';
+import { api, type Harness, seedChannel, startApi, tokensFor, type WsClient } from '../support/harness.js';
 import { compareIds, contents } from '../support/realtime.js';
 
 const PREFIX = uniqueSlug('bus');
@@ -24,12 +24,7 @@ beforeAll(async () => {
   a = await startApi({ redis: true, env: { QUEUE_PREFIX: PREFIX } });
   b = await startApi({ redis: true, env: { QUEUE_PREFIX: PREFIX } });
   t = await a.createTenant('rtr');
-  for (const [name, sub] of [
-    ['ana', ana],
-    ['bob', bob],
-    ['eve', eve],
-  ] as const)
-    tok[name] = await a.token({ tenant: t, sub });
+  Object.assign(tok, await tokensFor(a, t, { ana, bob, eve }));
 });
 afterAll(async () => {
   await a?.close();

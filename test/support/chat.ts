@@ -9,7 +9,7 @@ import type { PublishedEvent } from '@comms/core/platform';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { connectTestDb } from './env.js';
-import { api, type Harness, startApi } from './harness.js';
+import { api, type Harness, startApi, tokensFor } from './harness.js';
 import { schemaOf } from './wait.js';
 
 export let h: Harness;
@@ -33,8 +33,7 @@ export function useChatApi(): void {
     h = await startApi();
     t = await h.createTenant('chat');
     schema = schemaOf(t);
-    for (const [name, sub] of Object.entries(users))
-      tok[name as Who] = await h.token({ tenant: t, sub, role: name === 'boss' ? 'tenant_admin' : 'tenant_user' });
+    Object.assign(tok, await tokensFor(h, t, users, (name) => (name === 'boss' ? 'tenant_admin' : 'tenant_user')));
     tok.outsider = await h.token({ tenant: await h.createTenant('chat-other'), role: 'tenant_admin' });
     db = await connectTestDb();
   });
