@@ -54,6 +54,14 @@ module.exports = {
       to: { path: '^(node:)?(http|https|net|fs|child_process)$', dependencyTypes: ['core'] },
     },
     {
+      name: 'testing-kits-stay-out-of-production',
+      severity: 'error',
+      comment:
+        "adapters' testing subpaths (signed provider webhooks, fake servers) are for tests, benchmarks and tools; no app, core, db or adapter code imports them",
+      from: { path: '^(apps|core|db)/|^adapters/[^/]+/src/(?!testing\\.ts$)' },
+      to: { path: '^adapters/[^/]+/src/testing\\.ts$' },
+    },
+    {
       name: 'db-imports-nothing-of-ours',
       severity: 'error',
       from: { path: '^db/' },

@@ -1,4 +1,6 @@
 /** Where the tests find PostgreSQL and Redis (DESIGN §3: override with TEST_DATABASE_URL, REDIS_URL). */
+import pg from 'pg';
+
 export function testDatabaseUrl(): string {
   return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_test';
 }
@@ -12,4 +14,11 @@ let counter = 0;
 export function uniqueSlug(prefix = 't'): string {
   counter += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`.slice(0, 41);
+}
+
+/** A client on the test database, for the rows a test reads or plays directly; the caller ends it. */
+export async function connectTestDb(): Promise<pg.Client> {
+  const db = new pg.Client({ connectionString: testDatabaseUrl() });
+  await db.connect();
+  return db;
 }

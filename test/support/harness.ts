@@ -283,3 +283,16 @@ export async function seedChannel(
       .values(options.members.map((userId) => ({ channelId: row!.id, userId })));
   return row!.id;
 }
+
+/** A token of `tenant` for each named user (`{name: user id}`), tenant users unless `roleOf` names another role. */
+export async function tokensFor<Name extends string>(
+  h: Harness,
+  tenant: string,
+  users: Record<Name, string>,
+  roleOf: (name: Name) => 'tenant_admin' | 'tenant_user' = () => 'tenant_user',
+): Promise<Record<Name, string>> {
+  const tokens = {} as Record<Name, string>;
+  for (const [name, sub] of Object.entries(users) as [Name, string][])
+    tokens[name] = await h.token({ tenant, sub, role: roleOf(name) });
+  return tokens;
+}

@@ -14,6 +14,12 @@ export function rawJson(
   return { url, headers: { 'content-type': 'application/json', ...headers }, body: new TextEncoder().encode(body) };
 }
 
+/** A webhook as a provider posts it: the raw body and the headers that authenticate it. */
+export interface SignedWebhook {
+  body: string;
+  headers: Record<string, string>;
+}
+
 export interface Recorded {
   method: string;
   path: string;

@@ -4,6 +4,7 @@ import { fakeServer, rawJson } from '@comms/adapter-kit/testing';
 import { hubSignature } from '@comms/adapter-meta-graph/testing';
 import { describe, expect, it } from 'vitest';
 import { messengerInbound, parseMessenger, sendMessenger } from './index.js';
+import { messengerRead, messengerText, messengerWebhook } from './testing.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -138,5 +139,28 @@ describe('send', () => {
     } finally {
       await fake.close();
     }
+  });
+});
+
+describe('testing kit', () => {
+  it("builds the documentation's Instagram message and Messenger read receipt", () => {
+    const account = '17841400000000001';
+    const message = messengerText({
+      account,
+      from: '17841400000000099',
+      text: 'Hi! Rooms for 2 in July?',
+      mid: 'aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAx',
+      timestamp: 1569262485349,
+    });
+    expect(messengerWebhook({ object: 'instagram', account, time: 1569262486134, messaging: [message] })).toEqual(
+      JSON.parse(fixture('instagram.json')),
+    );
+    const read = messengerRead({
+      account: '1234567890123',
+      from: '6543210987654321',
+      watermark: 1458668856253,
+      timestamp: 1458668856464,
+    });
+    expect(read).toEqual(JSON.parse(fixture('receipts.json')).entry[0].messaging[1]);
   });
 });

@@ -1,28 +1,21 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MalformedPayloadError, type ProviderError, type RawRequest } from '@comms/adapter-kit';
 import { fakeServer } from '@comms/adapter-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { parseSendGridEvents, parseSendGridInbound, sendgridEvents, sendgridInbound, sendSendGrid } from './index.js';
+import { sendgridEvent, sendgridEventKeys, sendgridInboundForm, sendgridSignatureHeaders } from './testing.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const PUBLIC_KEY = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+const { privateKey, publicKey: PUBLIC_KEY } = sendgridEventKeys();
 
 function signed(
   body: string,
   headers: Record<string, string> = {},
   url = 'https://comms.example.com/webhooks/acme/sendgrid/events',
 ): RawRequest {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = sign('sha256', Buffer.from(timestamp + body), privateKey).toString('base64');
   return {
     url,
-    headers: {
-      'x-twilio-email-event-webhook-signature': signature,
-      'x-twilio-email-event-webhook-timestamp': timestamp,
-      ...headers,
-    },
+    headers: { ...sendgridSignatureHeaders(body, privateKey), ...headers },
     body: new TextEncoder().encode(body),
   };
 }
@@ -147,9 +140,7 @@ describe('Event Webhook', () => {
   it('verifies the ECDSA signature of timestamp + body', () => {
     const body = fixture('events.json');
     expect(sendgridEvents.verify(signed(body), { event_public_key: PUBLIC_KEY })).toEqual({ ok: true });
-    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      .publicKey.export({ type: 'spki', format: 'der' })
-      .toString('base64');
+    const other = sendgridEventKeys().publicKey;
     expect(sendgridEvents.verify(signed(body), { event_public_key: other }).ok).toBe(false);
     expect(
       sendgridEvents.verify(
@@ -238,5 +229,42 @@ describe('send (@sendgrid/mail against a fake SendGrid)', () => {
     } finally {
       await fake.close();
     }
+  });
+});
+
+describe('testing kit', () => {
+  it('builds an Inbound Parse email the adapter reads back, thread headers included', async () => {
+    const form = sendgridInboundForm({
+      to: 'support@inbound.acme.example',
+      from: 'ana@example.com',
+      text: 'Two adults, please.',
+      messageId: 'kit-2@mail.example.com',
+      inReplyTo: 'first-1@mail.example.com',
+      references: ['first-1@mail.example.com'],
+      date: new Date('2026-11-24T09:00:00Z'),
+    });
+    const [m] = await parseSendGridInbound(await multipart(Object.fromEntries(form)));
+    expect(m).toMatchObject({
+      account_identifier: 'support@inbound.acme.example',
+      external_id: 'kit-2@mail.example.com',
+      sender_identifier: 'ana@example.com',
+      sender_name: 'Ana Lima',
+      text: 'Two adults, please.',
+      reply_to_external_id: 'first-1@mail.example.com',
+      email: { subject: 'Trip enquiry', references: ['first-1@mail.example.com'] },
+    });
+    expect(m!.timestamp.toISOString()).toBe('2026-11-24T09:00:00.000Z');
+  });
+
+  it("builds the documentation's event objects", () => {
+    const open = sendgridEvent({
+      event: 'open',
+      email: 'traveller@example.com',
+      timestamp: 1513299572,
+      sgEventId: 'sg_event_id_open',
+      sgMessageId: '14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0',
+      extra: { sg_machine_open: false, useragent: 'Mozilla/4.0', ip: '255.255.255.255' },
+    });
+    expect(open).toEqual(JSON.parse(fixture('events.json'))[3]);
   });
 });

@@ -11,6 +11,7 @@ import {
   twilioInbound,
   twilioStatus,
 } from './index.js';
+import { twilioInboundParams, twilioSignature, twilioStatusParams } from './testing.js';
 
 const URL_CALLED = 'https://comms.example.com/webhooks/acme/twilio';
 const TOKEN = 'twilio-auth-token';
@@ -19,11 +20,25 @@ const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, imp
 function form(body: string, signed: string | null = TOKEN, url = URL_CALLED): RawRequest {
   const params = Object.fromEntries(new URLSearchParams(body));
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (signed) headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(signed, url, params);
+  if (signed) headers['x-twilio-signature'] = twilioSignature(signed, url, params);
   return { url: URL_CALLED, headers, body: new TextEncoder().encode(body) };
 }
 
 describe('verify', () => {
+  it("signs in the testing kit as Twilio's documented example and the twilio library do", () => {
+    // https://www.twilio.com/docs/usage/webhooks/webhooks-security (the example request and its signature)
+    const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
+    const params = {
+      CallSid: 'CA1234567890ABCDE',
+      Caller: '+12349013030',
+      Digits: '1234',
+      From: '+12349013030',
+      To: '+18005551212',
+    };
+    expect(twilioSignature('12345', url, params)).toBe('0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
+    const sms = Object.fromEntries(new URLSearchParams(fixture('sms.txt')));
+    expect(twilioSignature(TOKEN, URL_CALLED, sms)).toBe(twilio.getExpectedTwilioSignature(TOKEN, URL_CALLED, sms));
+  });
   it("accepts Twilio's signature over the called URL and the params", () => {
     expect(twilioInbound.verify(form(fixture('sms.txt')), { auth_token: TOKEN })).toEqual({ ok: true });
   });
@@ -155,5 +170,30 @@ describe('send (twilio SDK against a fake Twilio)', () => {
     } finally {
       await fake.close();
     }
+  });
+});
+
+describe('testing kit', () => {
+  it("builds the documented parameters of the fixtures' SMS and status callback", () => {
+    const params = (name: string) => Object.fromEntries(new URLSearchParams(fixture(name)));
+    expect(params('sms.txt')).toMatchObject(
+      twilioInboundParams({
+        from: '+447700900123',
+        to: '+14155550100',
+        body: 'Hi, do you have rooms in May?',
+        sid: 'SM1f0e8ae6ade43cb3c0ce4525424e404f',
+        accountSid: 'ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+      }),
+    );
+    expect(params('status-undelivered.txt')).toMatchObject(
+      twilioStatusParams({
+        sid: 'SM4f0e8ae6ade43cb3c0ce4525424e404f',
+        status: 'undelivered',
+        errorCode: '30006',
+        from: '+14155550100',
+        to: '+447700900123',
+        accountSid: 'ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+      }),
+    );
   });
 });

@@ -4,6 +4,7 @@ import { fakeServer, rawJson } from '@comms/adapter-kit/testing';
 import { hubSignature } from '@comms/adapter-meta-graph/testing';
 import { describe, expect, it } from 'vitest';
 import { parseWhatsApp, sendWhatsApp, verifyWhatsApp, whatsappInbound } from './index.js';
+import { whatsappStatus, whatsappText, whatsappWebhook } from './testing.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const SECRET = 'app-secret';
@@ -220,5 +221,28 @@ describe('send', () => {
     const err = await sendWhatsApp(message, { access_token: 'x' }, { baseUrl: 'http://127.0.0.1:1' }).catch((e) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect([err.code, err.transient]).toEqual(['network', true]);
+  });
+});
+
+describe('testing kit', () => {
+  it("builds the documentation's text message and status update", () => {
+    const text = whatsappText({
+      from: '16505551234',
+      text: 'Does it come in another color?',
+      id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=',
+      name: 'Sheena Nelson',
+      timestamp: 1749416383,
+    });
+    expect(whatsappWebhook([text])).toEqual(JSON.parse(fixture('text.json')));
+    const statuses = JSON.parse(fixture('statuses.json'));
+    const { value } = statuses.entry[0].changes[0];
+    value.statuses = [value.statuses[1]];
+    const delivered = whatsappStatus({
+      id: 'wamid.SENT',
+      status: 'delivered',
+      recipient: '16505551234',
+      timestamp: 1750263774,
+    });
+    expect(whatsappWebhook([delivered])).toEqual(statuses);
   });
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabaseUrl, uniqueSlug } from './support/env.js';
-import { api, type Harness, startApi } from './support/harness.js';
+import { testDatabaseUrl, uniqueSlug } from '../support/env.js';
+import { api, type Harness, startApi } from '../support/harness.js';
 
 let h: Harness;
 let db: pg.Client;

@@ -1,7 +1,7 @@
 // The same services on the embedded PGlite database (what `npm start` uses without DATABASE_URL).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Harness, startApi } from './support/harness.js';
+import { api, type Harness, startApi } from '../support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,10 +1,10 @@
 // `npm start` with no DATABASE_URL / REDIS_URL: PGlite under a data dir, in-process queue; data survives a restart.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'comms-embedded-'));
 // Servers this file started and that are still running: a failed assertion must not leave one behind.
@@ -13,16 +13,6 @@ afterAll(() => {
   for (const child of running) child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function start(port: number): Promise<{ child: ChildProcess; token: string; output: () => string }> {
   const env: Record<string, string | undefined> = {

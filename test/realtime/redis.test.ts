@@ -5,8 +5,9 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { createLogger, createRedisBus, type EventBus, type PublishedEvent } from '@comms/core/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testRedisUrl, uniqueSlug } from './support/env.js';
-import { api, type Harness, seedChannel, startApi, type WsClient } from './support/harness.js';
+import { testRedisUrl, uniqueSlug } from '../support/env.js';
+import { api, type Harness, seedChannel, startApi, tokensFor, type WsClient } from '../support/harness.js';
+import { compareIds, contents } from '../support/realtime.js';
 
 const PREFIX = uniqueSlug('bus');
 let a: Harness;
@@ -23,12 +24,7 @@ beforeAll(async () => {
   a = await startApi({ redis: true, env: { QUEUE_PREFIX: PREFIX } });
   b = await startApi({ redis: true, env: { QUEUE_PREFIX: PREFIX } });
   t = await a.createTenant('rtr');
-  for (const [name, sub] of [
-    ['ana', ana],
-    ['bob', bob],
-    ['eve', eve],
-  ] as const)
-    tok[name] = await a.token({ tenant: t, sub });
+  Object.assign(tok, await tokensFor(a, t, { ana, bob, eve }));
 });
 afterAll(async () => {
   await a?.close();
@@ -37,18 +33,11 @@ afterAll(async () => {
 
 const entry = async (bus: EventBus, channelId: number, content: string, tenant = t) =>
   (await bus.publish({ type: 'entry_created', tenant, channelId, data: { channel_id: channelId, content } }))!;
-const contents = (c: WsClient) => c.frames.filter((f) => f.type === 'entry_created').map((f) => f.data?.content);
 async function settled(bus: EventBus, clients: WsClient[], tenant = t) {
   const marker = randomUUID();
   await bus.publish({ type: 'conversation_updated', tenant, data: { marker } });
   await Promise.all(clients.map((c) => c.waitFor((f) => f.data?.marker === marker)));
 }
-const compareIds = (x: string, y: string) => {
-  const [xm, xs] = x.split('-').map(Number);
-  const [ym, ys] = y.split('-').map(Number);
-  return xm! - ym! || xs! - ys!;
-};
-
 describe('two instances', () => {
   it("deliver each other's events to members only, in the same id order on both", async () => {
     const ch = await seedChannel(a.runtime, t, { type: 'private', members: [ana, bob] });

@@ -1,50 +1,34 @@
 // Read state, unread and mention counts, mentions and typing over HTTP against the real PostgreSQL: counts are
 // derived from each member's read marker, so sends, deletes, edits and reads move them exactly.
 import { randomUUID } from 'node:crypto';
-import type { PublishedEvent } from '@comms/core/platform';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabaseUrl } from './support/env.js';
-import { api, type Harness, startApi } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { api } from '../support/harness.js';
+import {
+  as,
+  call,
+  db,
+  h,
+  recordEvents,
+  schema,
+  send as sendEntry,
+  t,
+  unique,
+  useChatApi,
+  users,
+  type Who,
+} from '../support/chat.js';
 
-let h: Harness;
-let t: string;
-let db: pg.Client;
-let schema: string;
-const users = { ana: randomUUID(), bob: randomUUID(), cid: randomUUID(), eve: randomUUID() };
-type Who = keyof typeof users | 'outsider';
-const tok = {} as Record<Who, string>;
-
-beforeAll(async () => {
-  h = await startApi();
-  t = await h.createTenant('chat-read');
-  schema = `tenant_${t.replaceAll('-', '_')}`;
-  for (const [name, sub] of Object.entries(users)) tok[name as Who] = await h.token({ tenant: t, sub });
-  tok.outsider = await h.token({ tenant: await h.createTenant('chat-read-other') });
-  db = new pg.Client({ connectionString: testDatabaseUrl() });
-  await db.connect();
-});
-afterAll(async () => {
-  await db?.end();
-  await h?.close();
-});
-
-const call = (who: Who, method: string, path: string, body?: unknown) =>
-  h.request(method, api(t, path), { token: tok[who], body });
-let seq = 0;
+useChatApi();
 
 /** A public channel of ana (admin) that bob and cid joined. */
 async function room() {
-  const ch = await call('ana', 'POST', '/channels', { name: `Counts ${++seq}` });
+  const ch = await call('ana', 'POST', '/channels', { name: unique('Counts') });
   for (const who of ['bob', 'cid'] as const)
     expect((await call(who, 'POST', `/channels/${ch.body.id}/members`, { user_id: users[who] })).status).toBe(201);
   return ch.body.id as number;
 }
-const send = async (who: Who, channel: number, content: string, extra: Record<string, unknown> = {}) => {
-  const res = await call(who, 'POST', `/chat/channels/${channel}/messages`, { content, ...extra });
-  expect(res.status, res.text).toBe(201);
-  return res.body.id as number;
-};
+/** Posts a message as `who` and returns its id. */
+const send = async (...args: Parameters<typeof sendEntry>) => (await sendEntry(...args)).id;
 /** What the channel list shows `who` for this channel, and what GET /channels/{id} shows: they must agree. */
 async function counts(who: Who, channel: number) {
   const listed = (await call(who, 'GET', '/channels?limit=200')).body.data.find(
@@ -60,13 +44,53 @@ async function counts(who: Who, channel: number) {
 const read = (who: Who, channel: number, entryId: number) =>
   call(who, 'POST', `/chat/channels/${channel}/read`, { entry_id: entryId });
 
-function recordEvents() {
-  const events: PublishedEvent[] = [];
-  const off = h.runtime.bus.subscribe((e) => {
-    if (e.tenant === t) events.push(e);
+describe('messages and read state', () => {
+  it('counts unread and mentions through sends, deletes and reads; edits keep history; deletes hide content', async () => {
+    const ch = await as('ana').post('/channels', { name: 'Counts', type: 'public' });
+    await as('bob').post(`/channels/${ch.body.id}/members`, { user_id: users.bob });
+    const m1 = await as('ana').post(`/chat/channels/${ch.body.id}/messages`, { content: `hey <@${users.bob}>` });
+    const m2 = await as('ana').post(`/chat/channels/${ch.body.id}/messages`, { content: 'second' });
+    await as('ana').post(`/chat/channels/${ch.body.id}/messages`, { content: `ping <@${users.eve}>` }); // users.eve is no member: no mention
+    const counts = async () =>
+      (await as('bob').get('/channels')).body.data.find((c: { id: number }) => c.id === ch.body.id);
+    expect(await counts()).toMatchObject({ unread_count: 3, mention_count: 1 });
+    expect((await as('bob').del(`/chat/messages/${m2.body.id}`)).status).toBe(403);
+    expect((await as('ana').del(`/chat/messages/${m2.body.id}`)).status).toBe(204);
+    expect(await counts()).toMatchObject({ unread_count: 2, mention_count: 1 });
+    const read = await as('bob').post(`/chat/channels/${ch.body.id}/read`, { entry_id: m1.body.id });
+    expect(read.body.last_read_entry_id).toBe(m1.body.id);
+    expect(await counts()).toMatchObject({ unread_count: 1, mention_count: 0 });
+    expect((await as('bob').post(`/chat/channels/${ch.body.id}/read`, { entry_id: 1 })).body.last_read_entry_id).toBe(
+      m1.body.id,
+    );
+    expect((await as('bob').put(`/chat/messages/${m1.body.id}`, { content: 'hijack' })).status).toBe(403);
+    const edited = await as('ana').put(`/chat/messages/${m1.body.id}`, { content: 'hey there' });
+    expect(edited.body).toMatchObject({ content: 'hey there', is_edited: true });
+    const list = (await as('bob').get(`/chat/channels/${ch.body.id}/messages`)).body.data;
+    expect(list.find((e: { id: number }) => e.id === m2.body.id)).toMatchObject({ is_deleted: true, content: null });
   });
-  return { events, off, of: (type: string) => events.filter((e) => e.type === type) };
-}
+});
+
+describe('members, pins, reactions, edits, typing', () => {
+  it('keeps the edit history and rate-limits typing (ephemeral bus events)', async () => {
+    const ch = await as('ana').post('/channels', { name: 'History', type: 'public' });
+    const msg = await as('ana').post(`/chat/channels/${ch.body.id}/messages`, { content: 'v1' });
+    await as('ana').put(`/chat/messages/${msg.body.id}`, { content: 'v2' });
+    await as('ana').put(`/chat/messages/${msg.body.id}`, { content: 'v3' });
+    const edits = await as('ana').get(`/chat/messages/${msg.body.id}/edits`);
+    expect(edits.body.data.map((e: { previous_content: string }) => e.previous_content)).toEqual(['v1', 'v2']);
+    const events: { type: string; ephemeral?: boolean; channelId?: number }[] = [];
+    const off = h.runtime.bus.subscribe((e) => {
+      if (e.type === 'typing' && e.tenant === t) events.push(e);
+    });
+    expect((await as('ana').post(`/chat/channels/${ch.body.id}/typing`, {})).body.broadcast).toBe(true);
+    expect((await as('ana').post(`/chat/channels/${ch.body.id}/typing`, {})).body.broadcast).toBe(false);
+    off();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ channelId: ch.body.id, ephemeral: true });
+    expect((await as('eve').post(`/chat/channels/${ch.body.id}/typing`, {})).status).toBe(403);
+  });
+});
 
 describe('unread and mention counts', () => {
   it('follow sends, mentions, deletes, edits and reads exactly', async () => {
@@ -134,7 +158,7 @@ describe('unread and mention counts', () => {
     const tz = await h.token({ tenant: t, sub: zed });
     const channels: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const ch = await call('ana', 'POST', '/channels', { name: `Many ${++seq}` });
+      const ch = await call('ana', 'POST', '/channels', { name: unique('Many') });
       await h.request('POST', api(t, `/channels/${ch.body.id}/members`), { token: tz, body: { user_id: zed } });
       for (let j = 0; j < i; j++) await send('ana', ch.body.id, j === 0 ? `<@${zed}> look` : `note ${j}`);
       channels.push(ch.body.id);
@@ -154,7 +178,7 @@ describe('marking read', () => {
   it('needs an entry of the channel and membership', async () => {
     const ch = await room();
     const m1 = await send('ana', ch, 'one');
-    const priv = await call('ana', 'POST', '/channels', { name: `Private ${++seq}`, type: 'private' });
+    const priv = await call('ana', 'POST', '/channels', { name: unique('Private'), type: 'private' });
     const later = await send('ana', priv.body.id, 'newer entry in another channel');
     const past = await read('bob', ch, later);
     expect(past.status).toBe(400);

@@ -13,7 +13,9 @@ import {
   TEST_JWT_SECRET,
   type WsClient,
   WsRefused,
-} from './support/harness.js';
+  tokensFor,
+} from '../support/harness.js';
+import { compareIds, contents } from '../support/realtime.js';
 
 let h: Harness;
 let t: string;
@@ -25,12 +27,7 @@ const tok: Record<string, string> = {};
 beforeAll(async () => {
   h = await startApi();
   t = await h.createTenant('rt');
-  for (const [name, sub] of [
-    ['ana', ana],
-    ['bob', bob],
-    ['eve', eve],
-  ] as const)
-    tok[name] = await h.token({ tenant: t, sub });
+  Object.assign(tok, await tokensFor(h, t, { ana, bob, eve }));
 });
 afterAll(async () => {
   await h?.close();
@@ -47,7 +44,6 @@ async function settled(clients: WsClient[], tenant = t) {
   const marker = (await sentinel(tenant))!.data.marker;
   await Promise.all(clients.map((c) => c.waitFor((f) => f.data?.marker === marker)));
 }
-const contents = (c: WsClient) => c.frames.filter((f) => f.type === 'entry_created').map((f) => f.data?.content);
 const refusal = async (p: Promise<unknown>) => {
   const err = await p.then(
     () => null,
@@ -346,9 +342,3 @@ describe('the in-process bus', () => {
     await old.close();
   });
 });
-
-function compareIds(a: string, b: string) {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am! - bm! || as! - bs!;
-}

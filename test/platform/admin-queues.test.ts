@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startApi } from './support/harness.js';
+import { type Harness, startApi } from '../support/harness.js';
 
 describe('/admin/queues', () => {
   let embedded: Harness;

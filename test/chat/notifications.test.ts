@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type FakeProvider, startFakeProvider } from './support/fake-provider.js';
-import { api } from './support/harness.js';
-import { type Stack, startStack } from './support/stack.js';
+import { type FakeProvider, startFakeProvider } from '../support/fake-provider.js';
+import { api, tokensFor } from '../support/harness.js';
+import { type Stack, startStack } from '../support/stack.js';
 
 let h: Stack;
 let notify: FakeProvider;
@@ -19,12 +19,7 @@ beforeAll(async () => {
   notify = await startFakeProvider(() => ({ status: 202, body: {} }));
   h = await startStack({ worker: true, env: { NOTIFICATION_SERVICE_URL: `${notify.url}/notifications` } });
   t = await h.createTenant('ntf');
-  for (const [name, sub] of [
-    ['ana', ana],
-    ['bob', bob],
-    ['cid', cid],
-  ] as const)
-    tok[name] = await h.token({ tenant: t, sub });
+  Object.assign(tok, await tokensFor(h, t, { ana, bob, cid }));
 });
 afterAll(async () => {
   await h.close();

@@ -2,7 +2,7 @@
 // conflict handling and count queries the chat relies on work there too.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Harness, startApi } from './support/harness.js';
+import { api, type Harness, startApi } from '../support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Harness, startApi } from './support/harness.js';
+import { api, type Harness, startApi } from '../support/harness.js';
 
 let jwks: Server;
 let h: Harness;

@@ -1,0 +1,57 @@
+// The gateway and the API while PostgreSQL is unreachable (a TCP proxy cut between them): 503 with Retry-After, never
+// 2xx, and the redelivery stored once it is back.
+// Payload shapes: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples
+import { signedMetaWebhook, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
+import { describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from '../support/env.js';
+import { api } from '../support/harness.js';
+import { createAccount, startStack } from '../support/stack.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { APP_SECRET, count, PHONE_ID, useWhatsAppGateway } from '../support/whatsapp-gateway.js';
+
+useWhatsAppGateway();
+
+describe('database outage', () => {
+  it('answers 503 (never 2xx) while PostgreSQL is unreachable, and stores the redelivery after; the API answers 503 too', async () => {
+    const target = new URL(testDatabaseUrl());
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const url = new URL(testDatabaseUrl());
+    url.host = `127.0.0.1:${proxy.port}`;
+    const stack = await startStack({ env: { DATABASE_URL: url.toString() } });
+    try {
+      const tenant = await stack.createTenant('wa-down');
+      await createAccount(stack, tenant, {
+        provider: 'whatsapp',
+        identifier: PHONE_ID,
+        credentials: { app_secret: APP_SECRET },
+      });
+      const signed = signedMetaWebhook(
+        whatsappWebhook([whatsappText({ from: '5511911110000', text: 'are you there?' })]),
+        APP_SECRET,
+      );
+      const send = () => fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, { method: 'POST', ...signed });
+      await new Promise((r) => setTimeout(r, 5_500)); // let the tenant cache entry expire
+      const agent = await stack.token({ tenant, role: 'tenant_user' });
+      await proxy.cut();
+      const down = await send();
+      expect(down.status).toBe(503);
+      expect(down.headers.get('retry-after')).toBeTruthy();
+      // An agent's request meets the same outage: retry later, not "unexpected error".
+      const listed = await stack.request('GET', api(tenant, '/conversations'), { token: agent });
+      expect(listed.status, listed.text).toBe(503);
+      expect(listed.headers.get('content-type')).toContain('application/problem+json');
+      expect(listed.headers.get('retry-after')).toBe('5');
+      expect(listed.body.detail).toBe('the database is unavailable; retry later');
+      await proxy.restore();
+      const up = await send();
+      expect(up.status).toBe(200);
+      const again = await stack.request('GET', api(tenant, '/conversations'), { token: agent });
+      expect(again.status).toBe(200);
+      expect(again.body.data).toHaveLength(1);
+      expect(await count(tenant, 'inbox_messages')).toBe(1);
+    } finally {
+      await stack.close();
+      await proxy.close();
+    }
+  });
+});
