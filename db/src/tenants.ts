@@ -63,6 +63,16 @@ export async function markTenantDeleted(db: Executor, slug: string): Promise<Ten
   return row;
 }
 
+/** Serves a deleted tenant again, its data as it was left. */
+export async function restoreTenant(db: Executor, slug: string): Promise<TenantRow | undefined> {
+  const [row] = await db
+    .update(tenants)
+    .set({ status: 'active', deletedAt: null, updatedAt: new Date() })
+    .where(and(eq(tenants.slug, slug), eq(tenants.status, 'deleted')))
+    .returning();
+  return row;
+}
+
 /** Drops the tenant's schema and its registry row. Irreversible. */
 export async function purgeTenant(db: Db, slug: string): Promise<boolean> {
   const schemaName = schemaNameFor(slug);

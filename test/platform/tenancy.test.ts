@@ -102,6 +102,30 @@ describe('tenant provisioning', () => {
     ).toBe(0);
     expect((await h.request('GET', `/api/v1/tenants/${slug}`)).status).toBe(404);
   });
+
+  it('re-creating a deleted tenant says what became of it; restore serves it again with its data, purge frees the slug', async () => {
+    const slug = await h.createTenant('again');
+    const made = await h.request('POST', api(slug, '/conversations'), {
+      body: { channel: 'sms', contact_identifier: '+15550002222' },
+    });
+    expect(made.status).toBe(201);
+    expect((await h.request('DELETE', `/api/v1/tenants/${slug}`)).status).toBe(204);
+    const again = await h.request('POST', '/api/v1/tenants', { body: { slug, name: 'Again' } });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain('was deleted');
+    expect(again.body.detail).toContain(`POST /api/v1/tenants/${slug}/restore`);
+    expect(again.body.detail).toContain('purge=true');
+
+    const restored = await h.request('POST', `/api/v1/tenants/${slug}/restore`);
+    expect(restored.status).toBe(200);
+    expect(restored.body).toMatchObject({ slug, status: 'active', deleted_at: null });
+    const kept = await h.request('GET', api(slug, `/conversations/${made.body.id}`));
+    expect(kept.status).toBe(200);
+    expect((await h.request('POST', `/api/v1/tenants/${slug}/restore`)).status).toBe(404);
+
+    expect((await h.request('DELETE', `/api/v1/tenants/${slug}?purge=true`)).status).toBe(204);
+    expect((await h.request('POST', '/api/v1/tenants', { body: { slug, name: 'Again' } })).status).toBe(201);
+  });
 });
 
 describe('auth', () => {

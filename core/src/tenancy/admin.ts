@@ -9,6 +9,7 @@ import {
   migrateRegistry,
   openDatabase,
   purgeTenant,
+  restoreTenant as restoreTenantRow,
   type TenantRow,
 } from '@comms/db';
 import type { Config } from '../platform/config.js';
@@ -41,9 +42,27 @@ function checkSlug(slug: string): void {
 export async function provisionTenant(runtime: Runtime, input: { slug: string; name: string }): Promise<TenantView> {
   checkSlug(input.slug);
   const result = await createTenant(runtime.database.db, input);
-  if (!result.created) throw new AppError('conflict', `tenant '${input.slug}' already exists`);
+  if (!result.created) {
+    const existing = await findTenant(runtime.database.db, input.slug);
+    if (existing?.status === 'deleted')
+      throw new AppError(
+        'conflict',
+        `tenant '${input.slug}' was deleted${existing.deletedAt ? ` on ${existing.deletedAt.toISOString()}` : ''} and its data is kept: ` +
+          `restore it with POST /api/v1/tenants/${input.slug}/restore, or drop it for good with ` +
+          `DELETE /api/v1/tenants/${input.slug}?purge=true and create it again`,
+      );
+    throw new AppError('conflict', `tenant '${input.slug}' already exists`);
+  }
   runtime.tenants.invalidate(input.slug);
   return tenantView(result.tenant);
+}
+
+/** Serves a deleted tenant again, with the data it had; 404 unless it is deleted (and not purged). */
+export async function restoreTenant(runtime: Runtime, slug: string): Promise<TenantView> {
+  const row = isValidSlug(slug) ? await restoreTenantRow(runtime.database.db, slug) : undefined;
+  if (!row) throw new AppError('not_found', `no deleted tenant '${slug.slice(0, 50)}' to restore`);
+  runtime.tenants.invalidate(slug);
+  return tenantView(row);
 }
 
 export async function getTenant(runtime: Runtime, slug: string): Promise<TenantView> {

@@ -1,6 +1,6 @@
 /** Tenant provisioning (service tokens and super admins). */
 import { AppError, canActOnTenant, isPlatformAdmin } from '@comms/core/platform';
-import { deleteTenant, getTenant, provisionTenant } from '@comms/core/tenancy';
+import { deleteTenant, getTenant, provisionTenant, restoreTenant } from '@comms/core/tenancy';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../lib/env.js';
 import { bearer, jsonBody, jsonResponse, problems, QueryBool, TenantParam, Timestamp } from '../lib/openapi.js';
@@ -80,5 +80,21 @@ export const tenantRoutes = router()
       requirePlatformAdmin(c.get('principal'));
       await deleteTenant(c.get('runtime'), c.req.valid('param').tenant, c.req.valid('query').purge ?? false);
       return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/tenants/{tenant}/restore',
+      operationId: 'restoreTenant',
+      tags,
+      security: bearer,
+      summary: 'Serve a deleted (not purged) tenant again, with the data it had',
+      request: { params: TenantParam },
+      responses: { 200: jsonResponse(Tenant, 'The tenant, active again'), ...problems(404) },
+    }),
+    async (c) => {
+      requirePlatformAdmin(c.get('principal'));
+      return c.json(await restoreTenant(c.get('runtime'), c.req.valid('param').tenant), 200);
     },
   );
