@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase, selectJson, sql } from './index.js';
 
 // The suite's PostgreSQL: TEST_DATABASE_URL, with test/support/env.ts's default (the database its global setup creates).
-const testDatabaseUrl = () => process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_test';
+const testDatabaseUrl = () => process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/comms_test';
 
 // Every type the inbox tables use, with the values whose text output is easy to get wrong.
 const VALUES = `

@@ -2,12 +2,15 @@
 import pg from 'pg';
 
 export function testDatabaseUrl(): string {
-  return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/comms_test';
+  return process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/comms_test';
 }
 
 export function testRedisUrl(): string {
   return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
+
+/** The environment variable through which the global setup tells the test files what it could not start. */
+export const MISSING_SERVICES = 'COMMS_TEST_MISSING_SERVICES';
 
 let counter = 0;
 /** A tenant slug no other test (or earlier run) uses. */

