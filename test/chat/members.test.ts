@@ -36,6 +36,11 @@ describe('members, pins, reactions, edits, typing', () => {
       role: 'member',
     });
     expect((await as('bob').put(`/channels/${ch.body.id}/members/${users.bob}`, { role: 'admin' })).status).toBe(403);
+    // An empty body changes nothing and says so with the member as they are (it was a 500: found by the fuzzer).
+    const unchanged = await as('bob').put(`/channels/${ch.body.id}/members/${users.bob}`, {});
+    expect(unchanged.status).toBe(200);
+    expect(unchanged.body).toMatchObject({ nickname: 'Bobby', is_muted: true, role: 'member' });
+    expect((await as('ana').put(`/channels/${ch.body.id}/members/${randomUUID()}`, {})).status).toBe(404);
     const msg = await as('bob').post(`/chat/channels/${ch.body.id}/messages`, { content: 'pin me' });
     expect((await as('bob').post(`/chat/messages/${msg.body.id}/pin`, {})).status).toBe(403);
     expect((await as('ana').put(`/channels/${ch.body.id}/members/${users.bob}`, { role: 'moderator' })).body.role).toBe(

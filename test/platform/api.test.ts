@@ -69,6 +69,10 @@ describe('platform endpoints', () => {
     ).flatMap((p) => Object.values(p));
     expect(ops.length).toBeGreaterThan(20);
     for (const op of ops) expect(op.operationId).toBeTruthy();
+    // A nullable reference written as allOf [ref, object|null] admits no null at all (QuickReplyUse.message said
+    // so until the fuzzer's response check caught it): nullable references are anyOf [ref, null].
+    expect(JSON.stringify(spec.body)).not.toMatch(/"allOf":\[\{"\$ref":"[^"]+"\},\{"type":\[[^\]]*"null"/);
+    expect(spec.body.components.schemas.QuickReplyUse.properties.message.anyOf).toContainEqual({ type: 'null' });
     expect(
       spec.body.paths['/api/v1/tenants/{tenant}/communications/conversations'].get.parameters.map(
         (p: { name: string }) => p.name,

@@ -151,6 +151,18 @@ export async function updateMember(
   if (input.role !== undefined && !admin) throw new AppError('forbidden', 'only channel admins change roles');
   if (input.role !== undefined && channel.type === 'direct')
     throw new AppError('unprocessable', 'members of a direct channel have no roles');
+  const changes = {
+    ...(input.role !== undefined ? { role: input.role } : {}),
+    ...(input.nickname !== undefined ? { nickname: input.nickname } : {}),
+    ...(input.is_muted !== undefined ? { isMuted: input.is_muted } : {}),
+    ...(input.notification_level !== undefined ? { notificationLevel: input.notification_level } : {}),
+  };
+  if (Object.keys(changes).length === 0) {
+    // Nothing to change (an empty body): the member as they are; an UPDATE without columns is no SQL at all.
+    const current = await findMembership(ctx, channelId, target);
+    if (!current) throw notFound(`member ${target} of channel ${channelId}`);
+    return memberView(current);
+  }
   return ctx.db.transaction(async (tx) => {
     if (input.role !== undefined && input.role !== 'admin') {
       await lockChannel(tx, ctx, channelId);
@@ -166,12 +178,7 @@ export async function updateMember(
     }
     const [row] = await tx
       .update(m)
-      .set({
-        ...(input.role !== undefined ? { role: input.role } : {}),
-        ...(input.nickname !== undefined ? { nickname: input.nickname } : {}),
-        ...(input.is_muted !== undefined ? { isMuted: input.is_muted } : {}),
-        ...(input.notification_level !== undefined ? { notificationLevel: input.notification_level } : {}),
-      })
+      .set(changes)
       .where(and(eq(m.channelId, channelId), eq(m.userId, target)))
       .returning();
     if (!row) throw notFound(`member ${target} of channel ${channelId}`);

@@ -68,7 +68,9 @@ const QuickReplyUse = z
     quick_reply: QuickReply,
     rendered: z.string(),
     missing_variables: z.array(z.string()),
-    message: Message.nullable(),
+    // A union, not Message.nullable(): on a registered schema the generator writes allOf [Message, object|null],
+    // which no null satisfies, so the document said `message` could never be null.
+    message: z.union([Message, z.null()]).openapi({ description: 'The reply sent, when a conversation_id was given' }),
   })
   .openapi('QuickReplyUse');
 
