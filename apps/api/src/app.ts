@@ -1,5 +1,5 @@
 /** The API app: platform endpoints, docs, tenants, and the tenant-scoped inbox routes. */
-import { createHttpMetrics, limitBody, notFoundOrNotAllowed, observe } from '@comms/core/http';
+import { createHttpMetrics, limitBody, notFoundOrNotAllowed, observe, securityHeaders } from '@comms/core/http';
 import {
   AppError,
   invalidValueDetail,
@@ -61,6 +61,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
     await next();
   });
   app.use('*', observe(metrics, { logRequests: options.logRequests ?? true, log: runtime.log }));
+  app.use('*', securityHeaders({ hsts: runtime.config.PUBLIC_BASE_URL.startsWith('https:') }));
 
   app.onError((err, c) => {
     if (err instanceof AppError) return appErrorResponse(err);

@@ -5,7 +5,7 @@ import { sendgridEvents, sendgridInbound } from '@comms/adapter-sendgrid';
 import { twilioInbound, twilioStatus } from '@comms/adapter-twilio';
 import { whatsappInbound } from '@comms/adapter-whatsapp';
 import { createInboundPipeline, WEBHOOK_PREFIX, type WebhookRoute, webhookPath } from '@comms/core/inbox';
-import { createHttpMetrics, type FetchHandler, notFoundOrNotAllowed, observe } from '@comms/core/http';
+import { createHttpMetrics, type FetchHandler, notFoundOrNotAllowed, observe, securityHeaders } from '@comms/core/http';
 import type { Runtime } from '@comms/core/platform';
 import { Hono } from 'hono';
 import { handleHandshake, handleWebhook, unavailable } from './webhook.js';
@@ -32,6 +32,7 @@ export function createGatewayApp(runtime: Runtime, options: GatewayAppOptions = 
     '*',
     observe(createHttpMetrics(runtime.metrics), { logRequests: options.logRequests ?? true, log: runtime.log }),
   );
+  app.use('*', securityHeaders({ hsts: runtime.config.PUBLIC_BASE_URL.startsWith('https:') }));
   // Body limit (413): in readBody, which reads the bytes once for the signature and the parser.
   app.onError((err) => {
     runtime.log.error({ err }, 'gateway error');

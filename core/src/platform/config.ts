@@ -69,6 +69,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[\w-]{1,50}$/)
     .default('comms'),
+  /** Refused tokens one client address may present per minute; past it, its requests get 429 for the minute. */
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(20),
+  /** Behind a reverse proxy: the client address is the first of X-Forwarded-For (else the socket's peer). */
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -39,12 +39,15 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; errors?: FieldError[] },
+    options?: { cause?: unknown; errors?: FieldError[]; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.errors = options?.errors;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
   readonly errors: FieldError[] | undefined;
+  /** For a 429 or 503: when the client may try again (the answer's Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
   get status(): number {
     return STATUS[this.code];
   }

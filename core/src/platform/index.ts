@@ -1,5 +1,6 @@
 /** Plumbing every app needs: config, logs, errors, auth, the runtime, queues, the event bus, presence, secrets. */
 export * from './auth.js';
+export * from './auth-failures.js';
 export * from './batch.js';
 export * from './bus/index.js';
 export * from './config.js';

@@ -25,5 +25,6 @@ export function problemResponse(
 export function appErrorResponse(err: AppError): Response {
   const headers: Record<string, string> =
     err.status === 401 ? { 'www-authenticate': `Bearer realm="communications", error="invalid_token"` } : {};
+  if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
   return problemResponse(err.status, err.message, err.errors, headers);
 }

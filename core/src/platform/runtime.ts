@@ -1,6 +1,7 @@
 /** Everything a process shares: built once in main from the config, closed on shutdown. */
 import { type Database, migrateRegistry, openDatabase } from '@comms/db';
 import { type AuthVerifier, createAuthVerifier } from './auth.js';
+import { type AuthFailureLimiter, createAuthFailureLimiter } from './auth-failures.js';
 import { createInProcessBus, createRedisBus, DEFAULT_REPLAY_WINDOW, type EventBus } from './bus/index.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -23,6 +24,8 @@ export interface Runtime {
   secrets: SecretBox;
   tenants: TenantResolver;
   auth: AuthVerifier;
+  /** Refused tokens per client address (AUTH_FAILURE_LIMIT a minute), for the API and the WebSocket upgrade. */
+  authFailures: AuthFailureLimiter;
   /** Prometheus registry of this process: /metrics serves it, the worker adds its send latency. */
   metrics: Registry;
   /** Who is connected over WebSocket (notifications skip them). */
@@ -78,6 +81,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
     }),
+    authFailures: createAuthFailureLimiter(config.AUTH_FAILURE_LIMIT),
     context(tenant, extra = {}) {
       return {
         db: database.db,

@@ -1,4 +1,5 @@
 /** Bearer tokens (DESIGN §5): 401 with WWW-Authenticate for missing, malformed, forged or expired ones. */
+import { clientAddress } from '@comms/core/http';
 import { AppError, canActOnTenant } from '@comms/core/platform';
 import type { MiddlewareHandler } from 'hono';
 import type { ApiEnv } from '../lib/env.js';
@@ -8,11 +9,27 @@ export function bearerToken(header: string | undefined): string | null {
   return match ? match[1]! : null;
 }
 
+/**
+ * The bearer token, verified. An address that presented AUTH_FAILURE_LIMIT refused tokens this minute gets 429
+ * with Retry-After until the minute is over, whatever token it sends now (a missing token is not counted).
+ */
 export function authenticate(): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new AppError('unauthorized', 'an Authorization: Bearer token is required');
-    c.set('principal', await c.get('runtime').auth.verify(token));
+    const runtime = c.get('runtime');
+    const address = clientAddress(c, runtime.config.TRUST_PROXY);
+    const wait = runtime.authFailures.retryAfter(address);
+    if (wait)
+      throw new AppError('too_many_requests', `too many refused tokens from this address; retry in ${wait} s`, {
+        retryAfterSeconds: wait,
+      });
+    try {
+      c.set('principal', await runtime.auth.verify(token));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'unauthorized') runtime.authFailures.failed(address);
+      throw err;
+    }
     await next();
   };
 }

@@ -78,7 +78,13 @@ export function attachRealtime(server: Server, runtime: Runtime, options: Realti
   const authorize = async (req: IncomingMessage, url: URL, rawSlug: string) => {
     const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token');
     if (!token) throw new AppError('unauthorized', 'a token is required (Authorization: Bearer, or ?token=)');
-    const principal: Principal = await runtime.auth.verify(token);
+    const address = upgradeAddress(req, runtime.config.TRUST_PROXY);
+    const wait = runtime.authFailures.retryAfter(address);
+    if (wait) throw new AppError('too_many_requests', `too many refused tokens from this address; retry in ${wait} s`);
+    const principal: Principal = await runtime.auth.verify(token).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'unauthorized') runtime.authFailures.failed(address);
+      throw err;
+    });
     let slug: string;
     try {
       slug = decodeURIComponent(rawSlug);
@@ -185,4 +191,14 @@ export function attachRealtime(server: Server, runtime: Runtime, options: Realti
       await new Promise<void>((r) => wss.close(() => r()));
     },
   };
+}
+
+/** The upgrading client's address (the first X-Forwarded-For hop when a proxy is trusted), as clientAddress. */
+function upgradeAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy
+    ? String(req.headers['x-forwarded-for'] ?? '')
+        .split(',')[0]
+        ?.trim()
+    : '';
+  return forwarded || req.socket.remoteAddress || 'unknown';
 }

@@ -3,3 +3,4 @@ export * from './body.js';
 export * from './methods.js';
 export * from './observe.js';
 export * from './server.js';
+export * from './security.js';
