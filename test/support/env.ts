@@ -9,6 +9,9 @@ export function testRedisUrl(): string {
   return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
+/** The JWT secret every test runtime signs and checks tokens with. */
+export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijkl';
+
 /** The environment variable through which the global setup tells the test files what it could not start. */
 export const MISSING_SERVICES = 'COMMS_TEST_MISSING_SERVICES';
 

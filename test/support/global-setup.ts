@@ -12,7 +12,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { MISSING_SERVICES, testDatabaseUrl, testRedisUrl } from './env.js';
+import { MISSING_SERVICES, TEST_JWT_SECRET, testDatabaseUrl, testRedisUrl } from './env.js';
+import { findLeaks, LOG_DIR_ENV, makeLogDir } from './log-capture.js';
 import { freePort } from './ports.js';
 
 const COMPOSE = 'docker compose up -d postgres redis';
@@ -62,8 +63,23 @@ export default async function setup(): Promise<() => Promise<void>> {
   for (const line of missing) say(line);
   if (missing.length) process.env[MISSING_SERVICES] = missing.join('\n');
 
+  // Every test runtime's log lines, scanned for secrets when the run ends.
+  const logDir = mkdtempSync(join(tmpdir(), 'comms-test-logs-'));
+  makeLogDir(logDir);
+  process.env[LOG_DIR_ENV] = logDir;
+
   return async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});
+    const devKey = 'dev-only-encryption-key-32-bytes';
+    const leaks = findLeaks(logDir, [TEST_JWT_SECRET, devKey, Buffer.from(devKey).toString('base64')]);
+    rmSync(logDir, { recursive: true, force: true });
+    if (leaks.length) {
+      // Vitest reports an error thrown here but still exits 0, so the exit code is set as well.
+      console.error(
+        `\nFAIL secrets in the test runs' log lines (none may ever be):\n${leaks.slice(0, 20).join('\n')}\n`,
+      );
+      process.exitCode = 1;
+    }
   };
 }
 
@@ -73,7 +89,7 @@ function say(line: string) {
 
 const firstLine = (err: unknown) =>
   String(err instanceof Error ? err.message : err)
-    .split('\n')[0]
+    .split('\n')[0]!
     .slice(0, 200);
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 

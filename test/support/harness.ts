@@ -13,7 +13,6 @@ import {
 } from '@comms/api';
 import {
   type Config,
-  createLogger,
   createRuntime,
   loadConfig,
   type Runtime,
@@ -22,9 +21,10 @@ import {
 } from '@comms/core/platform';
 import { serverLimits } from '@comms/core/http';
 import WebSocket from 'ws';
-import { testDatabaseUrl, testRedisUrl, uniqueSlug } from './env.js';
+import { TEST_JWT_SECRET, testDatabaseUrl, testRedisUrl, uniqueSlug } from './env.js';
+import { rememberSecrets, testLogger } from './log-capture.js';
 
-export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijkl';
+export { TEST_JWT_SECRET };
 
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
@@ -93,7 +93,7 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
     ...(options.redis ? { REDIS_URL: testRedisUrl(), QUEUE_PREFIX: uniqueSlug('q') } : {}),
     ...options.env,
   });
-  const runtime = await createRuntime(config, { log: createLogger({ level: 'silent' }), ...options.overrides });
+  const runtime = await createRuntime(config, { log: testLogger(), ...options.overrides });
   const app = createApiApp(runtime, { logRequests: options.logRequests ?? false });
   const attached = options.attach ? await options.attach(runtime) : null;
   const server = await listen(options.compose ? options.compose(runtime, app.fetch) : app.fetch, {
@@ -130,6 +130,8 @@ export async function startApi(options: StartOptions = {}): Promise<Harness> {
       if (token) headers.authorization = `Bearer ${token}`;
       let body: string | undefined;
       if (opts.body !== undefined) {
+        const credentials = (opts.body as { credentials?: unknown } | null)?.credentials;
+        if (credentials && typeof credentials === 'object') rememberSecrets(Object.values(credentials));
         body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
         headers['content-type'] ??= 'application/json';
       }
