@@ -1,13 +1,15 @@
 // The gateway and the API while PostgreSQL is unreachable (a TCP proxy cut between them): 503 with Retry-After, never
 // 2xx, and the redelivery stored once it is back.
 // Payload shapes: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples
+import { withValueSet } from '@comms/adapter-kit/testing';
 import { signedMetaWebhook, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 import { describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from '../support/env.js';
 import { api } from '../support/harness.js';
 import { createAccount, startStack } from '../support/stack.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { APP_SECRET, count, PHONE_ID, useWhatsAppGateway } from '../support/whatsapp-gateway.js';
+import { schemaOf } from '../support/wait.js';
+import { APP_SECRET, count, db, PHONE_ID, useWhatsAppGateway } from '../support/whatsapp-gateway.js';
 
 useWhatsAppGateway();
 
@@ -48,6 +50,47 @@ describe('database outage', () => {
       const again = await stack.request('GET', api(tenant, '/conversations'), { token: agent });
       expect(again.status).toBe(200);
       expect(again.body.data).toHaveLength(1);
+      expect(await count(tenant, 'inbox_messages')).toBe(1);
+    } finally {
+      await stack.close();
+      await proxy.close();
+    }
+  });
+
+  it('a signed webhook with a malformed value is 503 only while its rejected receipt cannot be stored (issue 21 point 2)', async () => {
+    const target = new URL(testDatabaseUrl());
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const url = new URL(testDatabaseUrl());
+    url.host = `127.0.0.1:${proxy.port}`;
+    const stack = await startStack({ env: { DATABASE_URL: url.toString() } });
+    try {
+      const tenant = await stack.createTenant('wa-bad-down');
+      await createAccount(stack, tenant, {
+        provider: 'whatsapp',
+        identifier: PHONE_ID,
+        credentials: { app_secret: APP_SECRET },
+      });
+      const post = (payload: unknown) =>
+        fetch(`${stack.url}/webhooks/${tenant}/whatsapp`, {
+          method: 'POST',
+          ...signedMetaWebhook(payload, APP_SECRET),
+        });
+      // A good webhook first: the tenant and its account are cached, so the outage meets the rejected receipt.
+      expect((await post(whatsappWebhook([whatsappText({ from: '5511911110001', text: 'hi' })]))).status).toBe(200);
+      const bad = withValueSet(
+        whatsappWebhook([whatsappText({ from: '5511911110001', text: 'when?' })]),
+        'entry.0.changes.0.value.messages.0.timestamp',
+        'abc',
+      );
+      await proxy.cut();
+      const down = await post(bad);
+      expect(down.status).toBe(503);
+      expect(down.headers.get('retry-after')).toBeTruthy();
+      await proxy.restore();
+      expect((await post(bad)).status).toBe(400);
+      const receipts = await db.query(`select error from "${schemaOf(tenant)}".webhook_events where error is not null`);
+      expect(receipts.rows).toHaveLength(1);
+      expect(receipts.rows[0].error).toContain('timestamp');
       expect(await count(tenant, 'inbox_messages')).toBe(1);
     } finally {
       await stack.close();

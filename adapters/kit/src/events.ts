@@ -1,5 +1,15 @@
 /** The normalized events every provider's webhook becomes (DESIGN §8). */
 import { z } from 'zod';
+import { isPlausibleTime, Latitude, Longitude } from './bounds.js';
+
+/*
+ * Bounds on every value, so that whatever an adapter returns can be checked before it is stored (core's inbound
+ * pipeline does): ids short enough for a unique index, times PostgreSQL and ISO strings can hold, coordinates on the
+ * globe. A value outside them is a malformed webhook (400), never a failed insert (503).
+ */
+const Id = z.string().min(1).max(1024);
+const Identifier = z.string().max(320);
+const Time = z.date().refine((d) => isPlausibleTime(d), 'a time between 2000-01-01 and a day from now');
 
 /** The channels a conversation can come from; also the channel account's `provider`. */
 export const Channel = z.enum(['whatsapp', 'messenger', 'instagram', 'sms', 'twilio_whatsapp', 'email']);
@@ -13,31 +23,31 @@ export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 
 export const Media = z.object({
   /** Provider media id (WhatsApp) or null when the provider gives a URL only. */
-  id: z.string().nullable(),
-  url: z.string().nullable(),
-  mime_type: z.string().nullable(),
-  filename: z.string().nullable(),
+  id: Id.nullable(),
+  url: z.string().max(2048).nullable(),
+  mime_type: z.string().max(255).nullable(),
+  filename: z.string().max(1024).nullable(),
   size: z.number().int().nonnegative().nullable(),
   caption: z.string().nullable(),
 });
 export type Media = z.infer<typeof Media>;
 
 export const Location = z.object({
-  latitude: z.number(),
-  longitude: z.number(),
-  name: z.string().nullable(),
-  address: z.string().nullable(),
+  latitude: Latitude,
+  longitude: Longitude,
+  name: z.string().max(1024).nullable(),
+  address: z.string().max(1024).nullable(),
 });
 export type Location = z.infer<typeof Location>;
 
 export const EmailMeta = z.object({
   subject: z.string().nullable(),
-  message_id: z.string().nullable(),
-  in_reply_to: z.string().nullable(),
-  references: z.array(z.string()),
-  from: z.string().nullable(),
-  to: z.array(z.string()),
-  cc: z.array(z.string()),
+  message_id: Id.nullable(),
+  in_reply_to: Id.nullable(),
+  references: z.array(Id).max(1000),
+  from: Identifier.nullable(),
+  to: z.array(Identifier).max(1000),
+  cc: z.array(Identifier).max(1000),
   html: z.string().nullable(),
   /** Headers worth keeping, lower-cased names. */
   headers: z.record(z.string(), z.string()),
@@ -49,21 +59,21 @@ export const InboundMessage = z.object({
   kind: z.literal('message'),
   channel: Channel,
   /** How the webhook names our channel account (phone_number_id, page id, Twilio number, inbound address). */
-  account_identifier: z.string(),
+  account_identifier: Identifier,
   /** The provider's id of this message (wamid, mid, MessageSid, Message-ID). Dedupe key. */
-  external_id: z.string().min(1),
+  external_id: Id,
   /** The contact: phone number (E.164 without prefixes), PSID/IGSID, or email address. */
-  sender_identifier: z.string().min(1),
-  sender_name: z.string().nullable(),
+  sender_identifier: Identifier.min(1),
+  sender_name: z.string().max(1024).nullable(),
   /** When the provider says the customer sent it. */
-  timestamp: z.date(),
+  timestamp: Time,
   type: MessageType,
   text: z.string().nullable(),
   media: z.array(Media),
   location: Location.nullable(),
   email: EmailMeta.nullable(),
   /** The provider id of the message this one replies to (WhatsApp context.id, Messenger reply_to.mid). */
-  reply_to_external_id: z.string().nullable(),
+  reply_to_external_id: Id.nullable(),
   /** Provider-specific extras worth keeping (interactive reply ids, referral, etc.). */
   extra: z.record(z.string(), z.unknown()),
 });
@@ -73,17 +83,19 @@ export type InboundMessage = z.infer<typeof InboundMessage>;
 export const StatusEvent = z.object({
   kind: z.literal('status'),
   channel: Channel,
-  account_identifier: z.string(),
+  account_identifier: Identifier,
   /** The provider's id of our outbound message. Null for watermark events. */
-  external_id: z.string().nullable(),
+  external_id: Id.nullable(),
   /** Messenger/Instagram delivery and read receipts: every outbound message to `recipient_identifier` at or before it. */
-  watermark: z.date().nullable(),
+  watermark: Time.nullable(),
   /** The contact the status is about, when the provider says. */
-  recipient_identifier: z.string().nullable(),
+  recipient_identifier: Identifier.nullable(),
   status: z.enum(['sent', 'delivered', 'read', 'failed']),
-  timestamp: z.date(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  timestamp: Time,
+  error: z.object({ code: z.string().min(1).max(64), message: z.string().max(4096) }).nullable(),
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 
+/** What an adapter's parse returns, one by one: core checks each against this before anything is stored. */
+export const NormalizedEvent = z.discriminatedUnion('kind', [InboundMessage, StatusEvent]);
 export type NormalizedEvent = InboundMessage | StatusEvent;

@@ -11,9 +11,23 @@ export interface RawRequest {
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 
-/** Thrown by parse on a body that is not the provider's shape; the gateway answers 400. */
+/** One thing wrong with a payload: the field, named from the body's root (`entry[0].id`), and what it should be. */
+export interface PayloadIssue {
+  field: string;
+  message: string;
+}
+
+/**
+ * Thrown by parse on a body that is not the provider's shape, or whose values are not what the provider documents;
+ * the gateway answers 400 (and keeps a signed one as a rejected receipt). `issues` name the fields.
+ */
 export class MalformedPayloadError extends Error {
   override name = 'MalformedPayloadError';
+  readonly issues: PayloadIssue[];
+  constructor(message: string, options?: { issues?: PayloadIssue[]; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.issues = options?.issues ?? [];
+  }
 }
 
 /** Credentials as stored on a channel account (decrypted), keyed by the names of DESIGN Appendix A. */

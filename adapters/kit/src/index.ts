@@ -3,7 +3,9 @@
  * reply. Pure types, schemas and functions: no I/O, no database, no HTTP client (those live in the
  * provider packages and in @comms/adapter-meta-graph).
  */
+export * from './bounds.js';
 export * from './events.js';
 export * from './inbound.js';
 export * from './json.js';
 export * from './outbound.js';
+export * from './wire.js';

@@ -59,3 +59,38 @@ export async function fakeServer(
       }),
   };
 }
+
+/** One bad-value case of an adapter's fixtures: a documented fixture with one field set to a value it does not allow. */
+export interface BadValueCase {
+  case: string;
+  /** The fixture it starts from. */
+  base: string;
+  /** Where the value goes: a dotted path (`entry.0.timestamp`), or a form parameter's name. */
+  set: string;
+  /** The value; null removes the field; `{repeat, times, before?, after?}` builds a long string. */
+  to: unknown;
+  /** The field the refusal must name. */
+  field: string;
+}
+
+/** A case's value, with `{repeat, times, before, after}` built into its long string. */
+export function caseValue(to: unknown): unknown {
+  if (to && typeof to === 'object' && 'repeat' in to) {
+    const r = to as { repeat: string; times: number; before?: string; after?: string };
+    return (r.before ?? '') + r.repeat.repeat(r.times) + (r.after ?? '');
+  }
+  return to;
+}
+
+/** A deep copy of `base` with the value at the dotted `path` set to `to` (removed when null). */
+export function withValueSet<T>(base: T, path: string, to: unknown): T {
+  const copy = structuredClone(base);
+  const keys = path.split('.');
+  let node: Record<string, unknown> = copy as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  const last = keys[keys.length - 1]!;
+  const value = caseValue(to);
+  if (value === null) delete node[last];
+  else node[last] = value;
+  return copy;
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { MalformedPayloadError, type ProviderError } from '@comms/adapter-kit';
-import { fakeServer, rawJson } from '@comms/adapter-kit/testing';
+import { type BadValueCase, fakeServer, rawJson, withValueSet } from '@comms/adapter-kit/testing';
 import { hubSignature } from '@comms/adapter-meta-graph/testing';
 import { describe, expect, it } from 'vitest';
 import { messengerInbound, parseMessenger, sendMessenger } from './index.js';
@@ -68,6 +68,27 @@ describe('messenger webhooks', () => {
       '{"object":"page","entry":[{"messaging":[]}]}',
     ])
       expect(() => parseMessenger(rawJson(body)), body).toThrow(MalformedPayloadError);
+  });
+});
+
+describe('bad values in a signed webhook (issue 21 point 2)', () => {
+  const { cases } = JSON.parse(fixture('webhook-events-bad-values.json')) as { cases: BadValueCase[] };
+
+  it.each(cases)('$case: refused naming $field, while the account is still named', (c) => {
+    const base = JSON.parse(fixture(c.base));
+    const req = rawJson(JSON.stringify(withValueSet(base, c.set, c.to)));
+    // The account is read before the signature is checked; the values are judged after it.
+    expect(messengerInbound.accountIdentifiers(req)).toEqual([base.entry[0].id]);
+    const err = (() => {
+      try {
+        parseMessenger(req);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(MalformedPayloadError);
+    expect((err as MalformedPayloadError).issues.map((i) => i.field)).toContain(c.field);
+    expect((err as MalformedPayloadError).message).toContain(c.field);
   });
 });
 

@@ -6,65 +6,81 @@
  * https://developers.facebook.com/docs/instagram-platform/webhooks/examples
  */
 import {
+  GraphId,
+  HttpsUrl,
   type InboundMessage,
-  MalformedPayloadError,
+  Latitude,
+  Longitude,
   type MessageType,
   type NormalizedEvent,
+  ProviderId,
   parseJsonBody,
   type RawRequest,
+  readWire,
+  ShortText,
+  UnixMillis,
 } from '@comms/adapter-kit';
 import { z } from 'zod';
 
+/*
+ * Every value read is validated as the webhook reference documents it (issue 21 point 2): timestamps and watermarks
+ * are integers of milliseconds since the epoch, page, Instagram and user ids strings of digits, message ids bounded
+ * strings, attachment URLs https. A signed webhook with a value outside them is malformed (400), never a failed
+ * insert (503).
+ */
+
+/** A message id (`m_…`, or Instagram's base64 id). */
+const Mid = ProviderId(512);
+
 const Attachment = z.object({
-  type: z.string(),
+  /** image, video, audio, file, location, fallback, template, … Meta adds kinds: unknown ones are kept as documents. */
+  type: z.string().regex(/^[a-z_]{1,32}$/, 'an attachment type of lower-case letters and underscores'),
   payload: z
     .object({
-      url: z.string().optional(),
-      title: z.string().optional(),
-      coordinates: z.object({ lat: z.number(), long: z.number() }).optional(),
+      url: HttpsUrl.optional(),
+      title: ShortText().optional(),
+      coordinates: z.object({ lat: Latitude, long: Longitude }).optional(),
     })
-    .passthrough()
     .nullish(),
 });
 
-const Messaging = z
-  .object({
-    sender: z.object({ id: z.string() }),
-    recipient: z.object({ id: z.string() }),
-    timestamp: z.number(),
-    message: z
-      .object({
-        mid: z.string(),
-        text: z.string().optional(),
-        is_echo: z.boolean().optional(),
-        attachments: z.array(Attachment).optional(),
-        quick_reply: z.object({ payload: z.string() }).optional(),
-        reply_to: z.object({ mid: z.string().optional() }).optional(),
-      })
-      .optional(),
-    delivery: z.object({ mids: z.array(z.string()).optional(), watermark: z.number() }).optional(),
-    read: z.object({ watermark: z.number() }).optional(),
-    postback: z
-      .object({ title: z.string().optional(), payload: z.string().optional(), mid: z.string().optional() })
-      .optional(),
-  })
-  .passthrough();
+const Messaging = z.object({
+  sender: z.object({ id: GraphId }),
+  recipient: z.object({ id: GraphId }),
+  timestamp: UnixMillis,
+  message: z
+    .object({
+      mid: Mid,
+      text: z.string().optional(),
+      is_echo: z.boolean().optional(),
+      attachments: z.array(Attachment).max(100).optional(),
+      quick_reply: z.object({ payload: ShortText(1000) }).optional(),
+      reply_to: z.object({ mid: Mid.optional() }).optional(),
+    })
+    .optional(),
+  delivery: z.object({ mids: z.array(Mid).optional(), watermark: UnixMillis }).optional(),
+  read: z.object({ watermark: UnixMillis }).optional(),
+  postback: z
+    .object({ title: ShortText().optional(), payload: ShortText(1000).optional(), mid: Mid.optional() })
+    .optional(),
+});
 
 const Payload = z.object({
   object: z.enum(['page', 'instagram']),
-  entry: z.array(z.object({ id: z.string(), time: z.number().optional(), messaging: z.array(Messaging).optional() })),
+  entry: z.array(z.object({ id: GraphId, time: UnixMillis.optional(), messaging: z.array(Messaging).optional() })),
 });
 
-function readPayload(req: RawRequest) {
-  const parsed = Payload.safeParse(parseJsonBody(req));
-  if (!parsed.success)
-    throw new MalformedPayloadError(`not a Messenger or Instagram webhook: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
+/** Only what names the accounts: read before the signature is checked, so nothing else is judged here. */
+const Addressed = z.object({ object: z.enum(['page', 'instagram']), entry: z.array(z.object({ id: GraphId })) });
 
-/** The page or Instagram account ids the webhook names (`entry[].id`). */
+const NOT_MESSENGER = 'not a Messenger or Instagram webhook';
+
+/**
+ * The page or Instagram account ids the webhook names (`entry[].id`). The rest of the values are judged by parse,
+ * after the signature: a signed webhook with a bad value is kept as a rejected receipt.
+ */
 export function messengerAccountIdentifiers(req: RawRequest): string[] {
-  return readPayload(req).entry.map((e) => e.id);
+  return readWire(Addressed, parseJsonBody(req), NOT_MESSENGER).entry.map((e) => e.id);
 }
 
 const KIND: Record<string, MessageType> = {
@@ -77,12 +93,12 @@ const KIND: Record<string, MessageType> = {
 
 /** Every message, delivery and read receipt of the webhook; echoes of our own messages are skipped. */
 export function parseMessenger(req: RawRequest): NormalizedEvent[] {
-  const payload = readPayload(req);
+  const payload = readWire(Payload, parseJsonBody(req), NOT_MESSENGER);
   const channel = payload.object === 'page' ? 'messenger' : 'instagram';
   const events: NormalizedEvent[] = [];
   for (const entry of payload.entry) {
     for (const ev of entry.messaging ?? []) {
-      const at = new Date(ev.timestamp);
+      const at = ev.timestamp;
       const base = {
         kind: 'message' as const,
         channel,
@@ -122,7 +138,7 @@ export function parseMessenger(req: RawRequest): NormalizedEvent[] {
         // A tapped button: the customer "said" its title.
         events.push({
           ...base,
-          external_id: ev.postback.mid ?? `postback-${ev.sender.id}-${ev.timestamp}`,
+          external_id: ev.postback.mid ?? `postback-${ev.sender.id}-${ev.timestamp.getTime()}`,
           type: 'text',
           text: ev.postback.title ?? ev.postback.payload ?? '',
           media: [],
@@ -132,7 +148,7 @@ export function parseMessenger(req: RawRequest): NormalizedEvent[] {
         });
       } else if (ev.delivery || ev.read) {
         // Receipts carry a watermark: everything we sent this contact up to it is delivered (or read).
-        const watermark = new Date((ev.delivery ?? ev.read)!.watermark);
+        const watermark = (ev.delivery ?? ev.read)!.watermark;
         events.push({
           kind: 'status',
           channel,

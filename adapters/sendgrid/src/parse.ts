@@ -7,15 +7,68 @@
 import { createHash } from 'node:crypto';
 import {
   type InboundMessage,
+  isPlausibleTime,
+  issuesOf,
   MalformedPayloadError,
   type Media,
+  MimeType,
+  malformedPayload,
+  type PayloadIssue,
+  ProviderId,
   parseJsonBody,
   type RawRequest,
+  readWire,
+  ShortText,
   type StatusEvent,
+  UnixSeconds,
 } from '@comms/adapter-kit';
 import { simpleParser } from 'mailparser';
 import { z } from 'zod';
 import { messageIdList, normalizeMessageId, parseAddress, parseAddressList } from './addresses.js';
+
+/*
+ * Every value read is validated (issue 21 point 2): the Event Webhook's as SendGrid documents them (event names,
+ * integer Unix seconds, bounded ids); Inbound Parse's envelope and attachment-info as the JSON SendGrid describes,
+ * addresses and Message-IDs as RFC 5322 bounds them (an address of at most 320 characters, a line of at most 998).
+ * A signed webhook with a value outside them is malformed (400), never a failed insert (503).
+ */
+
+/** RFC 5321: an address is at most 320 characters (64 local, @, 255 domain). */
+const MAX_ADDRESS = 320;
+/** RFC 5322: a header line is at most 998 characters, so is a Message-ID. */
+const MAX_MESSAGE_ID = 998;
+const MAX_REFERENCES = 1000;
+
+const Address = z.string().max(MAX_ADDRESS, `an address of at most ${MAX_ADDRESS} characters`);
+
+/** The `envelope` field: JSON of the SMTP envelope. */
+const Envelope = z.object({ to: z.array(Address).max(1000).optional(), from: Address.nullish() });
+
+/** The `attachment-info` field: JSON, one entry per attachment field (`attachment1`, …). */
+const AttachmentInfo = z.record(
+  z.string().max(64),
+  z.object({
+    filename: ShortText().optional(),
+    name: ShortText().optional(),
+    type: MimeType.optional(),
+    'content-id': ShortText().optional(),
+  }),
+);
+
+/** A JSON form field, or an issue naming it. */
+function jsonField<S extends z.ZodType>(value: string, schema: S, field: string, issues: PayloadIssue[]) {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    issues.push({ field, message: 'JSON' });
+    return undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data as z.output<S>;
+  issues.push(...issuesOf(parsed.error, [field]));
+  return undefined;
+}
 
 async function formOf(req: RawRequest): Promise<FormData> {
   const contentType = req.headers['content-type'] ?? '';
@@ -68,6 +121,10 @@ interface ParsedEmail {
   attachments: Media[];
   envelopeTo: string[];
   date: Date | null;
+  /** Raw mode: the whole MIME message came in the `email` field. */
+  raw: boolean;
+  /** What is wrong with its values; the account identifiers are read regardless, parse refuses the email. */
+  issues: PayloadIssue[];
 }
 
 function htmlToText(html: string): string {
@@ -83,22 +140,31 @@ function htmlToText(html: string): string {
     .trim();
 }
 
+/**
+ * The Date header, when it is a plausible time; else null, and the email is dated when it is received. The sender's
+ * mail client writes it, not SendGrid: a customer's email with a wrong clock is still the customer's email.
+ */
+function dateOf(date: Date | null | undefined): Date | null {
+  return date && isPlausibleTime(date) ? date : null;
+}
+
 async function readEmail(req: RawRequest): Promise<ParsedEmail> {
   const form = await formOf(req);
+  const issues: PayloadIssue[] = [];
   let envelopeTo: string[] = [];
   const envelope = text(form, 'envelope');
-  if (envelope) {
-    try {
-      const e = JSON.parse(envelope) as { to?: string[] };
-      envelopeTo = (e.to ?? []).map((a) => a.toLowerCase());
-    } catch {
-      throw new MalformedPayloadError('envelope is not JSON');
-    }
-  }
+  if (envelope) envelopeTo = (jsonField(envelope, Envelope, 'envelope', issues)?.to ?? []).map((a) => a.toLowerCase());
   const raw = text(form, 'email');
   if (raw) {
     // Raw mode: the whole MIME message in `email`.
-    const mail = await simpleParser(raw);
+    let mail: Awaited<ReturnType<typeof simpleParser>>;
+    try {
+      mail = await simpleParser(raw);
+    } catch {
+      throw new MalformedPayloadError('the email field is not a MIME message', {
+        issues: [{ field: 'email', message: 'a MIME message' }],
+      });
+    }
     const addr = (v: typeof mail.to) =>
       (Array.isArray(v) ? v : v ? [v] : [])
         .flatMap((x) => x.value)
@@ -131,33 +197,28 @@ async function readEmail(req: RawRequest): Promise<ParsedEmail> {
         caption: null,
       })),
       envelopeTo,
-      date: mail.date ?? null,
+      date: dateOf(mail.date),
+      raw: true,
+      issues,
     };
   }
   // Default mode: SendGrid parsed the message into fields.
   const headers = headerMap(text(form, 'headers'));
   let attachments: Media[] = [];
   const info = text(form, 'attachment-info');
-  if (info) {
-    try {
-      const parsed = JSON.parse(info) as Record<
-        string,
-        { filename?: string; name?: string; type?: string; 'content-id'?: string }
-      >;
-      attachments = Object.entries(parsed).map(([key, a]) => {
-        const file = form.get(key);
-        return {
-          id: a['content-id'] ?? null,
-          url: null,
-          mime_type: a.type ?? (file instanceof File ? file.type : null) ?? null,
-          filename: a.filename ?? a.name ?? (file instanceof File ? file.name : null),
-          size: file instanceof File ? file.size : null,
-          caption: null,
-        };
-      });
-    } catch {
-      throw new MalformedPayloadError('attachment-info is not JSON');
-    }
+  const parsedInfo = info ? jsonField(info, AttachmentInfo, 'attachment-info', issues) : undefined;
+  if (parsedInfo) {
+    attachments = Object.entries(parsedInfo).map(([key, a]) => {
+      const file = form.get(key);
+      return {
+        id: a['content-id'] ?? null,
+        url: null,
+        mime_type: a.type ?? (file instanceof File && file.type ? file.type : null),
+        filename: a.filename ?? a.name ?? (file instanceof File ? file.name : null),
+        size: file instanceof File ? file.size : null,
+        caption: null,
+      };
+    });
   }
   const kept: Record<string, string> = {};
   for (const h of KEPT_HEADERS) if (headers[h]) kept[h] = headers[h]!;
@@ -172,7 +233,9 @@ async function readEmail(req: RawRequest): Promise<ParsedEmail> {
     headers: kept,
     attachments,
     envelopeTo,
-    date: date && !Number.isNaN(date.getTime()) ? date : null,
+    date: dateOf(date),
+    raw: false,
+    issues,
   };
 }
 
@@ -182,14 +245,42 @@ export async function sendgridInboundIdentifiers(req: RawRequest): Promise<strin
   return [...new Set([...mail.envelopeTo, ...mail.to, ...mail.cc])];
 }
 
+/** A Message-ID (without its brackets) as RFC 5322 bounds it, or an issue naming the header. */
+function messageIdOf(id: string, header: string, issues: PayloadIssue[]): string | null {
+  if (id.length > MAX_MESSAGE_ID)
+    issues.push({ field: header, message: `a Message-ID of at most ${MAX_MESSAGE_ID} characters` });
+  else if (!/^[^\s\p{Cc}]+$/u.test(id)) issues.push({ field: header, message: 'a Message-ID without spaces' });
+  else return id;
+  return null;
+}
+
 /** One customer email. Its external id is the Message-ID (or, without one, a hash of the body, so redelivery dedupes). */
 export async function parseSendGridInbound(req: RawRequest): Promise<InboundMessage[]> {
   const mail = await readEmail(req);
+  const issues = [...mail.issues];
+  const where = (header: string) => `${mail.raw ? 'email' : 'headers'}.${header}`;
+  if (!mail.from) issues.push({ field: 'from', message: 'the sender address' });
+  else if (mail.from.address.length > MAX_ADDRESS)
+    issues.push({ field: 'from', message: `an address of at most ${MAX_ADDRESS} characters` });
+  for (const [field, list] of [
+    ['to', mail.to],
+    ['cc', mail.cc],
+  ] as const)
+    if (list.some((a) => a.length > MAX_ADDRESS))
+      issues.push({ field, message: `addresses of at most ${MAX_ADDRESS} characters` });
+  const header = (name: string) => {
+    const v = mail.headers[name];
+    return v ? messageIdOf(normalizeMessageId(v), where(name), issues) : null;
+  };
+  const messageId = header('message-id');
+  const inReplyTo = header('in-reply-to');
+  const references = messageIdList(mail.headers.references);
+  if (references.length > MAX_REFERENCES)
+    issues.push({ field: where('references'), message: `at most ${MAX_REFERENCES} Message-IDs` });
+  for (const ref of references) if (!messageIdOf(ref, where('references'), issues)) break;
+  if (issues.length) throw malformedPayload('malformed Inbound Parse email', issues.slice(0, 10));
   if (!mail.from) throw new MalformedPayloadError('the email has no sender address');
   const recipients = [...new Set([...mail.envelopeTo, ...mail.to, ...mail.cc])];
-  const messageId = mail.headers['message-id'] ? normalizeMessageId(mail.headers['message-id']) : null;
-  const inReplyTo = mail.headers['in-reply-to'] ? normalizeMessageId(mail.headers['in-reply-to']) : null;
-  const references = messageIdList(mail.headers.references);
   const external = messageId ?? `sha256:${createHash('sha256').update(req.body).digest('hex')}`;
   // One event per recipient account: the gateway stores it under the account it verified.
   return recipients.map((account) => ({
@@ -220,24 +311,38 @@ export async function parseSendGridInbound(req: RawRequest): Promise<InboundMess
   }));
 }
 
-const SgEvent = z
-  .object({
-    event: z.string(),
-    email: z.string().optional(),
-    timestamp: z.number(),
-    sg_event_id: z.string().optional(),
-    sg_message_id: z.string().optional(),
-    reason: z.string().optional(),
-    status: z.string().optional(),
-    response: z.string().optional(),
-  })
-  .passthrough();
+/** The events SendGrid documents (delivery, engagement and account events). */
+const SgEventName = z.enum([
+  'processed',
+  'dropped',
+  'delivered',
+  'deferred',
+  'bounce',
+  'open',
+  'click',
+  'spamreport',
+  'unsubscribe',
+  'group_unsubscribe',
+  'group_resubscribe',
+  'account_status_change',
+]);
+
+const SgEvent = z.object({
+  event: SgEventName,
+  email: Address.optional(),
+  timestamp: UnixSeconds,
+  sg_event_id: ProviderId(256).optional(),
+  sg_message_id: ProviderId(256).optional(),
+  reason: ShortText(4096).optional(),
+  status: ShortText(64).optional(),
+  response: ShortText(4096).optional(),
+});
 
 /**
  * `processed` is SendGrid accepting the message (we are `sent` once its API answered), `deferred` is a
  * temporary failure it retries itself: neither changes our status. `open` is the closest email has to "read".
  */
-const STATUS: Record<string, StatusEvent['status'] | undefined> = {
+const STATUS: Partial<Record<z.infer<typeof SgEventName>, StatusEvent['status']>> = {
   delivered: 'delivered',
   open: 'read',
   bounce: 'failed',
@@ -246,11 +351,9 @@ const STATUS: Record<string, StatusEvent['status'] | undefined> = {
 
 /** Every event of the batch that maps to a delivery status. */
 export function parseSendGridEvents(req: RawRequest): StatusEvent[] {
-  const parsed = z.array(SgEvent).safeParse(parseJsonBody(req));
-  if (!parsed.success)
-    throw new MalformedPayloadError(`not a SendGrid event batch: ${parsed.error.issues[0]?.message}`);
+  const events = readWire(z.array(SgEvent), parseJsonBody(req), 'not a SendGrid event batch');
   const out: StatusEvent[] = [];
-  for (const e of parsed.data) {
+  for (const e of events) {
     const status = STATUS[e.event];
     if (!status || !e.sg_message_id) continue;
     out.push({
@@ -262,7 +365,7 @@ export function parseSendGridEvents(req: RawRequest): StatusEvent[] {
       watermark: null,
       recipient_identifier: e.email?.toLowerCase() ?? null,
       status,
-      timestamp: new Date(e.timestamp * 1000),
+      timestamp: e.timestamp,
       error: status === 'failed' ? { code: e.event, message: e.reason ?? e.response ?? e.status ?? e.event } : null,
     });
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { MalformedPayloadError, type ProviderError, type RawRequest } from '@comms/adapter-kit';
-import { fakeServer } from '@comms/adapter-kit/testing';
+import { type BadValueCase, caseValue, fakeServer, withValueSet } from '@comms/adapter-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { parseSendGridEvents, parseSendGridInbound, sendgridEvents, sendgridInbound, sendSendGrid } from './index.js';
 import { sendgridEvent, sendgridEventKeys, sendgridInboundForm, sendgridSignatureHeaders } from './testing.js';
@@ -31,27 +31,37 @@ async function multipart(fields: Record<string, string | Blob>, token = 'inbound
   };
 }
 
-const parsedMode = () =>
-  multipart({
-    headers:
-      'Received: by mx0047p1mdw1.sendgrid.net\nMessage-ID: <first-1@mail.example.com>\nDate: Tue, 24 Nov 2026 09:00:00 +0000\nFrom: "Ana Lima" <ana@example.com>\nTo: support@inbound.acme.example\nSubject: Trip enquiry',
-    dkim: '{@example.com : pass}',
-    to: 'support@inbound.acme.example',
-    from: '"Ana Lima" <Ana@Example.com>',
-    cc: '',
-    text: 'Hello, rooms in Lisbon?',
-    html: '<p>Hello, rooms in <b>Lisbon</b>?</p>',
-    sender_ip: '209.85.223.173',
-    envelope: JSON.stringify({ to: ['support@inbound.acme.example'], from: 'ana@example.com' }),
-    subject: 'Trip enquiry',
-    charsets: JSON.stringify({ to: 'UTF-8', html: 'UTF-8', subject: 'UTF-8', from: 'UTF-8', text: 'UTF-8' }),
-    SPF: 'pass',
-    attachments: '1',
-    'attachment-info': JSON.stringify({
-      attachment1: { filename: 'passport.jpg', name: 'passport.jpg', type: 'image/jpeg' },
-    }),
-    attachment1: new File([new Uint8Array(1234)], 'passport.jpg', { type: 'image/jpeg' }),
-  });
+const PARSED_MODE: Record<string, string | Blob> = {
+  headers:
+    'Received: by mx0047p1mdw1.sendgrid.net\nMessage-ID: <first-1@mail.example.com>\nDate: Tue, 24 Nov 2026 09:00:00 +0000\nFrom: "Ana Lima" <ana@example.com>\nTo: support@inbound.acme.example\nSubject: Trip enquiry',
+  dkim: '{@example.com : pass}',
+  to: 'support@inbound.acme.example',
+  from: '"Ana Lima" <Ana@Example.com>',
+  cc: '',
+  text: 'Hello, rooms in Lisbon?',
+  html: '<p>Hello, rooms in <b>Lisbon</b>?</p>',
+  sender_ip: '209.85.223.173',
+  envelope: JSON.stringify({ to: ['support@inbound.acme.example'], from: 'ana@example.com' }),
+  subject: 'Trip enquiry',
+  charsets: JSON.stringify({ to: 'UTF-8', html: 'UTF-8', subject: 'UTF-8', from: 'UTF-8', text: 'UTF-8' }),
+  SPF: 'pass',
+  attachments: '1',
+  'attachment-info': JSON.stringify({
+    attachment1: { filename: 'passport.jpg', name: 'passport.jpg', type: 'image/jpeg' },
+  }),
+  attachment1: new File([new Uint8Array(1234)], 'passport.jpg', { type: 'image/jpeg' }),
+};
+const parsedMode = () => multipart(PARSED_MODE);
+
+async function refusal(parse: () => unknown): Promise<MalformedPayloadError> {
+  try {
+    await parse();
+  } catch (err) {
+    if (err instanceof MalformedPayloadError) return err;
+    throw err;
+  }
+  throw new Error('accepted');
+}
 
 describe('Inbound Parse', () => {
   it('checks the inbound token, and the ECDSA signature when SendGrid sends one', async () => {
@@ -133,6 +143,38 @@ describe('Inbound Parse', () => {
       }),
     ).rejects.toThrow(MalformedPayloadError);
     await expect(parseSendGridInbound(await multipart({ text: 'no sender' }))).rejects.toThrow(MalformedPayloadError);
+  });
+});
+
+describe('Inbound Parse: bad values in a signed post (issue 21 point 2)', () => {
+  const { cases } = JSON.parse(fixture('inbound-parse-bad-values.json')) as { cases: BadValueCase[] };
+
+  it.each(cases)('$case: refused naming $field, while the account is still named', async (c) => {
+    const req = await multipart({ ...PARSED_MODE, [c.set]: String(caseValue(c.to)) });
+    // The account is read before the token is checked; the values are judged after it.
+    expect(await sendgridInbound.accountIdentifiers(req)).toEqual(['support@inbound.acme.example']);
+    const err = await refusal(() => parseSendGridInbound(req));
+    expect(err.issues.map((i) => i.field)).toContain(c.field);
+    expect(err.message).toContain(c.field);
+  });
+
+  it("a Date header off by centuries dates the email when it is received: the sender's clock, not SendGrid's", async () => {
+    const headers = String(PARSED_MODE.headers).replace(/^Date: .*$/m, 'Date: Tue, 24 Nov 2999 09:00:00 +0000');
+    const before = Date.now();
+    const [m] = await parseSendGridInbound(await multipart({ ...PARSED_MODE, headers }));
+    expect(m!.timestamp.getTime()).toBeGreaterThanOrEqual(before);
+    expect(m!.timestamp.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe('Event Webhook: bad values in a signed batch (issue 21 point 2)', () => {
+  const { cases } = JSON.parse(fixture('event-bad-values.json')) as { cases: BadValueCase[] };
+
+  it.each(cases)('$case: refused naming $field', async (c) => {
+    const body = JSON.stringify(withValueSet(JSON.parse(fixture(c.base)), c.set, c.to));
+    const err = await refusal(() => parseSendGridEvents(signed(body)));
+    expect(err.issues.map((i) => i.field)).toContain(c.field);
+    expect(err.message).toContain(c.field);
   });
 });
 

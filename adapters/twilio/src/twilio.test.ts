@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { MalformedPayloadError, type ProviderError, type RawRequest } from '@comms/adapter-kit';
-import { fakeServer } from '@comms/adapter-kit/testing';
+import { type BadValueCase, caseValue, fakeServer } from '@comms/adapter-kit/testing';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import {
@@ -98,11 +98,41 @@ describe('parse', () => {
     expect(parseTwilioStatus(form(fixture('status-delivered.txt')))).toMatchObject([
       { channel: 'twilio_whatsapp', status: 'delivered', account_identifier: '+14155550199' },
     ]);
-    expect(parseTwilioStatus(form('MessageSid=SMx&MessageStatus=queued&From=%2B1&To=%2B2'))).toEqual([]);
+    const queued = twilioStatusParams({
+      sid: 'SM6f0e8ae6ade43cb3c0ce4525424e404f',
+      status: 'queued',
+      from: '+14155550100',
+      to: '+447700900123',
+    });
+    expect(parseTwilioStatus(form(new URLSearchParams(queued).toString()))).toEqual([]);
   });
   it('malformed forms are MalformedPayloadError', () => {
     expect(() => parseTwilioInbound(form('Body=hi'))).toThrow(MalformedPayloadError);
     expect(() => parseTwilioStatus(form('From=%2B1'))).toThrow(MalformedPayloadError);
+  });
+});
+
+describe('bad values in a signed webhook (issue 21 point 2)', () => {
+  const { cases } = JSON.parse(fixture('webhook-request-bad-values.json')) as { cases: BadValueCase[] };
+
+  it.each(cases)('$case: refused naming $field', (c) => {
+    const params = Object.fromEntries(new URLSearchParams(fixture(c.base)));
+    const value = caseValue(c.to);
+    if (value === null) delete params[c.set];
+    else params[c.set] = String(value);
+    const req = form(new URLSearchParams(params).toString());
+    const status = c.base.startsWith('status-');
+    const err = (() => {
+      try {
+        if (status) parseTwilioStatus(req);
+        else parseTwilioInbound(req);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(MalformedPayloadError);
+    expect((err as MalformedPayloadError).issues.map((i) => i.field)).toContain(c.field);
+    expect((err as MalformedPayloadError).message).toContain(c.field);
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { MalformedPayloadError, ProviderError } from '@comms/adapter-kit';
-import { fakeServer, rawJson } from '@comms/adapter-kit/testing';
+import { type BadValueCase, fakeServer, rawJson, withValueSet } from '@comms/adapter-kit/testing';
 import { hubSignature } from '@comms/adapter-meta-graph/testing';
 import { describe, expect, it } from 'vitest';
 import { parseWhatsApp, sendWhatsApp, verifyWhatsApp, whatsappInbound } from './index.js';
@@ -116,6 +116,27 @@ describe('parse', () => {
       '{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{}}]}]}',
     ])
       expect(() => parseWhatsApp(rawJson(body)), body).toThrow(MalformedPayloadError);
+  });
+});
+
+describe('parse: bad values in a signed webhook (issue 21 point 2)', () => {
+  const { cases } = JSON.parse(fixture('components-bad-values.json')) as { cases: BadValueCase[] };
+
+  it.each(cases)('$case: refused naming $field, while the account is still named', (c) => {
+    const req = rawJson(JSON.stringify(withValueSet(JSON.parse(fixture(c.base)), c.set, c.to)));
+    // The account is read before the signature is checked; the values are judged after it, so a signed webhook
+    // with a bad value can be kept as a rejected receipt.
+    expect(whatsappInbound.accountIdentifiers(req)).toEqual(['106540352242922']);
+    const err = (() => {
+      try {
+        parseWhatsApp(req);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(MalformedPayloadError);
+    expect((err as MalformedPayloadError).issues.map((i) => i.field)).toContain(c.field);
+    expect((err as MalformedPayloadError).message).toContain(c.field);
   });
 });
 

@@ -48,7 +48,7 @@ export async function handleHandshake(pipeline: InboundPipeline, c: Context, ada
 
 function refusal(result: Exclude<ReceiveOutcome, { outcome: 'stored' }>): Response {
   if (result.outcome === 'unavailable') return unavailable(result.detail);
-  return problemResponse(statusOf(result.code), result.detail);
+  return problemResponse(statusOf(result.code), result.detail, result.errors);
 }
 
 export function unavailable(detail = 'the webhook could not be stored; retry later'): Response {

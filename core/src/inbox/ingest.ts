@@ -155,6 +155,33 @@ export async function ingestWebhook(
   };
 }
 
+/**
+ * A signed webhook refused as malformed (issue 21 point 2): its receipt, for audit, with `error` saying why, and no
+ * conversation, message or status. Processed, so nothing replays it; under a dedupe key of its own, so a redelivery
+ * adds no second row and a later accepted delivery of the same bytes (once the adapter reads them) is not taken
+ * for a duplicate. Throws while the database is away: the gateway answers 503 then.
+ */
+export async function recordRejectedWebhook(
+  ctx: TenantContext,
+  account: ChannelAccountRow,
+  receipt: WebhookReceipt,
+  error: string,
+): Promise<void> {
+  const w = ctx.tenant.tables.webhookEvents;
+  await ctx.db
+    .insert(w)
+    .values({
+      provider: receipt.provider,
+      channelAccountId: account.id,
+      dedupeKey: `rejected:${account.id}:${dedupeKeyOf(receipt.payload)}`,
+      payload: receipt.payload,
+      contentType: receipt.contentType,
+      processedAt: new Date(),
+      error,
+    })
+    .onConflictDoNothing();
+}
+
 export function statusJobOf(tenant: string, accountId: number, s: StatusEvent): StatusUpdateJob {
   return {
     tenant,

@@ -5,13 +5,21 @@
  * the outcome into an HTTP answer; a new provider is an adapter and one line of registration there.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { type InboundAdapter, MalformedPayloadError, type NormalizedEvent, type RawRequest } from '@comms/adapter-kit';
+import {
+  type InboundAdapter,
+  issuesOf,
+  MalformedPayloadError,
+  malformedPayload,
+  NormalizedEvent,
+  type PayloadIssue,
+  type RawRequest,
+} from '@comms/adapter-kit';
 import type { TenantContext } from '../platform/context.js';
 import { AppError } from '../platform/errors.js';
 import { jsonNestsDeeperThan, TOO_DEEP } from '../platform/json-depth.js';
 import type { Runtime } from '../platform/runtime.js';
 import { findAccountsByIdentifier, resolveCredentials } from './channel-accounts.js';
-import { ingestWebhook } from './ingest.js';
+import { ingestWebhook, recordRejectedWebhook, type WebhookReceipt } from './ingest.js';
 import type { ChannelAccountRow } from './views.js';
 import type { WebhookRoute } from './webhook-routes.js';
 
@@ -24,10 +32,18 @@ export interface InboundRequest {
   body: Uint8Array;
 }
 
-/** What became of a webhook; the gateway answers 200, the refusal's status, or 503 so the provider retries. */
+/**
+ * What became of a webhook; the gateway answers 200, the refusal's status (with the fields that are wrong, for a
+ * malformed one), or 503 so the provider retries.
+ */
 export type ReceiveOutcome =
   | { outcome: 'stored'; events: number }
-  | { outcome: 'refused'; code: 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found'; detail: string }
+  | {
+      outcome: 'refused';
+      code: 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found';
+      detail: string;
+      errors?: PayloadIssue[];
+    }
   | { outcome: 'unavailable'; detail: string };
 
 export interface InboundPipeline {
@@ -137,19 +153,33 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
           detail: 'the webhook signature is missing or does not match',
         };
 
+      const receipt: WebhookReceipt = {
+        provider: route,
+        payload: new TextDecoder().decode(request.body).replaceAll('\u0000', '\uFFFD'),
+        contentType: request.headers['content-type'] ?? null,
+      };
       let events: NormalizedEvent[];
       try {
-        events = withoutNul(await adapter.parse(raw));
+        events = checkedEvents(storable(await adapter.parse(raw)));
       } catch (err) {
-        return malformed(err);
+        // Signed, so the provider's own: refused (400, so it stops redelivering) and kept as a rejected receipt for
+        // audit. Only when even that cannot be stored is it a 503.
+        if (!(err instanceof MalformedPayloadError)) log.error({ err }, 'the adapter failed on a signed webhook');
+        const refusal = malformed(err);
+        try {
+          for (const account of verified) await recordRejectedWebhook(ctx, account, receipt, refusal.detail);
+        } catch (storeErr) {
+          log.error({ err: storeErr }, 'rejected webhook not stored');
+          return UNAVAILABLE;
+        }
+        log.warn({ fields: refusal.errors?.map((i) => i.field) }, 'signed webhook refused as malformed');
+        return refusal;
       }
 
       const byAccount = groupByAccount(events, verified, adapter.accountless === true);
-      const payload = new TextDecoder().decode(request.body).replaceAll('\u0000', '\uFFFD');
-      const contentType = request.headers['content-type'] ?? null;
       try {
         for (const account of verified) {
-          await ingestWebhook(ctx, account, { provider: route, payload, contentType }, byAccount.get(account.id) ?? []);
+          await ingestWebhook(ctx, account, receipt, byAccount.get(account.id) ?? []);
         }
       } catch (err) {
         // Not stored (database or queue away): the provider must retry, so never a 2xx.
@@ -204,23 +234,57 @@ function groupByAccount(events: NormalizedEvent[], verified: ChannelAccountRow[]
   return byAccount;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function storableText(text: string): string {
+  const clean = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+  return clean.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 /**
- * PostgreSQL text cannot hold NUL characters. A customer's message carrying one (a `\u0000` in JSON, `%00`
- * in a form) is stored without them rather than refused: refusing would make the provider redeliver it
- * forever and the message would never arrive.
+ * PostgreSQL text and jsonb hold neither NUL characters nor lone UTF-16 surrogates (a `\ud800` escape in JSON). A
+ * customer's message carrying them (a `\u0000` in JSON, `%00` in a form) is stored without NULs, and with U+FFFD for
+ * a lone surrogate, rather than refused: refusing would make the provider redeliver it forever and the message would
+ * never arrive. Object keys (a provider's extras) are cleaned too.
  */
-export function withoutNul<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T;
-  if (Array.isArray(value)) return value.map(withoutNul) as T;
+export function storable<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)])) as T;
   }
   return value;
 }
 
+/**
+ * Every event an adapter returned, checked against the kit's normalized-event schema, so a value out of bounds (an
+ * invalid or far-off time, an over-long id) is a malformed webhook here and never a failed insert later. Throws
+ * MalformedPayloadError naming the event and its field.
+ */
+export function checkedEvents(events: readonly unknown[]): NormalizedEvent[] {
+  const issues: PayloadIssue[] = [];
+  const out: NormalizedEvent[] = [];
+  events.forEach((event, i) => {
+    const parsed = NormalizedEvent.safeParse(event);
+    if (parsed.success) out.push(parsed.data);
+    else issues.push(...issuesOf(parsed.error, ['events', i]));
+  });
+  if (issues.length) throw malformedPayload('a value read from the webhook is out of bounds', issues.slice(0, 10));
+  return out;
+}
+
+/** The longest reason kept on a rejected receipt. */
+const MAX_REASON = 2_000;
+
 function malformed(err: unknown): ReceiveOutcome & { outcome: 'refused' } {
-  const detail = err instanceof MalformedPayloadError ? `malformed payload: ${err.message}` : 'malformed payload';
-  return { outcome: 'refused', code: 'bad_request', detail };
+  if (!(err instanceof MalformedPayloadError))
+    return { outcome: 'refused', code: 'bad_request', detail: 'malformed payload' };
+  return {
+    outcome: 'refused',
+    code: 'bad_request',
+    detail: `malformed payload: ${err.message}`.slice(0, MAX_REASON),
+    ...(err.issues.length ? { errors: err.issues } : {}),
+  };
 }
 
 const isJson = (type: string | undefined) => type !== undefined && /^application\/([\w.-]+\+)?json\b/i.test(type);
