@@ -1,7 +1,7 @@
 // Outbound delivery through outages and restarts: replies accepted while Redis is down are sent once it is back,
 // a stopping worker finishes the send in hand, and the embedded mode (no Redis) sends through the same processors.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { api } from '../support/harness.js';
 import { fake, messageRow, useOutboundStack, waOk, whatsappConversation } from '../support/outbound.js';
 import { freePort } from '../support/ports.js';
@@ -10,6 +10,7 @@ import { eventually } from '../support/wait.js';
 
 useOutboundStack();
 
+/** A redis-server of the test's own on `port`; fails (with what it printed) if it is not ready within 10 s. */
 function startRedis(port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -17,10 +18,22 @@ function startRedis(port: number): Promise<ChildProcess> {
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server on port ${port} not ready within 10 s:\n${output}`));
+    }, 10_000);
     child.stdout!.on('data', (d) => {
-      if (String(d).includes('Ready to accept connections')) resolve(child);
+      output += String(d);
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
     });
-    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited ${code}:\n${output}`));
+    });
   });
 }
 
@@ -33,24 +46,33 @@ describe('Redis outage', () => {
       worker: { sweepAfterMs: 0 },
       env: { REDIS_URL: `redis://127.0.0.1:${port}`, WHATSAPP_API_URL: fake.url },
     });
+    // Where the time went, printed only when the test fails (it timed out twice in full runs, never alone).
+    const started = Date.now();
+    const steps: string[] = [];
+    const step = (what: string) => steps.push(`${Date.now() - started} ms: ${what}`);
+    onTestFailed(() => console.error(`Redis outage test, its steps before it failed:\n${steps.join('\n')}`));
     const rejections: unknown[] = [];
     const onRejection = (r: unknown) => rejections.push(r);
     process.on('unhandledRejection', onRejection);
     try {
       fake.respond(waOk);
       const { tenant, conv, from } = await whatsappConversation(stack);
+      step('conversation made');
       redis.kill('SIGKILL');
       await new Promise((r) => redis.once('exit', r));
+      step('redis killed');
       const res = await stack.request('POST', api(tenant, '/messages'), {
         body: { conversation_id: conv.id, content: 'sent during the outage' },
       });
       expect(res.status).toBe(202);
       expect(res.body.status).toBe('pending');
       expect((await messageRow(tenant, res.body.id)).status).toBe('pending');
+      step('reply accepted');
       redis = await startRedis(port);
+      step('redis back');
       const row = await eventually(
         async () => {
-          await stack.worker!.sweep();
+          step(`swept: ${await stack.worker!.sweep()} enqueued`);
           return messageRow(tenant, res.body.id);
         },
         (r) => r.status === 'sent',
