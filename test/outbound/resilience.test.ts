@@ -6,6 +6,8 @@ import { api } from '../support/harness.js';
 import { fake, messageRow, useOutboundStack, waOk, whatsappConversation } from '../support/outbound.js';
 import { freePort } from '../support/ports.js';
 import { startStack } from '../support/stack.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { testDatabaseUrl } from '../support/env.js';
 import { eventually } from '../support/wait.js';
 
 useOutboundStack();
@@ -89,6 +91,48 @@ describe('Redis outage', () => {
       redis.kill('SIGKILL');
     }
   }, 60_000);
+});
+
+describe('PostgreSQL outage after the provider accepted', () => {
+  it('stores the provider id once the database is back, and never sends the reply again', async () => {
+    const target = new URL(testDatabaseUrl());
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const url = new URL(testDatabaseUrl());
+    url.host = `127.0.0.1:${proxy.port}`;
+    const stack = await startStack({
+      redis: true,
+      worker: { sweepAfterMs: 60_000 },
+      env: { DATABASE_URL: url.toString(), WHATSAPP_API_URL: fake.url, QUEUE_PREFIX: 'record-later' },
+    });
+    try {
+      const { tenant, conv, from } = await whatsappConversation(stack);
+      // The provider takes the message, and the database goes away before the worker can write its id.
+      fake.respond(async (req, n) => {
+        if (req.json?.to === from) {
+          await proxy.cut();
+          setTimeout(() => void proxy.restore(), 1_500);
+        }
+        return waOk(req, n);
+      });
+      const msg = (
+        await stack.request('POST', api(tenant, '/messages'), {
+          body: { conversation_id: conv.id, content: 'once only' },
+        })
+      ).body;
+      const row = await eventually(
+        () => messageRow(tenant, msg.id),
+        (r) => r.status === 'sent',
+        20_000,
+      );
+      expect(row.external_id).toMatch(/^wamid\.fake\d+$/);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(fake.requests.filter((r) => r.json?.to === from && r.json?.text?.body === 'once only')).toHaveLength(1);
+    } finally {
+      fake.respond(waOk);
+      await stack.close();
+      await proxy.close();
+    }
+  }, 40_000);
 });
 
 describe('worker lifecycle', () => {

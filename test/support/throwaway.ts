@@ -60,27 +60,60 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function startThrowawayRedis(): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+export interface ThrowawayRedis {
+  url: string;
+  port: number;
+  /** Kills it (SIGKILL: every key is gone, as with a Redis that keeps nothing on disk) and starts it again. */
+  restart(downMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A redis-server of its own on a free port, keeping nothing on disk. */
+export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      if (String(d).includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
-  });
+  let child = await spawnRedis(port);
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+    async restart(downMs = 0) {
+      await kill('SIGKILL');
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
+      child = await spawnRedis(port);
     },
+    stop: () => kill('SIGTERM'),
   };
+}
+
+function spawnRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server on port ${port} not ready within 10 s: ${output}`));
+    }, 10_000);
+    child.stdout!.on('data', (d) => {
+      output += String(d);
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited ${code}: ${output}`));
+    });
+  });
 }

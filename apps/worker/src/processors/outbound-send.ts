@@ -1,13 +1,36 @@
 /** outbound-send: one agent reply to the provider, exactly once as far as the provider allows. */
 import { type Channel, ProviderError } from '@comms/adapter-kit';
 import { prepareOutbound, recordFailed, recordSent, resolveCredentials, webhookPath } from '@comms/core/inbox';
-import { PermanentJobError, type Runtime } from '@comms/core/platform';
+import { PermanentJobError, type Runtime, type TenantContext } from '@comms/core/platform';
 import { Histogram } from 'prom-client';
 import { type TenantJobHandler, tenantJob } from '../job.js';
 import { DEFAULT_RATES, RateLimiter } from '../rate-limit.js';
 import type { Sender } from '../senders.js';
 
 const SEND_TIMEOUT_MS = 15_000;
+/** How long a provider id that could not be stored is retried before the job gives up (and may resend). */
+const RECORD_FOR_MS = 60_000;
+
+/**
+ * recordSent, retried with backoff for up to RECORD_FOR_MS. Measured by `npm run chaos`: a PostgreSQL restart
+ * while sends were in flight made the job retry the send, and the customer got the reply twice.
+ */
+async function recordSentPatiently(ctx: TenantContext, messageId: number, providerMessageId: string) {
+  const until = Date.now() + RECORD_FOR_MS;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      await recordSent(ctx, messageId, providerMessageId);
+      return;
+    } catch (err) {
+      if (Date.now() + delay > until) {
+        ctx.log.error({ err: String(err) }, 'sent, but the provider id could not be stored; a retry may send again');
+        throw err;
+      }
+      ctx.log.warn({ err: String(err) }, 'sent; storing the provider id failed, retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
 
 export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Channel, Sender>) {
   const limiter = new RateLimiter();
@@ -42,13 +65,12 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
     const rate = Number(work.account.settings.rate_limit_per_second) || DEFAULT_RATES[work.channel];
     await limiter.take(`${tenant.slug}:${work.account.id}`, rate);
     const started = Date.now();
+    let providerMessageId: string;
     try {
-      const { provider_message_id } = await sender.send(work.message, credentials, {
+      ({ provider_message_id: providerMessageId } = await sender.send(work.message, credentials, {
         ...sender.options,
         signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-      });
-      await recordSent(ctx, data.message_id, provider_message_id);
-      latency.observe({ channel: work.channel, outcome: 'sent' }, (Date.now() - started) / 1000);
+      }));
     } catch (err) {
       const pe =
         err instanceof ProviderError
@@ -63,6 +85,10 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
       log.info({ code: pe.code }, 'send failed; will retry');
       throw pe;
     }
+    // The provider has the message now. A failure to record that is not a failed send: retrying the job would
+    // send it again, so the record is retried on its own (a database restart takes seconds).
+    await recordSentPatiently(ctx, data.message_id, providerMessageId);
+    latency.observe({ channel: work.channel, outcome: 'sent' }, (Date.now() - started) / 1000);
   };
   return tenantJob(runtime, 'outbound-send', send, {
     logFields: (data, job) => ({ message_id: data.message_id, attempt: job.attempt }),
