@@ -38,5 +38,8 @@ const result = spawnSync('npx', ['vitest', 'run', '--project', 'integration', '-
   stdio: 'inherit',
   env: { ...process.env, FUZZ_RUNS: runs, FUZZ_SEED: seed },
 });
-if (result.status !== 0) console.log(`fuzz: failed; replay with npm run fuzz -- --runs ${runs} --seed ${seed}`);
+if (result.status !== 0)
+  console.log(
+    `fuzz: failed; replay with npm run fuzz -- --runs ${runs} --seed ${seed} ${positionals.join(' ')}`.trim(),
+  );
 process.exit(result.status ?? 1);
