@@ -1,4 +1,8 @@
-/** A TCP proxy on loopback that a test can cut and restore, to make PostgreSQL or Redis "go away". */
+/**
+ * A TCP proxy on loopback between the service and PostgreSQL or Redis, which a test or a chaos scenario makes
+ * faulty: cut (every connection dropped, new ones refused), latency (each chunk held back), stall (connections
+ * stay open but nothing passes, as with a dead peer behind a firewall), heal.
+ */
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -7,6 +11,14 @@ export interface TcpProxy {
   /** Drops every connection and refuses new ones. */
   cut(): Promise<void>;
   restore(): Promise<void>;
+  /** Holds every chunk back this long, both ways (0: none). */
+  latency(ms: number): void;
+  /** Lets nothing through, on open connections or new ones, until heal(); nothing is closed. */
+  stall(): void;
+  /** Ends latency and stalls; what was held back goes through. */
+  heal(): void;
+  /** Connections open through the proxy now. */
+  open(): number;
   close(): Promise<void>;
 }
 
@@ -14,6 +26,19 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let port = 0;
+  let delayMs = 0;
+  let stalled = false;
+  const held: (() => void)[] = [];
+  const forward = (from: Socket, to: Socket) => {
+    from.on('data', (chunk) => {
+      const send = () => {
+        if (!to.destroyed) to.write(chunk);
+      };
+      if (stalled) held.push(send);
+      else if (delayMs) setTimeout(send, delayMs);
+      else send();
+    });
+  };
   const listen = () =>
     new Promise<void>((resolve) => {
       server = createServer((client) => {
@@ -27,7 +52,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         };
         client.on('error', drop).on('close', drop);
         upstream.on('error', drop).on('close', drop);
-        client.pipe(upstream).pipe(client);
+        forward(client, upstream);
+        forward(upstream, client);
       });
       server.listen(port, '127.0.0.1', () => {
         port = (server!.address() as AddressInfo).port;
@@ -38,6 +64,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       sockets.clear();
+      held.length = 0;
       if (!server) return resolve();
       server.close(() => resolve());
       server = null;
@@ -49,6 +76,18 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     cut: stop,
     restore: listen,
+    latency(ms) {
+      delayMs = ms;
+    },
+    stall() {
+      stalled = true;
+    },
+    heal() {
+      stalled = false;
+      delayMs = 0;
+      for (const send of held.splice(0)) send();
+    },
+    open: () => sockets.size / 2,
     close: stop,
   };
 }
