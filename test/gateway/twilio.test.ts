@@ -86,4 +86,26 @@ describe('Twilio', () => {
     );
     expect(failed.error).toMatchObject({ code: '63016' });
   });
+
+  it('a payload naming an account no identifier could be (a NUL, or longer than any) is 400, not an outage', async () => {
+    // Found by the gateway fuzzer: `To` = NUL made the account lookup fail in PostgreSQL, answered 503, which
+    // Twilio retries for days.
+    const tenant = await h.createTenant('twnul');
+    await createAccount(h, tenant, {
+      provider: 'sms',
+      identifier: NUMBER,
+      credentials: { account_sid: SID, auth_token: TOKEN },
+    });
+    for (const to of ['\u0000', `+1${'5'.repeat(400)}`]) {
+      const res = await post(tenant, 'twilio', inbound('+447700900123', to, 'Hi'));
+      expect(res.status, JSON.stringify(to).slice(0, 20)).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    const status = await post(
+      tenant,
+      'twilio/status',
+      twilioStatusParams({ sid: `SM${'a'.repeat(32)}`, status: 'delivered', from: '\u0000', to: '+447700900123' }),
+    );
+    expect(status.status).toBe(400);
+  });
 });

@@ -115,7 +115,10 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
 
       let identifiers: string[];
       try {
-        identifiers = [...new Set(await adapter.accountIdentifiers(raw))];
+        // Only what could be an account's identifier is looked up: one with a NUL (PostgreSQL text cannot hold it,
+        // and the lookup's error would read as an outage, a 503 the provider retries for days) or longer than any
+        // identifier an account may have names no account of ours.
+        identifiers = [...new Set(await adapter.accountIdentifiers(raw))].filter(couldBeAccountIdentifier);
       } catch (err) {
         return malformed(err);
       }
@@ -220,6 +223,11 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
     },
   };
 }
+
+/** Channel-account identifiers are at most 320 characters (the API's limit) and, as text, hold no NUL. */
+const MAX_IDENTIFIER_LENGTH = 320;
+const couldBeAccountIdentifier = (id: string) =>
+  id.length > 0 && id.length <= MAX_IDENTIFIER_LENGTH && !id.includes('\u0000');
 
 /** Each event goes to the verified account it names (an accountless route's events to the one that verified). */
 function groupByAccount(events: NormalizedEvent[], verified: ChannelAccountRow[], accountless: boolean) {
