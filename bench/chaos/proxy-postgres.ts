@@ -1,5 +1,6 @@
 // Chaos: the gateway and the API reach PostgreSQL through a faulty TCP proxy. Phases: normal; 150 ms of latency
-// each way; a stall (connections stay open, nothing passes); every connection dropped; healed. Webhooks at
+// each way; a stall (connections stay open, nothing passes); every connection dropped; healed; the open
+// connections dead for good without either end being told (a firewall or failover forgetting them). Webhooks at
 // 100/s and inbox list reads at 25/s throughout, each answer timed; nothing is retried here, so every answer
 // counts. The audit: the service answers (503, never a hang) within its timeouts while the database is away,
 // recovers by itself, every webhook answered 2xx is stored, and no connection leaks (the proxy counts them).
@@ -23,7 +24,9 @@ const PHASES = [
   { name: 'latency 150 ms each way', seconds: 8 },
   { name: 'stalled (nothing passes)', seconds: 12 },
   { name: 'every connection dropped, refused for 3 s', seconds: 6 },
-  { name: 'healed', seconds: 10 },
+  { name: 'healed', seconds: 5 },
+  { name: 'open connections dead for good (new ones work)', seconds: 15 },
+  { name: 'afterwards', seconds: 5 },
 ] as const;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -112,6 +115,7 @@ export async function run() {
       setTimeout(() => void proxy.restore(), 3_000);
     }
     if (phase.name === 'healed') proxy.heal();
+    if (phase.name.startsWith('open connections dead')) proxy.blackhole();
     const until = phaseStart + phase.seconds * 1000;
     for (let tick = 0; Date.now() < until; tick++) {
       const due = phaseStart + tick * 10; // 100 webhooks a second, a list read every fourth tick
@@ -150,8 +154,15 @@ export async function run() {
   await proxy.close();
   await postgres.stop();
 
-  const healedAt = PHASES.slice(0, -1).reduce((s, p) => s + p.seconds * 1000, 0);
-  const failedAfterHeal = all.filter((a) => a.at >= healedAt && (a.status < 200 || a.status >= 300)).map((a) => a.at);
+  const startOf = (name: string) =>
+    PHASES.slice(
+      0,
+      PHASES.findIndex((p) => p.name.startsWith(name)),
+    ).reduce((t, p) => t + p.seconds * 1000, 0);
+  const blackholeAt = startOf('open connections dead');
+  const failedSince = (at: number) =>
+    all.filter((a) => a.at >= at && (a.status < 200 || a.status >= 300)).map((a) => a.at);
+  const lastFailure = Math.max(blackholeAt, ...failedSince(blackholeAt));
   const accepted = all.filter((a) => a.kind === 'webhook' && a.status >= 200 && a.status < 300);
   const faults = PHASES.map((phase) => {
     const inPhase = all.filter((a) => a.phase === phase.name);
@@ -177,8 +188,7 @@ export async function run() {
     webhooks_accepted: accepted.length,
     accepted_not_stored: accepted.filter((a) => !stored.has(a.wamid!)).length,
     hangs_over_60s: all.filter((a) => a.status === -1).length,
-    recovered_after_heal_s:
-      Math.round(((failedAfterHeal.length ? Math.max(...failedAfterHeal) : healedAt) - healedAt) / 100) / 10,
+    dead_connections_recovered_after_s: Math.round((lastFailure - blackholeAt) / 100) / 10,
     connections_after: openAfter,
     connections_allowed: 2 * POOL,
     faults,

@@ -36,6 +36,12 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Fail a query that waits this long for a connection (ms). */
   connectionTimeoutMs?: number;
+  /**
+   * Fail a query whose answer has not come back within this long (ms; 0: never), and close its connection.
+   * Without it, a connection whose packets stop (a stalled network, a failover behind a virtual address) holds
+   * its pool slot until TCP gives up, many minutes later (`npm run chaos -- proxy-postgres`).
+   */
+  queryTimeoutMs?: number;
 }
 
 // node-postgres returns int8 and numeric as strings; counts (int8) are small here.
@@ -62,6 +68,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       max: options.poolSize ?? 20,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
+      ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
+      keepAlive: true,
     });
     // An idle client losing its connection (database restart) must not crash the process.
     pool.on('error', () => {});

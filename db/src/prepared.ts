@@ -37,11 +37,43 @@ export class PreparingClient extends pg.Client {
       values.length > 0
     ) {
       const name = statementName(config.text);
-      if (name) return super.query({ ...config, name }, values, callback);
+      if (name) return this.dropIfTimedOut(super.query({ ...config, name }, values, this.watch(callback)));
     }
-    return super.query(config, values, callback);
+    return this.dropIfTimedOut(super.query(config, values, this.watch(callback)));
+  }
+
+  /**
+   * node-postgres's `query_timeout` fails the query but keeps the connection, its answer still owed, and a
+   * connection given back to the pool (as Drizzle gives back a transaction's) would then serve the next caller
+   * nothing. A timed-out connection is closed instead: the pool drops it on release and opens a new one.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the result of pg's query() overloads (a promise, a query or undefined).
+  private dropIfTimedOut(result: any): any {
+    if (result && typeof result.then === 'function')
+      return result.catch((err: unknown) => {
+        this.closeIfTimeout(err);
+        throw err;
+      });
+    return result;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: pg's callback shape.
+  private watch(callback: any): any {
+    if (typeof callback !== 'function') return callback;
+    return (err: unknown, res: unknown) => {
+      this.closeIfTimeout(err);
+      callback(err, res);
+    };
+  }
+
+  private closeIfTimeout(err: unknown): void {
+    if (err instanceof Error && err.message === QUERY_READ_TIMEOUT)
+      (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 }
+
+/** The message of node-postgres's error for a query that outlived `query_timeout`. */
+export const QUERY_READ_TIMEOUT = 'Query read timeout';
 
 /** What `selectJson` needs of a Drizzle select: its SQL text and parameters. */
 export interface SqlSource {

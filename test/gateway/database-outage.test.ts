@@ -97,4 +97,33 @@ describe('database outage', () => {
       await proxy.close();
     }
   });
+
+  it('connections that go dead without a word are closed after DB_QUERY_TIMEOUT_MS: 503, then served again', async () => {
+    // Found by `npm run chaos -- proxy-postgres`: connections a firewall or failover forgets held their pool
+    // slots until TCP gave up, and every request after was a 503 for as long.
+    const target = new URL(testDatabaseUrl());
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const url = new URL(testDatabaseUrl());
+    url.host = `127.0.0.1:${proxy.port}`;
+    const stack = await startStack({
+      env: { DATABASE_URL: url.toString(), DB_POOL_SIZE: '2', DB_QUERY_TIMEOUT_MS: '1000' },
+    });
+    try {
+      const tenant = await stack.createTenant('dead-conns');
+      const list = () => stack.request('GET', `/api/v1/tenants/${tenant}/communications/conversations`);
+      await Promise.all([list(), list()]); // both pooled connections open
+      expect((await list()).status).toBe(200);
+      proxy.blackhole();
+      const started = Date.now();
+      const during = await Promise.all([list(), list()]);
+      expect(during.map((r) => r.status)).toEqual([503, 503]);
+      expect(during[0]!.headers.get('retry-after')).toBeTruthy();
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // New connections work: the dead ones were closed, not handed out again.
+      for (let i = 0; i < 4; i++) expect((await list()).status).toBe(200);
+    } finally {
+      await stack.close();
+      await proxy.close();
+    }
+  });
 });

@@ -15,6 +15,11 @@ export interface TcpProxy {
   latency(ms: number): void;
   /** Lets nothing through, on open connections or new ones, until heal(); nothing is closed. */
   stall(): void;
+  /**
+   * The connections open now go dead for good, as when a firewall or a failover forgets them: nothing passes on
+   * them again and nothing tells either end. New connections work.
+   */
+  blackhole(): void;
   /** Ends latency and stalls; what was held back goes through. */
   heal(): void;
   /** Connections open through the proxy now. */
@@ -29,8 +34,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let delayMs = 0;
   let stalled = false;
   const held: (() => void)[] = [];
+  const dead = new WeakSet<Socket>();
   const forward = (from: Socket, to: Socket) => {
     from.on('data', (chunk) => {
+      if (dead.has(from)) return;
       const send = () => {
         if (!to.destroyed) to.write(chunk);
       };
@@ -81,6 +88,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     stall() {
       stalled = true;
+    },
+    blackhole() {
+      for (const socket of sockets) dead.add(socket);
     },
     heal() {
       stalled = false;

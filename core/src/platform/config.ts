@@ -54,6 +54,8 @@ const EnvSchema = z.object({
     .positive()
     .default(1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  /** A query without an answer this long fails (503) and its connection is closed; 0 turns it off. */
+  DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /** A request, body included, not received within this is answered 408 (the gateway faces the internet). */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** The request line and headers must arrive within this, else 408. */

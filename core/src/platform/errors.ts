@@ -108,6 +108,7 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']); // shutdown, crash, starting, too many
 const UNREACHABLE_MESSAGES = [
   'Connection terminated',
+  'Query read timeout', // DB_QUERY_TIMEOUT_MS: the database stopped answering
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
 ];

@@ -47,6 +47,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     url: config.DATABASE_URL,
     dataDir: config.PGLITE_DIR,
     poolSize: config.DB_POOL_SIZE,
+    queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
   });
   await migrateRegistry(database.db);
   // Realtime events: a stream per tenant in Redis when there is one (ids and replay shared by every
