@@ -5,11 +5,20 @@ import { PermanentJobError, type Runtime } from '@comms/core/platform';
 import { Histogram } from 'prom-client';
 import { type TenantJobHandler, tenantJob } from '../job.js';
 import { DEFAULT_RATES, RateLimiter } from '../rate-limit.js';
+import type { SandboxTransport } from '../sandbox.js';
 import type { Sender } from '../senders.js';
 
 const SEND_TIMEOUT_MS = 15_000;
 
-export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Channel, Sender>) {
+/**
+ * `sandbox` is the sandbox transport when SANDBOX_TRANSPORT is on, else null. Replies through a sandbox account go
+ * to it and never to the provider; every other account's replies go to the provider, whatever the setting.
+ */
+export function createOutboundSendProcessor(
+  runtime: Runtime,
+  senders: Record<Channel, Sender>,
+  sandbox: SandboxTransport | null = null,
+) {
   const limiter = new RateLimiter();
   const latency = new Histogram({
     name: 'outbound_send_seconds',
@@ -37,18 +46,31 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
       log.debug({ reason: work.reason }, 'nothing to send');
       return;
     }
+    // A sandbox account's credentials are the simulator's own inventions: its replies never go to the provider.
+    if (work.account.sandbox && !sandbox) {
+      await recordFailed(ctx, data.message_id, {
+        code: 'sandbox_disabled',
+        message: 'this is a sandbox channel account and the sandbox transport is off (SANDBOX_TRANSPORT)',
+      });
+      log.warn('reply through a sandbox account failed: the sandbox transport is off');
+      return;
+    }
     const sender = senders[work.channel];
     const credentials = resolveCredentials(ctx, work.account, runtime.config);
     const rate = Number(work.account.settings.rate_limit_per_second) || DEFAULT_RATES[work.channel];
     await limiter.take(`${tenant.slug}:${work.account.id}`, rate);
     const started = Date.now();
     try {
-      const { provider_message_id } = await sender.send(work.message, credentials, {
-        ...sender.options,
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-      });
-      await recordSent(ctx, data.message_id, provider_message_id);
+      const sent =
+        work.account.sandbox && sandbox
+          ? sandbox.send(work)
+          : await sender.send(work.message, credentials, {
+              ...sender.options,
+              signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+            });
+      await recordSent(ctx, data.message_id, sent.provider_message_id);
       latency.observe({ channel: work.channel, outcome: 'sent' }, (Date.now() - started) / 1000);
+      if (work.account.sandbox && sandbox) sandbox.playStatuses(ctx, work, sent, credentials);
     } catch (err) {
       const pe =
         err instanceof ProviderError
