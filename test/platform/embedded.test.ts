@@ -1,10 +1,12 @@
-// `npm start` with no DATABASE_URL / REDIS_URL: PGlite under a data dir, in-process queue; data survives a restart.
+// `npm start` with no DATABASE_URL / REDIS_URL: PGlite under a data dir, in-process queue; data survives a restart;
+// the demo's loop finishes: a reply to a simulated conversation comes back sent, delivered and read (the sandbox).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
+import { eventually } from '../support/wait.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'comms-embedded-'));
 // Servers this file started and that are still running: a failed assertion must not leave one behind.
@@ -22,11 +24,14 @@ async function start(port: number): Promise<{ child: ChildProcess; token: string
     PGLITE_DIR: dataDir,
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     LOG_LEVEL: 'warn',
+    // The sandbox's pause between statuses, short for the test (1 s by default).
+    SANDBOX_STATUS_DELAY_MS: '100',
   };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   delete env.JWT_SECRET;
   delete env.NODE_ENV;
+  delete env.SANDBOX_TRANSPORT;
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/all-in-one/src/main.ts'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -109,9 +114,38 @@ describe('embedded mode', () => {
     const list = (await (
       await fetch(`${base}/api/v1/tenants/demo/communications/conversations?limit=50`, { headers })
     ).json()) as {
-      data: { channel: string; contact_name: string | null }[];
+      data: { id: number; channel: string; contact_name: string | null }[];
     };
     expect(list.data.map((c) => c.channel).sort()).toEqual(['email', 'email', 'sms', 'whatsapp']);
+
+    // The demo's loop: an agent's reply to each simulated conversation goes sent → delivered → read, answered by
+    // the sandbox transport (on by default here, and said so in the banner) instead of the providers.
+    expect(first.output()).toMatch(/Sandbox: +ON \(SANDBOX_TRANSPORT\)/);
+    const simulated = list.data.filter((c) => c.id !== id);
+    for (const conversation of simulated) {
+      const res = await fetch(`${base}/api/v1/tenants/demo/communications/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ conversation_id: conversation.id, type: 'text', content: 'Yes, we have rooms!' }),
+      });
+      expect(res.status, conversation.channel).toBe(202);
+    }
+    for (const conversation of simulated) {
+      const reply = await eventually(
+        async () =>
+          (
+            (await (
+              await fetch(`${base}/api/v1/tenants/demo/communications/messages/conversation/${conversation.id}`, {
+                headers,
+              })
+            ).json()) as { data: { direction: string; status: string; external_id: string | null }[] }
+          ).data.find((m) => m.direction === 'out'),
+        (m) => m?.status === 'read',
+        15_000,
+      );
+      expect(reply, conversation.channel).toMatchObject({ status: 'read' });
+      expect(reply?.external_id, conversation.channel).toBeTruthy();
+    }
     await stop(first.child);
 
     const second = await start(port);

@@ -42,7 +42,11 @@ describe('tenant provisioning', () => {
       'webhook_events',
     ]);
     const migrations = await db.query(`select name from "${schema}".schema_migrations order by name`);
-    expect(migrations.rows.map((r) => r.name)).toEqual(['0000_init', '0001_ingest_function']);
+    expect(migrations.rows.map((r) => r.name)).toEqual([
+      '0000_init',
+      '0001_ingest_function',
+      '0002_channel_account_sandbox',
+    ]);
     // The functions are the tenant's own: schema-qualified, nothing in public.
     const functions = await db.query(
       `select routine_schema, routine_name from information_schema.routines where routine_name in ('ingest_webhook', 'reopen_conversation') and routine_schema in ($1, 'public') order by 2`,

@@ -10,6 +10,8 @@ export interface Stack extends Harness {
 
 export async function startStack(options: StartOptions & { worker?: boolean | WorkerOptions } = {}): Promise<Stack> {
   let worker: RunningWorker | null = null;
+  // With SANDBOX_TRANSPORT on, the worker posts its status webhooks to this stack's own gateway, on loopback.
+  let url: string | undefined;
   const h = await startApi({
     ...options,
     compose: (runtime, apiFetch) => routeWebhooks(createGatewayApp(runtime), apiFetch),
@@ -17,12 +19,14 @@ export async function startStack(options: StartOptions & { worker?: boolean | Wo
       ? (runtime) => {
           worker = startWorker(runtime, {
             sweepEveryMs: 3_600_000,
+            sandbox: { gatewayUrl: () => url },
             ...(typeof options.worker === 'object' ? options.worker : {}),
           });
           return worker;
         }
       : undefined,
   });
+  url = h.url;
   return Object.assign(h, { worker });
 }
 
@@ -36,6 +40,7 @@ export async function createAccount(
     credentials: Record<string, string>;
     name?: string;
     settings?: Record<string, unknown>;
+    sandbox?: boolean;
   },
 ): Promise<number> {
   const res = await h.request('POST', `/api/v1/tenants/${tenant}/communications/channel-accounts`, {

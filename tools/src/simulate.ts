@@ -1,7 +1,9 @@
 // `npm run simulate -- <provider> [--tenant demo] [--from …] [--name …] [--text …] [--url http://localhost:8003]`
 // Posts a correctly signed, provider-shaped webhook to a running service, so a new user can watch a
 // conversation appear without any provider account. It makes (or re-keys) a "Simulator" channel account
-// through the REST API with secrets it generates, then signs with them.
+// through the REST API with secrets it generates, then signs with them. The account is a sandbox account: with
+// the service's sandbox transport on (the embedded defaults), a reply to the conversation comes back sent,
+// delivered and read, without reaching any provider.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig, signToken } from '@comms/core/platform';
@@ -59,7 +61,7 @@ const saved = existing
   ? await fetch(`${api}/channel-accounts/${existing.id}`, {
       method: 'PUT',
       headers,
-      body: JSON.stringify({ credentials: webhook.account.credentials }),
+      body: JSON.stringify({ credentials: webhook.account.credentials, sandbox: true }),
     })
   : await fetch(`${api}/channel-accounts`, {
       method: 'POST',
@@ -79,7 +81,11 @@ if (!res.ok) {
 }
 const convs = await fetch(`${api}/conversations?q=${encodeURIComponent(webhook.contact)}&limit=1`, { headers });
 const conv = ((await convs.json()) as { data: { id: number; status: string; message_count: number }[] }).data[0];
-if (conv)
+if (conv) {
   console.log(
     `conversation ${conv.id}: ${conv.status}, ${conv.message_count} message(s) → GET ${api}/conversations/${conv.id}`,
   );
+  console.log(
+    `reply: POST ${api}/messages {"conversation_id": ${conv.id}, "type": "text", "content": "…"}, then GET ${api}/messages/conversation/${conv.id}`,
+  );
+}

@@ -2,10 +2,12 @@
  * Provider-shaped, correctly signed webhooks for the simulator. The bodies and signatures come from the adapters'
  * testing kits, which follow the providers' documented payloads (each kit names its documentation pages):
  * `@comms/adapter-whatsapp/testing`, `@comms/adapter-messenger/testing`, `@comms/adapter-twilio/testing`,
- * `@comms/adapter-sendgrid/testing`.
+ * `@comms/adapter-sendgrid/testing`. The accounts they describe are sandbox accounts: with the service's sandbox
+ * transport on (the embedded defaults), replies through them are answered by the sandbox and come back
+ * delivered and read, signed with the same secrets.
  */
 import { messengerText, messengerWebhook, signedMetaWebhook } from '@comms/adapter-messenger/testing';
-import { sendgridInboundForm } from '@comms/adapter-sendgrid/testing';
+import { sendgridEventKeys, sendgridInboundForm } from '@comms/adapter-sendgrid/testing';
 import { signedTwilioWebhook, twilioInboundParams } from '@comms/adapter-twilio/testing';
 import { whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 
@@ -18,7 +20,8 @@ export interface SimulatedWebhook {
   body: string | FormData;
   /** The contact identifier the webhook comes from. */
   contact: string;
-  account: { provider: string; identifier: string; credentials: Record<string, string> };
+  /** The Simulator channel account the webhook is signed for: a sandbox account, with the secrets it signs with. */
+  account: { provider: string; identifier: string; credentials: Record<string, string>; sandbox: true };
 }
 
 const SIM_IDS = {
@@ -49,6 +52,7 @@ export function buildSimulatedWebhook(
           provider,
           identifier,
           credentials: { app_secret: o.secret, verify_token: o.secret, access_token: 'simulated' },
+          sandbox: true,
         },
       };
     }
@@ -68,6 +72,7 @@ export function buildSimulatedWebhook(
           provider,
           identifier,
           credentials: { app_secret: o.secret, verify_token: o.secret, page_access_token: 'simulated' },
+          sandbox: true,
         },
       };
     }
@@ -88,11 +93,18 @@ export function buildSimulatedWebhook(
         url,
         ...signedTwilioWebhook(params, { url, authToken: o.secret }),
         contact: from,
-        account: { provider, identifier, credentials: { account_sid: accountSid, auth_token: o.secret } },
+        account: {
+          provider,
+          identifier,
+          credentials: { account_sid: accountSid, auth_token: o.secret },
+          sandbox: true,
+        },
       };
     }
     case 'email': {
       const from = o.from ?? 'traveller@example.com';
+      // SendGrid signs its Event Webhook with a key only it holds: the sandbox, playing SendGrid, gets the private half.
+      const keys = sendgridEventKeys();
       return {
         url: `${o.baseUrl}/webhooks/${o.tenant}/sendgrid/inbound?token=${o.secret}`,
         headers: {},
@@ -101,7 +113,14 @@ export function buildSimulatedWebhook(
         account: {
           provider,
           identifier,
-          credentials: { inbound_token: o.secret, from_email: identifier, api_key: 'simulated' },
+          credentials: {
+            inbound_token: o.secret,
+            from_email: identifier,
+            api_key: 'simulated',
+            event_public_key: keys.publicKey,
+            event_private_key: keys.privateKeyDer,
+          },
+          sandbox: true,
         },
       };
     }

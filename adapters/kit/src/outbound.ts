@@ -1,7 +1,7 @@
 /** The outbound half of the contract: what the worker hands a provider's send, and what it gets back (DESIGN §9). */
 import { z } from 'zod';
 import type { Credentials } from './inbound.js';
-import { MessageType } from './events.js';
+import { type Channel, MessageType } from './events.js';
 
 /** An outbound message, as the worker hands it to an adapter's send. */
 export const OutboundMessage = z.object({
@@ -58,3 +58,35 @@ export interface SendOptions {
 
 /** A provider's send. Throws ProviderError (transient or permanent). */
 export type SendFn = (message: OutboundMessage, credentials: Credentials, options: SendOptions) => Promise<SendResult>;
+
+/** A webhook as a provider posts it: the raw body and the headers that authenticate it. */
+export interface SignedWebhook {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** One delivery status of a message we sent, as its provider would report it. */
+export interface StatusReport {
+  channel: Channel;
+  /** The message as it was sent: `from` is our account identifier, `to` the recipient. */
+  message: OutboundMessage;
+  /** The id the send returned. */
+  provider_message_id: string;
+  status: 'delivered' | 'read';
+  at: Date;
+  /** The full URL the provider calls with it, as the gateway sees it (Twilio signs it). */
+  url: string;
+}
+
+/**
+ * A provider's part in the sandbox transport (a development stand-in for the provider): an id of the provider's
+ * shape for an accepted send, and the status webhook the provider itself would post for it, signed with the
+ * account's credentials, so the statuses come back through the gateway's own route, verification and parsing.
+ * Builds and signs; sends nothing.
+ */
+export interface ProviderSandbox {
+  /** A new message id shaped like the provider's. */
+  messageId(): string;
+  /** The provider's status webhook for `report`. Throws when the credentials cannot sign it. */
+  statusWebhook(report: StatusReport, credentials: Credentials): SignedWebhook;
+}

@@ -6,18 +6,14 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RawRequest } from './index.js';
 
+export type { SignedWebhook } from './outbound.js';
+
 export function rawJson(
   body: string,
   headers: Record<string, string> = {},
   url = 'https://comms.example.com/webhooks/acme/x',
 ): RawRequest {
   return { url, headers: { 'content-type': 'application/json', ...headers }, body: new TextEncoder().encode(body) };
-}
-
-/** A webhook as a provider posts it: the raw body and the headers that authenticate it. */
-export interface SignedWebhook {
-  body: string;
-  headers: Record<string, string>;
 }
 
 export interface Recorded {

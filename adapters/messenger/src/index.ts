@@ -14,3 +14,4 @@ export const messengerInbound: InboundAdapter = {
   verify: verifyHubSignature,
   parse: parseMessenger,
 };
+export { messengerSandbox } from './sandbox.js';

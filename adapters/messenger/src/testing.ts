@@ -3,26 +3,22 @@
  * package's main entry. Both share the Graph webhook shape (`object` tells them apart):
  * - messages: https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages
  * - echoes: https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes
- * - reads: https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-reads
+ * - deliveries and reads: see webhook.ts
  * - Instagram: https://developers.facebook.com/docs/instagram-platform/webhooks/examples
  * Signature (X-Hub-Signature-256): https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads
  */
-import { randomBytes } from 'node:crypto';
+import { type MessagingEvent, newMid } from './webhook.js';
 
 export { hubSignature, signedMetaHeaders, signedMetaWebhook } from '@comms/adapter-meta-graph/testing';
-
-/** One item of an entry's `messaging` array. */
-export interface MessagingEvent {
-  sender: { id: string };
-  recipient: { id: string };
-  timestamp: number;
-  [field: string]: unknown;
-}
-
-/** A new message id shaped like Meta's (`m_` and an opaque string). */
-export function newMid(): string {
-  return `m_${randomBytes(12).toString('hex')}`;
-}
+// The envelope and the receipts are production code (the sandbox transport plays receipts back).
+export {
+  type MessagingEvent,
+  type MessengerWebhookOptions,
+  messengerDelivery,
+  messengerRead,
+  messengerWebhook,
+  newMid,
+} from './webhook.js';
 
 export interface MessengerTextOptions {
   /** The page (or Instagram account) the customer writes to. */
@@ -54,32 +50,4 @@ export function messengerEcho(o: { account: string; to: string; text: string; mi
     timestamp: o.timestamp ?? Date.now(),
     message: { is_echo: true, mid: o.mid ?? newMid(), text: o.text },
   } satisfies MessagingEvent;
-}
-
-/** A read receipt: the customer has read every message the page sent up to `watermark` (ms since the epoch). */
-export function messengerRead(o: { account: string; from: string; watermark: number; timestamp?: number }) {
-  return {
-    sender: { id: o.from },
-    recipient: { id: o.account },
-    timestamp: o.timestamp ?? Date.now(),
-    read: { watermark: o.watermark },
-  } satisfies MessagingEvent;
-}
-
-export interface MessengerWebhookOptions {
-  /** `page` for Messenger, `instagram` for Instagram. */
-  object?: 'page' | 'instagram';
-  /** The page or Instagram account id (`entry[].id`): how the gateway finds the channel account. */
-  account: string;
-  /** The entry's `time`, ms since the epoch; now by default. */
-  time?: number;
-  messaging: MessagingEvent[];
-}
-
-/** A webhook of one entry carrying the given messaging events. */
-export function messengerWebhook(o: MessengerWebhookOptions) {
-  return {
-    object: o.object ?? 'page',
-    entry: [{ id: o.account, time: o.time ?? Date.now(), messaging: o.messaging }],
-  };
 }

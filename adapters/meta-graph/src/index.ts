@@ -1,3 +1,4 @@
 /** The Graph API pieces the WhatsApp and Messenger/Instagram adapters share. */
 export { graphError, metaHandshake, postGraph, verifyHubSignature } from './graph.js';
 export { type HttpReply, httpSend } from './http.js';
+export { hubSignature, signedMetaHeaders, signedMetaWebhook } from './signature.js';

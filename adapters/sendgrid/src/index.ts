@@ -24,3 +24,4 @@ export const sendgridEvents: InboundAdapter = {
   verify: verifySendGridEvents,
   parse: parseSendGridEvents,
 };
+export { sendgridSandbox } from './sandbox.js';

@@ -7,8 +7,15 @@
  * - its signature (ECDSA P-256 over timestamp + body, base64 in X-Twilio-Email-Event-Webhook-Signature):
  *   https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features
  */
-import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
-import type { SignedWebhook } from '@comms/adapter-kit/testing';
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+
+// The events and their signing are production code (the sandbox transport plays events back).
+export {
+  type SendGridEventOptions,
+  sendgridEvent,
+  sendgridSignatureHeaders,
+  signedSendGridEvents,
+} from './webhook.js';
 
 /** A new Message-ID (without the angle brackets). */
 export function newMessageId(domain = 'mail.example.com'): string {
@@ -60,54 +67,15 @@ export function sendgridInboundForm(o: InboundEmailOptions): FormData {
   return form;
 }
 
-export interface SendGridEventOptions {
-  event: 'processed' | 'deferred' | 'delivered' | 'open' | 'click' | 'bounce' | 'dropped' | 'spamreport';
-  /** The recipient. */
-  email: string;
-  /** The message's id: the send's X-Message-Id, then SendGrid's own suffix (`<id>.filter…`). */
-  sgMessageId: string;
-  /** The event's id (how redeliveries dedupe); a new one by default. */
-  sgEventId?: string;
-  timestamp?: Date | number;
-  /** A bounce's or drop's reason, and the like. */
-  extra?: Record<string, unknown>;
-}
-
-/** One event object of an Event Webhook batch. */
-export function sendgridEvent(o: SendGridEventOptions): Record<string, unknown> {
-  const at = o.timestamp ?? new Date();
-  return {
-    email: o.email,
-    timestamp: at instanceof Date ? Math.floor(at.getTime() / 1000) : at,
-    event: o.event,
-    sg_event_id: o.sgEventId ?? randomBytes(16).toString('base64url'),
-    sg_message_id: o.sgMessageId,
-    ...o.extra,
-  };
-}
-
-/** A P-256 key pair: the private half signs, the public half is what SendGrid shows (base64 DER), `event_public_key`. */
-export function sendgridEventKeys(): { privateKey: KeyObject; publicKey: string } {
+/**
+ * A P-256 key pair: the private half signs, the public half is what SendGrid shows (base64 DER), `event_public_key`.
+ * `privateKeyDer` is the private half as a sandbox account's `event_private_key` (base64 PKCS#8 DER).
+ */
+export function sendgridEventKeys(): { privateKey: KeyObject; publicKey: string; privateKeyDer: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { privateKey, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') };
-}
-
-/** The signature headers SendGrid sends with `body`: ECDSA (SHA-256) over the timestamp followed by the body. */
-export function sendgridSignatureHeaders(
-  body: string,
-  privateKey: KeyObject,
-  timestamp = String(Math.floor(Date.now() / 1000)),
-): Record<string, string> {
   return {
-    'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(timestamp + body), privateKey).toString(
-      'base64',
-    ),
-    'x-twilio-email-event-webhook-timestamp': timestamp,
+    privateKey,
+    publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    privateKeyDer: privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
   };
-}
-
-/** An Event Webhook POST of `events` (a string is sent as it is), signed with `privateKey`. */
-export function signedSendGridEvents(events: unknown[] | string, privateKey: KeyObject): SignedWebhook {
-  const body = typeof events === 'string' ? events : JSON.stringify(events);
-  return { body, headers: { 'content-type': 'application/json', ...sendgridSignatureHeaders(body, privateKey) } };
 }

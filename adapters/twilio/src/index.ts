@@ -34,3 +34,4 @@ export const twilioStatus: InboundAdapter = {
   verify: verifyTwilio,
   parse: parseTwilioStatus,
 };
+export { twilioSandbox } from './sandbox.js';

@@ -16,3 +16,4 @@ export const whatsappInbound: InboundAdapter = {
   verify: verifyWhatsApp,
   parse: parseWhatsApp,
 };
+export { whatsappSandbox } from './sandbox.js';

@@ -24,12 +24,15 @@ await runProcess(async () => {
     runtime.log.info({ tenant: DEMO_TENANT }, 'created the demo tenant');
   const api = createApiApp(runtime);
   const gateway = createGatewayApp(runtime);
-  const worker = startWorker(runtime);
+  // The sandbox transport posts its status webhooks to this process's own gateway, on loopback.
+  let ownUrl: string | undefined;
+  const worker = startWorker(runtime, { sandbox: { gatewayUrl: () => ownUrl } });
   const server = await listen(routeWebhooks(gateway, api.fetch), {
     host: config.HOST,
     port: config.PORT,
     ...serverLimits(runtime),
   });
+  ownUrl = server.url;
   const realtime = attachRealtime(server.server, runtime);
   const base = config.PUBLIC_BASE_URL.replace(/\/$/, '');
   if (banner && config.JWT_SECRET) {
@@ -44,8 +47,17 @@ await runProcess(async () => {
     console.log(`  Inbox:      ${base}/api/v1/tenants/${DEMO_TENANT}/communications/conversations`);
     console.log(`  Webhooks:   ${base}/webhooks/${DEMO_TENANT}/{whatsapp|messenger|twilio|sendgrid/inbound}`);
     console.log(`  Try:        npm run simulate -- whatsapp --tenant ${DEMO_TENANT} --text "Hello"`);
+    if (config.SANDBOX_TRANSPORT)
+      console.log(
+        "  Sandbox:    ON (SANDBOX_TRANSPORT): replies through the simulator's accounts never reach a provider; the\n" +
+          '              sandbox answers and plays back their delivered and read webhooks (reply → sent → delivered → read)',
+      );
     console.log(`  Dev token (tenant_admin of '${DEMO_TENANT}', 30 days):\n\n${token}\n`);
   } else {
+    if (config.SANDBOX_TRANSPORT)
+      runtime.log.warn(
+        'SANDBOX_TRANSPORT is on: replies through sandbox accounts are answered by the sandbox, not sent',
+      );
     runtime.log.info({ url: server.url }, 'listening');
   }
   return {

@@ -8,6 +8,8 @@ await runProcess(async () => {
   requireExternalServices(config, 'the worker');
   const runtime = await createRuntime(config);
   const worker = startWorker(runtime);
+  if (config.SANDBOX_TRANSPORT)
+    runtime.log.warn('SANDBOX_TRANSPORT is on: replies through sandbox accounts are answered by the sandbox, not sent');
   runtime.log.info('worker started');
   return {
     async close() {

@@ -1,9 +1,10 @@
 /** Which adapter sends for which channel, and where: base URLs come from config so tests can use fakes. */
-import type { Channel, SendFn, SendOptions } from '@comms/adapter-kit';
-import { sendMessenger } from '@comms/adapter-messenger';
-import { sendSendGrid } from '@comms/adapter-sendgrid';
-import { sendTwilioSms, sendTwilioWhatsApp } from '@comms/adapter-twilio';
-import { sendWhatsApp } from '@comms/adapter-whatsapp';
+import type { Channel, ProviderSandbox, SendFn, SendOptions } from '@comms/adapter-kit';
+import { messengerSandbox, sendMessenger } from '@comms/adapter-messenger';
+import { sendgridSandbox, sendSendGrid } from '@comms/adapter-sendgrid';
+import { sendTwilioSms, sendTwilioWhatsApp, twilioSandbox } from '@comms/adapter-twilio';
+import { sendWhatsApp, whatsappSandbox } from '@comms/adapter-whatsapp';
+import type { WebhookRoute } from '@comms/core/inbox';
 import type { Config } from '@comms/core/platform';
 
 export interface Sender {
@@ -21,3 +22,20 @@ export function sendersFor(config: Config): Record<Channel, Sender> {
     email: { send: sendSendGrid, options: { baseUrl: config.SENDGRID_API_URL } },
   };
 }
+
+/** A channel's provider in the sandbox transport (sandbox.ts), and the gateway route its status webhooks take. */
+export interface SandboxProvider {
+  provider: ProviderSandbox;
+  route: WebhookRoute;
+  /** The webhooks name no account (SendGrid's events): the URL names it, `?account=<id>`. */
+  accountless?: boolean;
+}
+
+export const SANDBOX_PROVIDERS: Record<Channel, SandboxProvider> = {
+  whatsapp: { provider: whatsappSandbox, route: 'whatsapp' },
+  messenger: { provider: messengerSandbox, route: 'messenger' },
+  instagram: { provider: messengerSandbox, route: 'messenger' },
+  sms: { provider: twilioSandbox, route: 'twilio_status' },
+  twilio_whatsapp: { provider: twilioSandbox, route: 'twilio_status' },
+  email: { provider: sendgridSandbox, route: 'sendgrid_events', accountless: true },
+};

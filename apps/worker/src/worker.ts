@@ -5,6 +5,7 @@ import { listActiveTenants } from '@comms/core/tenancy';
 import { createNotificationProcessor } from './processors/notification.js';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
+import { createSandboxTransport, type SandboxOptions } from './sandbox.js';
 import { type Sender, sendersFor } from './senders.js';
 import type { Channel } from '@comms/adapter-kit';
 
@@ -13,6 +14,8 @@ export interface WorkerOptions {
   sweepAfterMs?: number;
   sweepEveryMs?: number;
   senders?: Record<Channel, Sender>;
+  /** The sandbox transport's options (used when SANDBOX_TRANSPORT is on). */
+  sandbox?: SandboxOptions;
 }
 
 export interface RunningWorker {
@@ -23,7 +26,8 @@ export interface RunningWorker {
 
 export function startWorker(runtime: Runtime, options: WorkerOptions = {}): RunningWorker {
   const senders = options.senders ?? sendersFor(runtime.config);
-  runtime.queues.process('outbound-send', createOutboundSendProcessor(runtime, senders));
+  const sandbox = runtime.config.SANDBOX_TRANSPORT ? createSandboxTransport(runtime, options.sandbox) : null;
+  runtime.queues.process('outbound-send', createOutboundSendProcessor(runtime, senders, sandbox));
   runtime.queues.process('status-update', createStatusUpdateProcessor(runtime));
   runtime.queues.process('notifications', createNotificationProcessor(runtime));
 
@@ -51,6 +55,7 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
     sweep,
     async close() {
       clearInterval(timer);
+      await sandbox?.close();
     },
   };
 }

@@ -45,12 +45,25 @@ export function normalizeIdentifier(provider: Channel, identifier: string): stri
   }
 }
 
-function checkCredentialNames(provider: Channel, credentials: Record<string, unknown>): void {
+/**
+ * What a sandbox account may carry besides its provider's credentials: SendGrid signs its Event Webhook with a
+ * private key only SendGrid holds, so the sandbox transport, playing SendGrid, needs the private half of the
+ * account's `event_public_key` (base64 PKCS#8 DER). Write-only and sealed like every credential.
+ */
+export const SANDBOX_CREDENTIALS: Partial<Record<Channel, readonly string[]>> = {
+  email: ['event_private_key'],
+};
+
+function checkCredentialNames(provider: Channel, credentials: Record<string, unknown>, sandbox: boolean): void {
   const allowed = PROVIDER_CREDENTIALS[provider];
-  const unknown = Object.keys(credentials).filter((k) => !allowed.includes(k));
+  const sandboxOnly = SANDBOX_CREDENTIALS[provider] ?? [];
+  const unknown = Object.keys(credentials).filter((k) => !allowed.includes(k) && !(sandbox && sandboxOnly.includes(k)));
   if (unknown.length)
     throw new AppError('bad_request', `${provider} accounts take credentials ${allowed.join(', ')}`, {
-      errors: unknown.map((k) => ({ field: `credentials.${k}`, message: `not a ${provider} credential` })),
+      errors: unknown.map((k) => ({
+        field: `credentials.${k}`,
+        message: sandboxOnly.includes(k) ? 'only sandbox accounts take it' : `not a ${provider} credential`,
+      })),
     });
 }
 
@@ -74,6 +87,8 @@ export interface ChannelAccountInput {
   identifier: string;
   credentials?: Record<string, string>;
   settings?: Record<string, unknown>;
+  /** Replies go to the sandbox transport, never to the provider (see outbound.ts). */
+  sandbox?: boolean;
 }
 
 export async function createChannelAccount(
@@ -82,7 +97,8 @@ export async function createChannelAccount(
 ): Promise<ChannelAccountView> {
   const { channelAccounts: a } = ctx.tenant.tables;
   const credentials = input.credentials ?? {};
-  checkCredentialNames(input.provider, credentials);
+  const sandbox = input.sandbox ?? false;
+  checkCredentialNames(input.provider, credentials, sandbox);
   const identifier = normalizeIdentifier(input.provider, input.identifier);
   try {
     const [row] = await ctx.db
@@ -92,6 +108,7 @@ export async function createChannelAccount(
         name: input.name,
         identifier,
         settings: input.settings ?? {},
+        sandbox,
         ...seal(ctx, credentials),
       })
       .returning();
@@ -141,6 +158,7 @@ export async function updateChannelAccount(
     credentials?: Record<string, string | null>;
     status?: 'active' | 'disabled';
     settings?: Record<string, unknown>;
+    sandbox?: boolean;
   },
 ): Promise<ChannelAccountView> {
   const { channelAccounts: a } = ctx.tenant.tables;
@@ -151,13 +169,17 @@ export async function updateChannelAccount(
   if (input.status !== undefined) patch.status = input.status;
   if (input.settings !== undefined) patch.settings = input.settings;
   if (input.identifier !== undefined) patch.identifier = normalizeIdentifier(provider, input.identifier);
-  if (input.credentials !== undefined) {
-    checkCredentialNames(provider, input.credentials);
+  const sandbox = input.sandbox ?? current.sandbox;
+  if (input.sandbox !== undefined) patch.sandbox = input.sandbox;
+  if (input.credentials !== undefined || (current.sandbox && !sandbox)) {
+    checkCredentialNames(provider, input.credentials ?? {}, sandbox);
     const merged: Record<string, string> = openCredentials(ctx, current);
-    for (const [k, v] of Object.entries(input.credentials)) {
+    for (const [k, v] of Object.entries(input.credentials ?? {})) {
       if (v === null) delete merged[k];
       else merged[k] = v;
     }
+    // An account leaving the sandbox keeps none of the sandbox's own credentials.
+    if (!sandbox) for (const k of SANDBOX_CREDENTIALS[provider] ?? []) delete merged[k];
     Object.assign(patch, seal(ctx, merged));
   }
   try {

@@ -95,6 +95,7 @@ export function channelAccountView(r: ChannelAccountRow) {
     credentials: r.credentialNames,
     status: r.status,
     settings: r.settings,
+    sandbox: r.sandbox,
     created_at: iso(r.createdAt)!,
     updated_at: iso(r.updatedAt)!,
   };

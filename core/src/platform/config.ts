@@ -66,6 +66,20 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(15 * 60_000),
+  /**
+   * The sandbox transport (development only): replies through sandbox channel accounts (the simulator's) are not
+   * sent to the provider; the worker answers like the provider and plays its signed status webhooks back through
+   * the gateway. On by default only on the embedded defaults (no DATABASE_URL, no REDIS_URL); refused in production.
+   */
+  SANDBOX_TRANSPORT: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1')
+      .optional(),
+  ),
+  /** The sandbox's pause before each status it plays back (sent → delivered → read), in ms. */
+  SANDBOX_STATUS_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   /** BullMQ key prefix: separate deployments (or test runs) sharing one Redis keep their queues apart. */
   QUEUE_PREFIX: z
     .string()
@@ -82,10 +96,12 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export interface Config extends Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY'> {
+export interface Config extends Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY' | 'SANDBOX_TRANSPORT'> {
   production: boolean;
   JWT_SECRET: string | undefined;
   ENCRYPTION_KEY: string;
+  /** Whether the sandbox transport serves sandbox channel accounts (never in production). */
+  SANDBOX_TRANSPORT: boolean;
   /** Human-readable notes about embedded defaults in use; main prints them as warnings. */
   warnings: string[];
 }
@@ -106,6 +122,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const production = e.NODE_ENV === 'production';
   const warnings: string[] = [];
   if (production) {
+    // The sandbox fakes providers' answers and statuses: a production service must never do that.
+    if (e.SANDBOX_TRANSPORT)
+      throw new ConfigError(
+        'invalid configuration: SANDBOX_TRANSPORT cannot be on in production (NODE_ENV=production): it fakes the providers',
+      );
     if (!e.JWT_SECRET && !e.JWKS_URL)
       throw new ConfigError('missing configuration: JWT_SECRET or JWKS_URL is required in production');
     if (!e.ENCRYPTION_KEY) throw new ConfigError('missing configuration: ENCRYPTION_KEY is required in production');
@@ -122,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     production,
     JWT_SECRET: e.JWT_SECRET ?? (e.JWKS_URL ? undefined : DEV_JWT_SECRET),
     ENCRYPTION_KEY: e.ENCRYPTION_KEY ?? DEV_ENCRYPTION_KEY,
+    SANDBOX_TRANSPORT: e.SANDBOX_TRANSPORT ?? (!production && !e.DATABASE_URL && !e.REDIS_URL),
     warnings,
   };
 }

@@ -40,6 +40,8 @@ function buildTenantTables(schemaName: string) {
       credentialNames: jsonb('credential_names').$type<string[]>().notNull().default([]),
       status: text('status').notNull().default('active'),
       settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+      /** Replies go to the built-in sandbox transport instead of the provider (the simulator's accounts; development only). */
+      sandbox: boolean('sandbox').notNull().default(false),
       createdAt: createdAt(),
       updatedAt: updatedAt(),
       deletedAt: ts('deleted_at'),

@@ -24,6 +24,14 @@ import {
   Timestamp,
 } from '../lib/openapi.js';
 
+const SANDBOX_DESCRIPTION =
+  'A sandbox account (what `npm run simulate` makes) never reaches its provider: replies through it go to the ' +
+  "service's built-in sandbox transport, which answers like the provider (a provider-shaped id, `sent`) and posts the " +
+  "provider's own signed `delivered` and `read` status webhooks back through the gateway. Honoured only while the " +
+  'service runs with `SANDBOX_TRANSPORT` on (the default on embedded defaults, refused in production); otherwise ' +
+  'replies through a sandbox account fail at once with `sandbox_disabled`. A sandbox `email` account also takes the ' +
+  'credential `event_private_key` (base64 PKCS#8 DER, the private half of its `event_public_key`) to sign the events.';
+
 export const ChannelAccount = z
   .object({
     id: z.number().int(),
@@ -35,6 +43,7 @@ export const ChannelAccount = z
       .openapi({ description: 'Names of the credentials that are set; values are never returned' }),
     status: z.string(),
     settings: z.record(z.string(), z.unknown()),
+    sandbox: z.boolean().openapi({ description: SANDBOX_DESCRIPTION }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -48,6 +57,10 @@ const CreateChannelAccount = z
     identifier: z.string().trim().min(1).max(320),
     credentials: z.record(z.string(), Secret).optional(),
     settings: z.record(z.string(), z.unknown()).optional(),
+    sandbox: z
+      .boolean()
+      .optional()
+      .openapi({ description: `Default false. ${SANDBOX_DESCRIPTION}` }),
   })
   .openapi('CreateChannelAccount');
 
@@ -61,6 +74,10 @@ const UpdateChannelAccount = z
       .openapi({ description: 'Merged into the stored credentials; null removes one' }),
     status: z.enum(['active', 'disabled']).optional(),
     settings: z.record(z.string(), z.unknown()).optional(),
+    sandbox: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'See ChannelAccount.sandbox; leaving the sandbox drops `event_private_key`' }),
   })
   .strict()
   .openapi('UpdateChannelAccount');

@@ -5,6 +5,7 @@ import { PermanentJobError, type Runtime, type TenantContext } from '@comms/core
 import { Histogram } from 'prom-client';
 import { type TenantJobHandler, tenantJob } from '../job.js';
 import { DEFAULT_RATES, RateLimiter } from '../rate-limit.js';
+import type { SandboxTransport } from '../sandbox.js';
 import type { Sender } from '../senders.js';
 
 const SEND_TIMEOUT_MS = 15_000;
@@ -32,7 +33,15 @@ async function recordSentPatiently(ctx: TenantContext, messageId: number, provid
   }
 }
 
-export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Channel, Sender>) {
+/**
+ * `sandbox` is the sandbox transport when SANDBOX_TRANSPORT is on, else null. Replies through a sandbox account go
+ * to it and never to the provider; every other account's replies go to the provider, whatever the setting.
+ */
+export function createOutboundSendProcessor(
+  runtime: Runtime,
+  senders: Record<Channel, Sender>,
+  sandbox: SandboxTransport | null = null,
+) {
   const limiter = new RateLimiter();
   const latency = new Histogram({
     name: 'outbound_send_seconds',
@@ -60,6 +69,15 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
       log.debug({ reason: work.reason }, 'nothing to send');
       return;
     }
+    // A sandbox account's credentials are the simulator's own inventions: its replies never go to the provider.
+    if (work.account.sandbox && !sandbox) {
+      await recordFailed(ctx, data.message_id, {
+        code: 'sandbox_disabled',
+        message: 'this is a sandbox channel account and the sandbox transport is off (SANDBOX_TRANSPORT)',
+      });
+      log.warn('reply through a sandbox account failed: the sandbox transport is off');
+      return;
+    }
     const sender = senders[work.channel];
     const credentials = resolveCredentials(ctx, work.account, runtime.config);
     const rate = Number(work.account.settings.rate_limit_per_second) || DEFAULT_RATES[work.channel];
@@ -67,10 +85,14 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
     const started = Date.now();
     let providerMessageId: string;
     try {
-      ({ provider_message_id: providerMessageId } = await sender.send(work.message, credentials, {
-        ...sender.options,
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-      }));
+      const sent =
+        work.account.sandbox && sandbox
+          ? sandbox.send(work)
+          : await sender.send(work.message, credentials, {
+              ...sender.options,
+              signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+            });
+      providerMessageId = sent.provider_message_id;
     } catch (err) {
       const pe =
         err instanceof ProviderError
@@ -89,6 +111,8 @@ export function createOutboundSendProcessor(runtime: Runtime, senders: Record<Ch
     // send it again, so the record is retried on its own (a database restart takes seconds).
     await recordSentPatiently(ctx, data.message_id, providerMessageId);
     latency.observe({ channel: work.channel, outcome: 'sent' }, (Date.now() - started) / 1000);
+    if (work.account.sandbox && sandbox)
+      sandbox.playStatuses(ctx, work, { provider_message_id: providerMessageId }, credentials);
   };
   return tenantJob(runtime, 'outbound-send', send, {
     logFields: (data, job) => ({ message_id: data.message_id, attempt: job.attempt }),

@@ -1,0 +1,1 @@
+ALTER TABLE "tenant_template"."channel_accounts" ADD COLUMN "sandbox" boolean DEFAULT false NOT NULL;
