@@ -1,18 +1,38 @@
-/** The shape every entry point shares: a bad config is one line and exit 1; SIGTERM/SIGINT close gracefully once. */
+/**
+ * The shape every entry point shares: a bad config is one line and exit 1; SIGTERM/SIGINT close gracefully once,
+ * within a deadline. `npm start` and the `start:*` scripts `exec` node, so the signal a supervisor sends to the
+ * pid it holds (npm's, or node's as pid 1 in a container) reaches this process.
+ */
 import { ConfigError } from './config.js';
 
-export async function runProcess(start: () => Promise<{ close(): Promise<void> }>): Promise<void> {
+/** `docker stop` and systemd wait 10 s before SIGKILL: what has not drained by then is cut short on our terms. */
+export const STOP_DEADLINE_MS = 8_000;
+
+export async function runProcess(
+  start: () => Promise<{ close(): Promise<void> }>,
+  options: { stopDeadlineMs?: number } = {},
+): Promise<void> {
   try {
     const running = await start();
     let stopping = false;
-    const stop = async () => {
+    const stop = async (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      await running.close();
+      const deadline = setTimeout(() => {
+        console.error(`stopping on ${signal}: not drained within ${options.stopDeadlineMs ?? STOP_DEADLINE_MS} ms; exiting`);
+        process.exit(1);
+      }, options.stopDeadlineMs ?? STOP_DEADLINE_MS);
+      deadline.unref();
+      try {
+        await running.close();
+      } catch (err) {
+        console.error(`stopping on ${signal}: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      }
       process.exit(0);
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
