@@ -47,4 +47,8 @@ await build({
   logLevel: 'warning',
   plugins: [ours],
 });
-console.log(`built ${Object.keys(entries).map((n) => `dist/${n}.js`).join(', ')}`);
+console.log(
+  `built ${Object.keys(entries)
+    .map((n) => `dist/${n}.js`)
+    .join(', ')}`,
+);
