@@ -136,12 +136,12 @@ export async function run() {
   }
   await Promise.all([killWorker, restartRedis, restartPostgres]);
 
-  const count = async () =>
-    (
-      await db.query<{ status: string; n: number }>(
-        `select status, count(*)::int as n from "${schema}".inbox_messages group by 1`,
-      )
-    ).rows.reduce<Record<string, number>>((o, r) => ({ ...o, [r.status]: r.n }), {});
+  const count = async (): Promise<Record<string, number>> => {
+    const { rows } = await db.query<{ status: string; n: number }>(
+      `select status, count(*)::int as n from "${schema}".inbox_messages group by 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  };
   const drainStarted = Date.now();
   let statuses = await count();
   while ((statuses.pending ?? 0) > 0 && Date.now() - drainStarted < DRAIN_MS) {

@@ -19,7 +19,9 @@ export async function runProcess(
       if (stopping) return;
       stopping = true;
       const deadline = setTimeout(() => {
-        console.error(`stopping on ${signal}: not drained within ${options.stopDeadlineMs ?? STOP_DEADLINE_MS} ms; exiting`);
+        console.error(
+          `stopping on ${signal}: not drained within ${options.stopDeadlineMs ?? STOP_DEADLINE_MS} ms; exiting`,
+        );
         process.exit(1);
       }, options.stopDeadlineMs ?? STOP_DEADLINE_MS);
       deadline.unref();
