@@ -66,7 +66,7 @@ interface Case {
 }
 
 async function startAndStop(c: Case, signal: NodeJS.Signals) {
-  const env: Record<string, string | undefined> = { ...process.env, ...c.env, HOST: '127.0.0.1', LOG_FORMAT: 'json' };
+  const env: Record<string, string | undefined> = { ...process.env, ...c.env, HOST: '127.0.0.1' };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'NODE_ENV', 'SANDBOX_TRANSPORT'] as const)
     if (!(key in c.env)) delete env[key];
   const child = spawn(c.command[0]!, c.command.slice(1), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -165,15 +165,15 @@ describe('a supervisor stops the service with one signal to the pid it holds', (
   ];
 
   it.each([
-    ['npm start, embedded', 0, 'SIGTERM'],
-    ['npm start on PostgreSQL and Redis', 1, 'SIGTERM'],
-    ['npm run start:api', 2, 'SIGTERM'],
-    ['npm run start:gateway', 3, 'SIGINT'],
-    ['npm run start:worker', 4, 'SIGTERM'],
-    ['node dist/all-in-one.js', 5, 'SIGTERM'],
+    ['npm start, embedded', 'SIGTERM', 0],
+    ['npm start on PostgreSQL and Redis', 'SIGTERM', 1],
+    ['npm run start:api', 'SIGTERM', 2],
+    ['npm run start:gateway', 'SIGINT', 3],
+    ['npm run start:worker', 'SIGTERM', 4],
+    ['node dist/all-in-one.js', 'SIGTERM', 5],
   ] as const)(
     '%s: %s stops it within 10 s',
-    async (_name, index, signal) => {
+    async (_name, signal, index) => {
       const c = await cases[index]!();
       const result = await startAndStop(c, signal);
       expect(
@@ -182,6 +182,10 @@ describe('a supervisor stops the service with one signal to the pid it holds', (
       ).toEqual([]);
       expect(result.seconds, c.name).toBeLessThan(10);
       expect(result.portOpen, `${c.name}: port still open`).toBe(false);
+      // Its stdout is a pipe here, not a terminal: its log lines are JSON (pretty only on a TTY).
+      const line = result.out.split('\n').find((l) => /listening|worker started/.test(l) && l.startsWith('{'));
+      if (index >= 2 && index <= 4)
+        expect(JSON.parse(line ?? 'null'), `${c.name}: a JSON log line`).toMatchObject({ level: 30 });
     },
     90_000,
   );

@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   SENDGRID_API_URL: z.url().default('https://api.sendgrid.com'),
   NOTIFICATION_SERVICE_URL: z.preprocess(emptyAsUndefined, optionalUrl),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json`, `pretty`, or `auto`: pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('auto'),
   /** Largest webhook body accepted (bytes); larger ones get 413. */
   WEBHOOK_BODY_LIMIT: z.coerce
     .number()

@@ -42,7 +42,7 @@ export interface RuntimeOverrides {
 }
 
 export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
-  const log = overrides.log ?? createLogger({ level: config.LOG_LEVEL });
+  const log = overrides.log ?? createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.PGLITE_DIR,
