@@ -1,6 +1,18 @@
 // `npm run db:migrate`: the registry, then every tenant schema. Idempotent.
 import { ConfigError, loadConfig } from '@comms/core/platform';
 import { migrateDatabase } from '@comms/core/tenancy';
+import { commandLine } from './cli.js';
+
+commandLine(
+  `usage: npm run db:migrate
+
+Brings the registry and every tenant schema up to the latest migration (DATABASE_URL, else the embedded database
+under PGLITE_DIR). Idempotent: run it on every upgrade, before the start:* commands.
+
+options:
+  -h, --help   this text`,
+  {},
+);
 
 try {
   const result = await migrateDatabase(loadConfig(process.env));

@@ -1,36 +1,57 @@
-// `npm run simulate -- <provider> [--tenant demo] [--from …] [--name …] [--text …] [--url http://localhost:8003]`
+// `npm run simulate -- <provider> [options]` (`--help` lists them)
 // Posts a correctly signed, provider-shaped webhook to a running service, so a new user can watch a
 // conversation appear without any provider account. It makes (or re-keys) a "Simulator" channel account
 // through the REST API with secrets it generates, then signs with them. The account is a sandbox account: with
 // the service's sandbox transport on (the embedded defaults), a reply to the conversation comes back sent,
 // delivered and read, without reaching any provider.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { loadConfig, signToken } from '@comms/core/platform';
+import { commandLine, fail } from './cli.js';
 import { buildSimulatedWebhook, SIMULATED_PROVIDERS, type SimulatedProvider } from './webhooks.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
+const USAGE = `usage: npm run simulate -- <provider> [options]
+
+Posts a correctly signed, provider-shaped webhook to a running service (npm start), as a customer writing in.
+
+providers:
+  whatsapp          WhatsApp Cloud API message
+  messenger         Facebook Messenger message
+  instagram         Instagram message
+  sms               SMS through Twilio
+  twilio_whatsapp   WhatsApp through Twilio
+  email             email through SendGrid Inbound Parse
+
+options:
+  --tenant <slug>   the tenant (default demo)
+  --from <id>       the customer: phone number, page-scoped id or email address (default: a new one)
+  --name <name>     the customer's name (default Simulated Customer)
+  --text <text>     what they write
+  --url <url>       where the service listens (default PUBLIC_BASE_URL, http://localhost:8003)
+  -h, --help        this text`;
+
+const { values, positionals } = commandLine(
+  USAGE,
+  {
     tenant: { type: 'string', default: 'demo' },
     from: { type: 'string' },
     name: { type: 'string', default: 'Simulated Customer' },
     text: { type: 'string', default: 'Hello! I would like to book a trip to Lisbon.' },
     url: { type: 'string' },
   },
-});
+  true,
+);
 const provider = positionals[0] as SimulatedProvider | undefined;
-if (!provider || !SIMULATED_PROVIDERS.includes(provider)) {
-  console.error(
-    `usage: npm run simulate -- <${SIMULATED_PROVIDERS.join('|')}> [--tenant demo] [--from …] [--name …] [--text …] [--url …]`,
-  );
-  process.exit(2);
+if (!provider) fail(`name a provider: ${SIMULATED_PROVIDERS.join(', ')} (see --help)`, 2);
+if (!SIMULATED_PROVIDERS.includes(provider))
+  fail(`unknown provider '${provider}': one of ${SIMULATED_PROVIDERS.join(', ')} (see --help)`, 2);
+if (positionals.length > 1) fail(`one provider at a time, not '${positionals.slice(1).join(' ')}' too (see --help)`, 2);
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  fail((err as Error).message);
 }
-const config = loadConfig(process.env);
-if (!config.JWT_SECRET) {
-  console.error('simulate signs an admin token with JWT_SECRET; it is not set');
-  process.exit(1);
-}
+if (!config.JWT_SECRET) fail('simulate signs an admin token with JWT_SECRET, which is not set (JWKS_URL is)');
 const base = (values.url ?? config.PUBLIC_BASE_URL).replace(/\/$/, '');
 const api = `${base}/api/v1/tenants/${values.tenant}/communications`;
 const token = await signToken(
@@ -50,11 +71,14 @@ const webhook = buildSimulatedWebhook(provider, {
 });
 
 // Find or create the Simulator account, then set the secrets this run signs with.
-const list = await fetch(`${api}/channel-accounts?provider=${webhook.account.provider}&limit=200`, { headers });
-if (!list.ok) {
-  console.error(`cannot reach ${api} (${list.status}): is the service running (npm start)?`);
-  process.exit(1);
-}
+const list = await fetch(`${api}/channel-accounts?provider=${webhook.account.provider}&limit=200`, { headers }).catch(
+  () => fail(`cannot reach the service at ${base}: is it running (npm start)? (--url names another address)`),
+);
+if (list.status === 404)
+  fail(
+    `tenant '${values.tenant}' does not exist at ${base}: create it with POST /api/v1/tenants, or use --tenant demo`,
+  );
+if (!list.ok) fail(`the service at ${base} answered ${list.status}: ${(await list.text()).slice(0, 200)}`);
 const accounts = ((await list.json()) as { data: { id: number; identifier: string }[] }).data;
 const existing = accounts.find((a) => a.identifier === webhook.account.identifier);
 const saved = existing
@@ -68,10 +92,7 @@ const saved = existing
       headers,
       body: JSON.stringify({ ...webhook.account, name: 'Simulator' }),
     });
-if (!saved.ok) {
-  console.error(`could not prepare the simulator account: ${saved.status} ${await saved.text()}`);
-  process.exit(1);
-}
+if (!saved.ok) fail(`could not prepare the simulator account: ${saved.status} ${(await saved.text()).slice(0, 300)}`);
 
 const res = await fetch(webhook.url, { method: 'POST', headers: webhook.headers, body: webhook.body });
 console.log(`${provider} webhook → ${res.status} ${res.statusText}`);
