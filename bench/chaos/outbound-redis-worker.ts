@@ -6,10 +6,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBullQueues, createLogger } from '@comms/core/platform';
-import { createTenant, migrateRegistry, openDatabase, schemaNameFor } from '@comms/db';
-import { startThrowawayPostgres, startThrowawayRedis } from '@comms/test/throwaway';
+import { schemaNameFor } from '@comms/db';
+import { startThrowawayRedis } from '@comms/test/throwaway';
 import pg from 'pg';
 import { type ServerProcess, startServer } from '../lib.js';
+import { chaosDatabase } from './lib.js';
 
 const SLUG = 'chaos-out';
 const PHONE_ID = '106540352242922';
@@ -18,15 +19,7 @@ const SECONDS = 20;
 const DRAIN_MS = 60_000;
 
 export async function run() {
-  const [postgres, redis] = await Promise.all([startThrowawayPostgres('comms_chaos'), startThrowawayRedis()]);
-  const admin = new pg.Client({ connectionString: postgres.url.replace(/\/comms_chaos$/, '/postgres') });
-  await admin.connect();
-  await admin.query('create database comms_chaos');
-  await admin.end();
-  const database = await openDatabase({ url: postgres.url });
-  await migrateRegistry(database.db);
-  await createTenant(database.db, { slug: SLUG, name: 'Chaos outbound' });
-  await database.close();
+  const [postgres, redis] = await Promise.all([chaosDatabase(SLUG, 'Chaos outbound'), startThrowawayRedis()]);
   const schema = schemaNameFor(SLUG);
 
   // The fake WhatsApp: answers after a few milliseconds, like a provider, and counts calls per reply text.

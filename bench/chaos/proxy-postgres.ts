@@ -8,11 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { signedMetaWebhook, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 import { signToken } from '@comms/core/platform';
-import { createTenant, migrateRegistry, openDatabase, schemaNameFor } from '@comms/db';
+import { schemaNameFor } from '@comms/db';
 import { startTcpProxy } from '@comms/test/tcp-proxy';
-import { startThrowawayPostgres } from '@comms/test/throwaway';
 import pg from 'pg';
 import { startServer } from '../lib.js';
+import { chaosDatabase } from './lib.js';
 
 const SECRET = 'chaos-secret-0123456789abcdefghij';
 const APP_SECRET = 'chaos-app-secret';
@@ -66,15 +66,7 @@ const pct = (values: number[], p: number) => {
 };
 
 export async function run() {
-  const postgres = await startThrowawayPostgres('comms_chaos');
-  const admin = new pg.Client({ connectionString: postgres.url.replace(/\/comms_chaos$/, '/postgres') });
-  await admin.connect();
-  await admin.query('create database comms_chaos');
-  await admin.end();
-  const database = await openDatabase({ url: postgres.url });
-  await migrateRegistry(database.db);
-  await createTenant(database.db, { slug: SLUG, name: 'Chaos proxy' });
-  await database.close();
+  const postgres = await chaosDatabase(SLUG, 'Chaos proxy');
   const proxy = await startTcpProxy('127.0.0.1', postgres.port);
   const proxied = new URL(postgres.url);
   proxied.port = String(proxy.port);

@@ -4,11 +4,12 @@
 // does. The audit: each client got every message exactly once, in the order posted, across the reconnect.
 import { randomUUID } from 'node:crypto';
 import { signToken } from '@comms/core/platform';
-import { createTenant, migrateRegistry, openDatabase, schemaNameFor } from '@comms/db';
-import { startThrowawayPostgres, startThrowawayRedis } from '@comms/test/throwaway';
+import { schemaNameFor } from '@comms/db';
+import { startThrowawayRedis } from '@comms/test/throwaway';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { type ServerProcess, startServer } from '../lib.js';
+import { chaosDatabase } from './lib.js';
 
 const SECRET = 'chaos-secret-0123456789abcdefghij';
 const SLUG = 'chaos-rt';
@@ -28,15 +29,7 @@ interface Client {
 }
 
 export async function run() {
-  const [postgres, redis] = await Promise.all([startThrowawayPostgres('comms_chaos'), startThrowawayRedis()]);
-  const admin = new pg.Client({ connectionString: postgres.url.replace(/\/comms_chaos$/, '/postgres') });
-  await admin.connect();
-  await admin.query('create database comms_chaos');
-  await admin.end();
-  const database = await openDatabase({ url: postgres.url });
-  await migrateRegistry(database.db);
-  await createTenant(database.db, { slug: SLUG, name: 'Chaos realtime' });
-  await database.close();
+  const [postgres, redis] = await Promise.all([chaosDatabase(SLUG, 'Chaos realtime'), startThrowawayRedis()]);
   const schema = schemaNameFor(SLUG);
   const db = new pg.Client({ connectionString: postgres.url });
   await db.connect();

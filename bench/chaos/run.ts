@@ -6,7 +6,7 @@ import { printTable, writeResult } from '../lib.js';
 
 const here = new URL('.', import.meta.url);
 const all = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
+  .filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f))
   .map((f) => f.replace(/\.ts$/, ''))
   .sort();
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

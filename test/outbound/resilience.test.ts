@@ -1,43 +1,19 @@
 // Outbound delivery through outages and restarts: replies accepted while Redis is down are sent once it is back,
 // a stopping worker finishes the send in hand, and the embedded mode (no Redis) sends through the same processors.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { describe, expect, it, onTestFailed } from 'vitest';
 import { api } from '../support/harness.js';
 import { fake, messageRow, useOutboundStack, waOk, whatsappConversation } from '../support/outbound.js';
 import { freePort } from '../support/ports.js';
 import { startStack } from '../support/stack.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { spawnRedis } from '../support/throwaway.js';
 import { testDatabaseUrl } from '../support/env.js';
 import { eventually } from '../support/wait.js';
 
 useOutboundStack();
 
-/** A redis-server of the test's own on `port`; fails (with what it printed) if it is not ready within 10 s. */
-function startRedis(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`redis-server on port ${port} not ready within 10 s:\n${output}`));
-    }, 10_000);
-    child.stdout!.on('data', (d) => {
-      output += String(d);
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited ${code}:\n${output}`));
-    });
-  });
-}
+// A redis-server of the test's own, on a port of its own, that it kills and starts again.
+const startRedis = spawnRedis;
 
 describe('Redis outage', () => {
   it('accepts replies while Redis is down and sends them once it is back; the process survives', async () => {

@@ -90,7 +90,8 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
   };
 }
 
-function spawnRedis(port: number): Promise<ChildProcess> {
+/** A redis-server on `port`, keeping nothing on disk; fails with what it printed if not ready within 10 s. */
+export function spawnRedis(port: number): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
