@@ -4,10 +4,9 @@
 import { withValueSet } from '@comms/adapter-kit/testing';
 import { signedMetaWebhook, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 import { describe, expect, it } from 'vitest';
-import { testDatabaseUrl } from '../support/env.js';
 import { api } from '../support/harness.js';
 import { createAccount, startStack } from '../support/stack.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
+import { proxiedTestDatabase } from '../support/tcp-proxy.js';
 import { schemaOf } from '../support/wait.js';
 import { APP_SECRET, count, db, PHONE_ID, useWhatsAppGateway } from '../support/whatsapp-gateway.js';
 
@@ -15,11 +14,8 @@ useWhatsAppGateway();
 
 describe('database outage', () => {
   it('answers 503 (never 2xx) while PostgreSQL is unreachable, and stores the redelivery after; the API answers 503 too', async () => {
-    const target = new URL(testDatabaseUrl());
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const url = new URL(testDatabaseUrl());
-    url.host = `127.0.0.1:${proxy.port}`;
-    const stack = await startStack({ env: { DATABASE_URL: url.toString() } });
+    const { proxy, url } = await proxiedTestDatabase();
+    const stack = await startStack({ env: { DATABASE_URL: url } });
     try {
       const tenant = await stack.createTenant('wa-down');
       await createAccount(stack, tenant, {
@@ -58,11 +54,8 @@ describe('database outage', () => {
   });
 
   it('a signed webhook with a malformed value is 503 only while its rejected receipt cannot be stored (issue 21 point 2)', async () => {
-    const target = new URL(testDatabaseUrl());
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const url = new URL(testDatabaseUrl());
-    url.host = `127.0.0.1:${proxy.port}`;
-    const stack = await startStack({ env: { DATABASE_URL: url.toString() } });
+    const { proxy, url } = await proxiedTestDatabase();
+    const stack = await startStack({ env: { DATABASE_URL: url } });
     try {
       const tenant = await stack.createTenant('wa-bad-down');
       await createAccount(stack, tenant, {
@@ -101,12 +94,9 @@ describe('database outage', () => {
   it('connections that go dead without a word are closed after DB_QUERY_TIMEOUT_MS: 503, then served again', async () => {
     // Found by `npm run chaos -- proxy-postgres`: connections a firewall or failover forgets held their pool
     // slots until TCP gave up, and every request after was a 503 for as long.
-    const target = new URL(testDatabaseUrl());
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const url = new URL(testDatabaseUrl());
-    url.host = `127.0.0.1:${proxy.port}`;
+    const { proxy, url } = await proxiedTestDatabase();
     const stack = await startStack({
-      env: { DATABASE_URL: url.toString(), DB_POOL_SIZE: '2', DB_QUERY_TIMEOUT_MS: '1000' },
+      env: { DATABASE_URL: url, DB_POOL_SIZE: '2', DB_QUERY_TIMEOUT_MS: '1000' },
     });
     try {
       const tenant = await stack.createTenant('dead-conns');

@@ -5,9 +5,8 @@ import { api } from '../support/harness.js';
 import { fake, messageRow, useOutboundStack, waOk, whatsappConversation } from '../support/outbound.js';
 import { freePort } from '../support/ports.js';
 import { startStack } from '../support/stack.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
+import { proxiedTestDatabase } from '../support/tcp-proxy.js';
 import { spawnRedis } from '../support/throwaway.js';
-import { testDatabaseUrl } from '../support/env.js';
 import { eventually } from '../support/wait.js';
 
 useOutboundStack();
@@ -71,14 +70,11 @@ describe('Redis outage', () => {
 
 describe('PostgreSQL outage after the provider accepted', () => {
   it('stores the provider id once the database is back, and never sends the reply again', async () => {
-    const target = new URL(testDatabaseUrl());
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const url = new URL(testDatabaseUrl());
-    url.host = `127.0.0.1:${proxy.port}`;
+    const { proxy, url } = await proxiedTestDatabase();
     const stack = await startStack({
       redis: true,
       worker: { sweepAfterMs: 60_000 },
-      env: { DATABASE_URL: url.toString(), WHATSAPP_API_URL: fake.url, QUEUE_PREFIX: 'record-later' },
+      env: { DATABASE_URL: url, WHATSAPP_API_URL: fake.url, QUEUE_PREFIX: 'record-later' },
     });
     try {
       const { tenant, conv, from } = await whatsappConversation(stack);

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { testDatabaseUrl } from './env.js';
 
 export interface TcpProxy {
   port: number;
@@ -100,4 +101,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     open: () => sockets.size / 2,
     close: stop,
   };
+}
+
+/** A proxy in front of the test database, and the database URL that goes through it. */
+export async function proxiedTestDatabase(): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(testDatabaseUrl());
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+  const url = new URL(testDatabaseUrl());
+  url.host = `127.0.0.1:${proxy.port}`;
+  return { proxy, url: url.toString() };
 }
