@@ -16,3 +16,23 @@ export async function chaosDatabase(slug: string, name: string): Promise<Throwaw
   await database.close();
   return postgres;
 }
+
+/** Creates the WhatsApp account the scenario's webhooks name, through the API as a tenant admin would. */
+export async function createWhatsAppAccount(
+  apiUrl: string,
+  slug: string,
+  token: string,
+  account: { phoneNumberId: string; appSecret: string },
+): Promise<void> {
+  const created = await fetch(`${apiUrl}/api/v1/tenants/${slug}/communications/channel-accounts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      provider: 'whatsapp',
+      name: 'Chaos',
+      identifier: account.phoneNumberId,
+      credentials: { app_secret: account.appSecret, access_token: 'x' },
+    }),
+  });
+  if (created.status !== 201) throw new Error(`account: ${created.status} ${await created.text()}`);
+}

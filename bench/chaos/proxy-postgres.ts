@@ -12,7 +12,7 @@ import { schemaNameFor } from '@comms/db';
 import { startTcpProxy } from '@comms/test/tcp-proxy';
 import pg from 'pg';
 import { startServer } from '../lib.js';
-import { chaosDatabase } from './lib.js';
+import { chaosDatabase, createWhatsAppAccount } from './lib.js';
 
 const SECRET = 'chaos-secret-0123456789abcdefghij';
 const APP_SECRET = 'chaos-app-secret';
@@ -79,17 +79,7 @@ export async function run() {
   const [api, gateway] = await Promise.all([startServer('api', env), startServer('gateway', { ...env, ...redis })]);
   const token = await signToken(SECRET, { sub: randomUUID(), tenant_slug: SLUG, role: 'tenant_admin' }, '1h');
   const auth = { authorization: `Bearer ${token}` };
-  const created = await fetch(`${api.url}/api/v1/tenants/${SLUG}/communications/channel-accounts`, {
-    method: 'POST',
-    headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      provider: 'whatsapp',
-      name: 'Chaos',
-      identifier: PHONE_ID,
-      credentials: { app_secret: APP_SECRET, access_token: 'x' },
-    }),
-  });
-  if (created.status !== 201) throw new Error(`account: ${created.status} ${await created.text()}`);
+  await createWhatsAppAccount(api.url, SLUG, token, { phoneNumberId: PHONE_ID, appSecret: APP_SECRET });
 
   const hook = new URL(`${gateway.url}/webhooks/${SLUG}/whatsapp`);
   const list = new URL(`${api.url}/api/v1/tenants/${SLUG}/communications/conversations?limit=20`);

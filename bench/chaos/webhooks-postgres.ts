@@ -10,7 +10,7 @@ import { schemaNameFor } from '@comms/db';
 import { signToken } from '@comms/core/platform';
 import pg from 'pg';
 import { startServer } from '../lib.js';
-import { chaosDatabase } from './lib.js';
+import { chaosDatabase, createWhatsAppAccount } from './lib.js';
 
 const SECRET = 'chaos-secret-0123456789abcdefghij';
 const APP_SECRET = 'chaos-app-secret';
@@ -109,17 +109,7 @@ export async function run() {
   };
   const api = await startServer('api', env);
   const token = await signToken(SECRET, { sub: randomUUID(), tenant_slug: SLUG, role: 'tenant_admin' }, '1h');
-  const created = await fetch(`${api.url}/api/v1/tenants/${SLUG}/communications/channel-accounts`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      provider: 'whatsapp',
-      name: 'Chaos',
-      identifier: PHONE_ID,
-      credentials: { app_secret: APP_SECRET, access_token: 'x' },
-    }),
-  });
-  if (created.status !== 201) throw new Error(`account: ${created.status} ${await created.text()}`);
+  await createWhatsAppAccount(api.url, SLUG, token, { phoneNumberId: PHONE_ID, appSecret: APP_SECRET });
   await api.stop();
   const gateway = await startServer('gateway', {
     ...env,
