@@ -3,7 +3,7 @@ import type { InboundAdapter } from '@comms/adapter-kit';
 import { parseSendGridEvents, parseSendGridInbound, sendgridInboundIdentifiers } from './parse.js';
 import { verifySendGridEvents, verifySendGridInbound } from './verify.js';
 
-export { normalizeMessageId } from './addresses.js';
+export { normalizeMessageId } from '@comms/adapter-email';
 export { parseSendGridEvents, parseSendGridInbound } from './parse.js';
 export { sendSendGrid } from './send.js';
 export { verifySendGridEvents, verifySendGridInbound } from './verify.js';

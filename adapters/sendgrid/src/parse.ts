@@ -4,15 +4,23 @@
  *   https://www.twilio.com/docs/sendgrid/for-developers/parsing-email/setting-up-the-inbound-parse-webhook
  * Event Webhook (JSON array): https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event
  */
-import { createHash } from 'node:crypto';
+import {
+  dateOf,
+  emailMessages,
+  KEPT_HEADERS,
+  MAX_ADDRESS,
+  type ParsedEmail,
+  parseAddress,
+  parseAddressList,
+  readMime,
+  recipientsOf,
+} from '@comms/adapter-email';
 import {
   type InboundMessage,
-  isPlausibleTime,
   issuesOf,
   MalformedPayloadError,
   type Media,
   MimeType,
-  malformedPayload,
   type PayloadIssue,
   ProviderId,
   parseJsonBody,
@@ -22,9 +30,7 @@ import {
   type StatusEvent,
   UnixSeconds,
 } from '@comms/adapter-kit';
-import { simpleParser } from 'mailparser';
 import { z } from 'zod';
-import { messageIdList, normalizeMessageId, parseAddress, parseAddressList } from './addresses.js';
 
 /*
  * Every value read is validated (issue 21 point 2): the Event Webhook's as SendGrid documents them (event names,
@@ -32,12 +38,6 @@ import { messageIdList, normalizeMessageId, parseAddress, parseAddressList } fro
  * addresses and Message-IDs as RFC 5322 bounds them (an address of at most 320 characters, a line of at most 998).
  * A signed webhook with a value outside them is malformed (400), never a failed insert (503).
  */
-
-/** RFC 5321: an address is at most 320 characters (64 local, @, 255 domain). */
-const MAX_ADDRESS = 320;
-/** RFC 5322: a header line is at most 998 characters, so is a Message-ID. */
-const MAX_MESSAGE_ID = 998;
-const MAX_REFERENCES = 1000;
 
 const Address = z.string().max(MAX_ADDRESS, `an address of at most ${MAX_ADDRESS} characters`);
 
@@ -99,55 +99,6 @@ function headerMap(block: string | null): Record<string, string> {
   return out;
 }
 
-const KEPT_HEADERS = [
-  'date',
-  'message-id',
-  'in-reply-to',
-  'references',
-  'reply-to',
-  'auto-submitted',
-  'list-id',
-  'precedence',
-];
-
-interface ParsedEmail {
-  from: { name: string | null; address: string } | null;
-  to: string[];
-  cc: string[];
-  subject: string | null;
-  text: string | null;
-  html: string | null;
-  headers: Record<string, string>;
-  attachments: Media[];
-  envelopeTo: string[];
-  date: Date | null;
-  /** Raw mode: the whole MIME message came in the `email` field. */
-  raw: boolean;
-  /** What is wrong with its values; the account identifiers are read regardless, parse refuses the email. */
-  issues: PayloadIssue[];
-}
-
-function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, '')
-    .replace(/<br\s*\/?>|<\/p>/gi, '\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
-
-/**
- * The Date header, when it is a plausible time; else null, and the email is dated when it is received. The sender's
- * mail client writes it, not SendGrid: a customer's email with a wrong clock is still the customer's email.
- */
-function dateOf(date: Date | null | undefined): Date | null {
-  return date && isPlausibleTime(date) ? date : null;
-}
-
 async function readEmail(req: RawRequest): Promise<ParsedEmail> {
   const form = await formOf(req);
   const issues: PayloadIssue[] = [];
@@ -155,53 +106,8 @@ async function readEmail(req: RawRequest): Promise<ParsedEmail> {
   const envelope = text(form, 'envelope');
   if (envelope) envelopeTo = (jsonField(envelope, Envelope, 'envelope', issues)?.to ?? []).map((a) => a.toLowerCase());
   const raw = text(form, 'email');
-  if (raw) {
-    // Raw mode: the whole MIME message in `email`.
-    let mail: Awaited<ReturnType<typeof simpleParser>>;
-    try {
-      mail = await simpleParser(raw);
-    } catch {
-      throw new MalformedPayloadError('the email field is not a MIME message', {
-        issues: [{ field: 'email', message: 'a MIME message' }],
-      });
-    }
-    const addr = (v: typeof mail.to) =>
-      (Array.isArray(v) ? v : v ? [v] : [])
-        .flatMap((x) => x.value)
-        .map((x) => (x.address ?? '').toLowerCase())
-        .filter(Boolean);
-    const headers: Record<string, string> = {};
-    for (const h of KEPT_HEADERS) {
-      const v = mail.headers.get(h);
-      if (typeof v === 'string') headers[h] = v;
-    }
-    if (mail.messageId) headers['message-id'] = mail.messageId;
-    if (mail.inReplyTo) headers['in-reply-to'] = mail.inReplyTo;
-    const refs = Array.isArray(mail.references) ? mail.references.join(' ') : mail.references;
-    if (refs) headers.references = refs;
-    const fromValue = mail.from?.value[0];
-    return {
-      from: fromValue?.address ? { name: fromValue.name || null, address: fromValue.address.toLowerCase() } : null,
-      to: addr(mail.to),
-      cc: addr(mail.cc),
-      subject: mail.subject ?? null,
-      text: mail.text ?? null,
-      html: typeof mail.html === 'string' ? mail.html : null,
-      headers,
-      attachments: mail.attachments.map((a) => ({
-        id: a.contentId ?? null,
-        url: null,
-        mime_type: a.contentType,
-        filename: a.filename ?? null,
-        size: a.size,
-        caption: null,
-      })),
-      envelopeTo,
-      date: dateOf(mail.date),
-      raw: true,
-      issues,
-    };
-  }
+  // Raw mode: the whole MIME message in `email`.
+  if (raw) return readMime(raw, 'email', { to: envelopeTo, issues });
   // Default mode: SendGrid parsed the message into fields.
   const headers = headerMap(text(form, 'headers'));
   let attachments: Media[] = [];
@@ -241,74 +147,18 @@ async function readEmail(req: RawRequest): Promise<ParsedEmail> {
 
 /** The inbound addresses the email was sent to (envelope first, then To and Cc). */
 export async function sendgridInboundIdentifiers(req: RawRequest): Promise<string[]> {
-  const mail = await readEmail(req);
-  return [...new Set([...mail.envelopeTo, ...mail.to, ...mail.cc])];
-}
-
-/** A Message-ID (without its brackets) as RFC 5322 bounds it, or an issue naming the header. */
-function messageIdOf(id: string, header: string, issues: PayloadIssue[]): string | null {
-  if (id.length > MAX_MESSAGE_ID)
-    issues.push({ field: header, message: `a Message-ID of at most ${MAX_MESSAGE_ID} characters` });
-  else if (!/^[^\s\p{Cc}]+$/u.test(id)) issues.push({ field: header, message: 'a Message-ID without spaces' });
-  else return id;
-  return null;
+  return recipientsOf(await readEmail(req));
 }
 
 /** One customer email. Its external id is the Message-ID (or, without one, a hash of the body, so redelivery dedupes). */
 export async function parseSendGridInbound(req: RawRequest): Promise<InboundMessage[]> {
   const mail = await readEmail(req);
-  const issues = [...mail.issues];
-  const where = (header: string) => `${mail.raw ? 'email' : 'headers'}.${header}`;
-  if (!mail.from) issues.push({ field: 'from', message: 'the sender address' });
-  else if (mail.from.address.length > MAX_ADDRESS)
-    issues.push({ field: 'from', message: `an address of at most ${MAX_ADDRESS} characters` });
-  for (const [field, list] of [
-    ['to', mail.to],
-    ['cc', mail.cc],
-  ] as const)
-    if (list.some((a) => a.length > MAX_ADDRESS))
-      issues.push({ field, message: `addresses of at most ${MAX_ADDRESS} characters` });
-  const header = (name: string) => {
-    const v = mail.headers[name];
-    return v ? messageIdOf(normalizeMessageId(v), where(name), issues) : null;
-  };
-  const messageId = header('message-id');
-  const inReplyTo = header('in-reply-to');
-  const references = messageIdList(mail.headers.references);
-  if (references.length > MAX_REFERENCES)
-    issues.push({ field: where('references'), message: `at most ${MAX_REFERENCES} Message-IDs` });
-  for (const ref of references) if (!messageIdOf(ref, where('references'), issues)) break;
-  if (issues.length) throw malformedPayload('malformed Inbound Parse email', issues.slice(0, 10));
-  if (!mail.from) throw new MalformedPayloadError('the email has no sender address');
-  const recipients = [...new Set([...mail.envelopeTo, ...mail.to, ...mail.cc])];
-  const external = messageId ?? `sha256:${createHash('sha256').update(req.body).digest('hex')}`;
-  // One event per recipient account: the gateway stores it under the account it verified.
-  return recipients.map((account) => ({
-    kind: 'message' as const,
-    channel: 'email' as const,
-    account_identifier: account,
-    external_id: external,
-    sender_identifier: mail.from!.address,
-    sender_name: mail.from!.name,
-    timestamp: mail.date ?? new Date(),
-    type: 'text' as const,
-    text: mail.text ?? (mail.html ? htmlToText(mail.html) : null),
-    media: mail.attachments,
-    location: null,
-    email: {
-      subject: mail.subject,
-      message_id: messageId,
-      in_reply_to: inReplyTo,
-      references,
-      from: mail.from!.address,
-      to: mail.to,
-      cc: mail.cc,
-      html: mail.html,
-      headers: mail.headers,
-    },
-    reply_to_external_id: inReplyTo,
-    extra: {},
-  }));
+  return emailMessages(mail, {
+    accounts: recipientsOf(mail),
+    body: req.body,
+    where: (header) => (header === 'from' ? 'from' : `${mail.raw ? 'email' : 'headers'}.${header}`),
+    what: 'Inbound Parse email',
+  });
 }
 
 /** The events SendGrid documents (delivery, engagement and account events). */
