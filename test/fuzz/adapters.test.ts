@@ -33,7 +33,7 @@ describe('adapters under generated webhooks', () => {
         fc.pre(raw.body.length <= 10 * 2 ** 20);
         const started = performance.now();
         await allowed('accountIdentifiers', () => target.adapter.accountIdentifiers(raw));
-        const verdict = target.adapter.verify(raw, target.credentials);
+        const verdict = await target.adapter.verify(raw, target.credentials);
         expect(typeof verdict.ok).toBe('boolean');
         const events = await allowed('parse', () => target.adapter.parse(raw));
         for (const event of events ?? []) {

@@ -1,11 +1,6 @@
 /** A parsed email → the kit's normalized inbound message, one per account it was addressed to. */
 import { createHash } from 'node:crypto';
-import {
-  type InboundMessage,
-  MalformedPayloadError,
-  malformedPayload,
-  type PayloadIssue,
-} from '@comms/adapter-kit';
+import { type InboundMessage, MalformedPayloadError, malformedPayload, type PayloadIssue } from '@comms/adapter-kit';
 import { messageIdList, normalizeMessageId } from './addresses.js';
 import { htmlToText, type ParsedEmail } from './mime.js';
 

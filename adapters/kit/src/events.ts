@@ -79,6 +79,13 @@ export const InboundMessage = z.object({
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
 
+export const StatusNote = z.object({
+  kind: z.enum(['complaint', 'transient_bounce', 'delivery_delay']),
+  /** The provider's own words: feedback type, bounce subtype, diagnostic, delay type. */
+  detail: z.string().max(4096),
+});
+export type StatusNote = z.infer<typeof StatusNote>;
+
 /** A delivery status for one of our outbound messages, normalized. */
 export const StatusEvent = z.object({
   kind: z.literal('status'),
@@ -93,6 +100,11 @@ export const StatusEvent = z.object({
   status: z.enum(['sent', 'delivered', 'read', 'failed']),
   timestamp: Time,
   error: z.object({ code: z.string().min(1).max(64), message: z.string().max(4096) }).nullable(),
+  /**
+   * Feedback that does not move the status (SES Complaint, a transient Bounce, DeliveryDelay): kept on the message's
+   * metadata; a complaint also flags the conversation. Sent with `status: 'sent'`, which never moves a message back.
+   */
+  note: StatusNote.nullable().optional(),
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 

@@ -9,7 +9,11 @@ export interface RawRequest {
   body: Uint8Array;
 }
 
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
+/**
+ * `forbidden`: the signature is the provider's, but the account does not take what it signed (an SNS topic the
+ * account does not list): 403 rather than 401.
+ */
+export type VerifyResult = { ok: true } | { ok: false; reason: string; forbidden?: boolean };
 
 /** One thing wrong with a payload: the field, named from the body's root (`entry[0].id`), and what it should be. */
 export interface PayloadIssue {
@@ -40,6 +44,23 @@ export interface Handshake {
 }
 
 /**
+ * A subscription message carried in the webhook itself (SNS SubscriptionConfirmation, UnsubscribeConfirmation):
+ * `confirm` is called once the verified receipt is stored for the first time, never for a redelivery.
+ */
+export type Subscription =
+  | { kind: 'confirm'; topic: string; confirm(): Promise<void> }
+  | { kind: 'unsubscribed'; topic: string };
+
+/** An account's transport settings (not secret), as the channel account stores them. */
+export type AccountSettings = Record<string, unknown>;
+
+/** The account a request verified with: its credentials and transport settings. */
+export interface VerifiedAccount {
+  credentials: Credentials;
+  settings: AccountSettings;
+}
+
+/**
  * One inbound webhook route's adapter. The gateway calls, in order:
  * accountIdentifiers (untrusted peek, to find the account whose secret signs the request),
  * verify (raw bytes, that account's credentials), then parse.
@@ -55,8 +76,21 @@ export interface InboundAdapter {
   handshake?(query: URLSearchParams): Handshake;
   /** The account identifiers the request names, read before it is trusted. Throws MalformedPayloadError. */
   accountIdentifiers(req: RawRequest): string[] | Promise<string[]>;
-  /** Checks the provider's signature over the raw bytes with the account's credentials. */
-  verify(req: RawRequest, credentials: Credentials): VerifyResult;
-  /** Every message and status the request carries, in order. Throws MalformedPayloadError. */
-  parse(req: RawRequest): NormalizedEvent[] | Promise<NormalizedEvent[]>;
+  /** Only the email accounts of this transport (`ses`); without it, the accounts of the default transport. */
+  readonly transport?: string;
+  /**
+   * Checks the provider's signature over the raw bytes with the account's credentials (and, where the provider
+   * signs with its own keys, that the account takes what was signed: its `settings`). May fetch the provider's
+   * public certificate, cached.
+   */
+  verify(req: RawRequest, credentials: Credentials, settings?: AccountSettings): VerifyResult | Promise<VerifyResult>;
+  /** A verified request that is a subscription message rather than events; null for events. */
+  subscription?(req: RawRequest): Subscription | null;
+  /** The receipt's dedupe key when the provider names its deliveries (SNS MessageId); the body's hash otherwise. */
+  dedupeKey?(req: RawRequest): string;
+  /**
+   * Every message and status the request carries, in order. `account` is the verified account, for a provider
+   * whose webhook points at more to fetch with its credentials (SES's S3 action). Throws MalformedPayloadError.
+   */
+  parse(req: RawRequest, account?: VerifiedAccount): NormalizedEvent[] | Promise<NormalizedEvent[]>;
 }

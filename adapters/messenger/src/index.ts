@@ -7,11 +7,11 @@ export { messengerAccountIdentifiers, parseMessenger } from './parse.js';
 export { sendMessenger } from './send.js';
 
 /** The gateway's adapter for POST /webhooks/{tenant}/messenger (Messenger and Instagram). */
-export const messengerInbound: InboundAdapter = {
+export const messengerInbound = {
   channels: ['messenger', 'instagram'],
   handshake: metaHandshake,
   accountIdentifiers: messengerAccountIdentifiers,
   verify: verifyHubSignature,
   parse: parseMessenger,
-};
+} satisfies InboundAdapter;
 export { messengerSandbox } from './sandbox.js';

@@ -9,19 +9,19 @@ export { sendSendGrid } from './send.js';
 export { verifySendGridEvents, verifySendGridInbound } from './verify.js';
 
 /** POST /webhooks/{tenant}/sendgrid/inbound?token=… */
-export const sendgridInbound: InboundAdapter = {
+export const sendgridInbound = {
   channels: ['email'],
   accountIdentifiers: sendgridInboundIdentifiers,
   verify: verifySendGridInbound,
   parse: parseSendGridInbound,
-};
+} satisfies InboundAdapter;
 
 /** POST /webhooks/{tenant}/sendgrid/events: events name no account; the gateway tries the tenant's email accounts. */
-export const sendgridEvents: InboundAdapter = {
+export const sendgridEvents = {
   channels: ['email'],
   accountless: true,
   accountIdentifiers: () => [],
   verify: verifySendGridEvents,
   parse: parseSendGridEvents,
-};
+} satisfies InboundAdapter;
 export { sendgridSandbox } from './sandbox.js';

@@ -19,19 +19,19 @@ const EMPTY_TWIML = {
 };
 
 /** POST /webhooks/{tenant}/twilio: inbound SMS, MMS and WhatsApp. */
-export const twilioInbound: InboundAdapter = {
+export const twilioInbound = {
   channels: TWILIO_CHANNELS,
   acknowledgement: EMPTY_TWIML,
   accountIdentifiers: twilioInboundIdentifiers,
   verify: verifyTwilio,
   parse: parseTwilioInbound,
-};
+} satisfies InboundAdapter;
 
 /** POST /webhooks/{tenant}/twilio/status: status callbacks of our outbound messages. */
-export const twilioStatus: InboundAdapter = {
+export const twilioStatus = {
   channels: TWILIO_CHANNELS,
   accountIdentifiers: twilioStatusIdentifiers,
   verify: verifyTwilio,
   parse: parseTwilioStatus,
-};
+} satisfies InboundAdapter;
 export { twilioSandbox } from './sandbox.js';

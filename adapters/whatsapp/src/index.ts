@@ -9,11 +9,11 @@ export { sendWhatsApp } from './send.js';
 export { verifyWhatsApp } from './verify.js';
 
 /** The gateway's adapter for POST /webhooks/{tenant}/whatsapp. */
-export const whatsappInbound: InboundAdapter = {
+export const whatsappInbound = {
   channels: ['whatsapp'],
   handshake: metaHandshake,
   accountIdentifiers: whatsappAccountIdentifiers,
   verify: verifyWhatsApp,
   parse: parseWhatsApp,
-};
+} satisfies InboundAdapter;
 export { whatsappSandbox } from './sandbox.js';

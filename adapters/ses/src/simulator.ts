@@ -1,0 +1,28 @@
+/**
+ * The development simulator's SNS signing certificate (self-signed, for 127.0.0.1 and localhost), which the gateway
+ * trusts on the embedded defaults only, never in production (core's config). Its private key is in the testing
+ * subpath, for `npm run simulate -- ses` and the tests; both are public, so it proves nothing anywhere else.
+ */
+export const SIMULATOR_CERTIFICATE = `-----BEGIN CERTIFICATE-----
+MIIDjTCCAnWgAwIBAgIUZJ7DIPWYTh0Bugj7uir7uejW+bQwDQYJKoZIhvcNAQEL
+BQAwSDEgMB4GA1UEAwwXc25zLXNpbXVsYXRvci5sb2NhbGhvc3QxJDAiBgNVBAoM
+G2NvbW1zIGRldmVsb3BtZW50IHNpbXVsYXRvcjAeFw0yNjEyMDQwNTU3MzRaFw00
+NjExMjkwNTU3MzRaMEgxIDAeBgNVBAMMF3Nucy1zaW11bGF0b3IubG9jYWxob3N0
+MSQwIgYDVQQKDBtjb21tcyBkZXZlbG9wbWVudCBzaW11bGF0b3IwggEiMA0GCSqG
+SIb3DQEBAQUAA4IBDwAwggEKAoIBAQCp6kIJaMJ5LKQpQpufoRh/9ckrylqsgAs6
+fa5u1V8NeO/Qq5H68jdyx66cVeQoPDs72UEnAtdf9df/1D5MX5wYDAzhe9bKSVD+
+atyqSHMMUPfogfxPqh8FwT5lakkn1wzR/ZwRGU5ZB4O47aF87VBaAeG5pvaGn6qf
+tJhJt6438OBwZzq2kSSsny7IN/oPfNhZVgPTXYumnad+JNJVxdHSz6PUFWAnpwTQ
+RUCUbTtN5SpHOM02aj1KQ20UTrAEk0axiT8J016dFHFVx8bnCXqbx9tq8vUsey7S
+QfFysCrT7WfOUOQBhDAhXj1JINBNPsrL9XgJu+jWC4pFgqBh+N0nAgMBAAGjbzBt
+MB0GA1UdDgQWBBSFRPCxNSNwOyxdqOEGXWKhkC8HWjAfBgNVHSMEGDAWgBSFRPCx
+NSNwOyxdqOEGXWKhkC8HWjAPBgNVHRMBAf8EBTADAQH/MBoGA1UdEQQTMBGCCWxv
+Y2FsaG9zdIcEfwAAATANBgkqhkiG9w0BAQsFAAOCAQEANAOe9Ex4DJlVJMDFTPUi
+4RsdwzuCkj2B4vf05calM4jta7gFd279sgMbNU8a1cRf35NUKuCf4LWLKM+Qk+bH
+aGvJ8qCTbkiiRhxI8tj41nkRmBTV3XArwsUrL/9xKGjiN9AvtiqSzvpf15+cuWWn
+itx+a+40duY0WPjd+o6hjZT1p1dwyXfUJbgamrv7ZkOZ5lXgtTnSGpcvuFwQcwyo
+2YP+0cPgZo2DcUV7ErSTzCETelgovQzUa+hOqYX9asdd6N5QcorkRqBxgfMy5VUr
+9srdRuwN1eRCqf+952R6w099zEZB8AbHzNiMoKFfUeVV8wHpKcTmO0MLdenbrcK0
+9Q==
+-----END CERTIFICATE-----
+`;
