@@ -34,6 +34,14 @@ export class MalformedPayloadError extends Error {
   }
 }
 
+/**
+ * Thrown by parse when what the webhook points at (SES mail kept in S3) cannot be fetched right now: nothing is
+ * stored and the gateway answers 503, so the provider redelivers.
+ */
+export class UpstreamUnavailableError extends Error {
+  override name = 'UpstreamUnavailableError';
+}
+
 /** Credentials as stored on a channel account (decrypted), keyed by the names of DESIGN Appendix A. */
 export type Credentials = Record<string, string | undefined>;
 

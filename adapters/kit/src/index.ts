@@ -3,6 +3,7 @@
  * reply. Pure types, schemas and functions: no I/O, no database, no HTTP client (those live in the
  * provider packages and in @comms/adapter-meta-graph).
  */
+export * from './accounts.js';
 export * from './bounds.js';
 export * from './events.js';
 export * from './inbound.js';

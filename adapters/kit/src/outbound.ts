@@ -54,6 +54,8 @@ export interface SendOptions {
   baseUrl: string;
   /** Abort a send that takes too long; the worker retries it. */
   signal?: AbortSignal;
+  /** The account's transport settings (SES: region, from_email, configuration set). */
+  settings?: Record<string, unknown>;
 }
 
 /** A provider's send. Throws ProviderError (transient or permanent). */

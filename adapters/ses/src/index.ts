@@ -10,7 +10,7 @@ import { createSnsClient, readSnsMessage, type SnsTrust } from './sns.js';
 
 export { parseSesNotification, type S3Fetch } from './parse.js';
 export { s3Fetcher } from './s3.js';
-export { type SesSendOptions, sendSes } from './send.js';
+export { sendSes } from './send.js';
 export { SesSettings } from './settings.js';
 export { SIMULATOR_CERTIFICATE } from './simulator.js';
 export {

@@ -18,6 +18,7 @@ import {
   ShortText,
   type StatusEvent,
   type StatusNote,
+  UpstreamUnavailableError,
 } from '@comms/adapter-kit';
 import { z } from 'zod';
 import type { SnsMessage } from './sns.js';
@@ -120,7 +121,9 @@ async function receivedMail(
       mime = await s3.fetch({ bucket: bucketName, key: objectKey, region: s3.region }, s3.credentials);
     } catch (err) {
       // Not malformed: S3 may be away for a moment; the gateway answers 503 and SNS redelivers.
-      throw new Error(`the mail's S3 object could not be read: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UpstreamUnavailableError(
+        `the mail's S3 object could not be read: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   } else {
     if (n.content === undefined)

@@ -35,24 +35,20 @@ function classify(err: unknown): ProviderError {
   return new ProviderError('network', e.message ?? String(err), true, { cause: err });
 }
 
-/** The SES-side options of a send: the account's SES settings and the SESv2 endpoint. */
-export interface SesSendOptions extends SendOptions {
-  /** The account's SES settings (region, from_email, configuration_set, …). */
-  settings?: Record<string, unknown>;
-}
-
 /** Sends one email reply; returns SES's MessageId, which its sending events name as `mail.messageId`. */
 export async function sendSes(
   message: OutboundMessage,
   credentials: Credentials,
-  options: SesSendOptions,
+  options: SendOptions,
 ): Promise<SendResult> {
-  const parsed = SesSettings.safeParse(options.settings ?? {});
+  const parsed = SesSettings.pick({ region: true, from_email: true, configuration_set: true }).safeParse(
+    options.settings ?? {},
+  );
   if (!parsed.success) throw new ProviderError('bad_settings', 'the account has no valid SES settings', false);
   const settings = parsed.data;
   const client = new SESv2Client({
     region: settings.region,
-    endpoint: options.baseUrl,
+    ...(options.baseUrl ? { endpoint: options.baseUrl } : {}),
     maxAttempts: 1, // the worker retries, with its own backoff
     ...(awsCredentials(credentials) ? { credentials: awsCredentials(credentials) } : {}),
   });

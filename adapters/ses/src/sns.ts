@@ -8,6 +8,7 @@
  */
 import { verify as verifySignature, X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { MalformedPayloadError, parseJsonBody, type RawRequest, readWire, ShortText } from '@comms/adapter-kit';
 import { z } from 'zod';
 
@@ -78,10 +79,10 @@ export interface SnsTrust {
   /** Host patterns a certificate or SubscribeURL may be fetched from (default AWS_SNS_CERT_HOSTS). */
   hosts?: readonly string[];
   /**
-   * Certificate authorities, PEM, trusted for those fetches instead of Node's bundled ones. Tests and the embedded
+   * Certificate authorities, PEM, trusted for those fetches besides Node's bundled ones. Tests and the embedded
    * simulator only: production trusts the public authorities and nothing else.
    */
-  ca?: string;
+  ca?: readonly string[];
   /** Give up on a fetch after this long (ms). */
   timeoutMs?: number;
 }
@@ -104,6 +105,7 @@ const MAX_CERTIFICATES = 100;
 export function createSnsClient(trust: SnsTrust = {}): SnsClient {
   const patterns = (trust.hosts?.length ? trust.hosts : AWS_SNS_CERT_HOSTS).map(hostPattern);
   const certificates = new Map<string, Promise<X509Certificate>>();
+  const ca = trust.ca?.length ? [...rootCertificates, ...trust.ca] : undefined;
 
   function allowed(raw: string): boolean {
     let url: URL;
@@ -120,25 +122,21 @@ export function createSnsClient(trust: SnsTrust = {}): SnsClient {
   function get(url: string): Promise<string> {
     if (!allowed(url)) return Promise.reject(new Error('not an https URL on an allowed SNS host'));
     return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        { method: 'GET', timeout: trust.timeoutMs ?? 5_000, ...(trust.ca ? { ca: trust.ca } : {}) },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > MAX_FETCHED) req.destroy(new Error('answer too large'));
-            else chunks.push(c);
-          });
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (status < 200 || status >= 300) reject(new Error(`answered ${status}`));
-            else resolve(Buffer.concat(chunks).toString('utf8'));
-          });
-          res.on('error', reject);
-        },
-      );
+      const req = request(url, { method: 'GET', timeout: trust.timeoutMs ?? 5_000, ...(ca ? { ca } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_FETCHED) req.destroy(new Error('answer too large'));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) reject(new Error(`answered ${status}`));
+          else resolve(Buffer.concat(chunks).toString('utf8'));
+        });
+        res.on('error', reject);
+      });
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', reject);
       req.end();

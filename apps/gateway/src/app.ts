@@ -2,11 +2,12 @@
 import type { InboundAdapter } from '@comms/adapter-kit';
 import { messengerInbound } from '@comms/adapter-messenger';
 import { sendgridEvents, sendgridInbound } from '@comms/adapter-sendgrid';
+import { createSesInbound, SIMULATOR_CERTIFICATE } from '@comms/adapter-ses';
 import { twilioInbound, twilioStatus } from '@comms/adapter-twilio';
 import { whatsappInbound } from '@comms/adapter-whatsapp';
 import { createInboundPipeline, WEBHOOK_PREFIX, type WebhookRoute, webhookPath } from '@comms/core/inbox';
 import { createHttpMetrics, type FetchHandler, notFoundOrNotAllowed, observe, securityHeaders } from '@comms/core/http';
-import type { Runtime } from '@comms/core/platform';
+import type { Config, Runtime } from '@comms/core/platform';
 import { Hono } from 'hono';
 import { handleHandshake, handleWebhook, unavailable } from './webhook.js';
 
@@ -19,6 +20,21 @@ export const INBOUND_ROUTES: readonly (readonly [WebhookRoute, InboundAdapter])[
   ['sendgrid_inbound', sendgridInbound],
   ['sendgrid_events', sendgridEvents],
 ];
+
+/**
+ * The SES route's adapter, from config: which hosts may serve SNS certificates, the CA trusted besides the public ones
+ * (tests), the simulator's certificate on the embedded defaults (never in production), and the S3 endpoint.
+ */
+export function sesInboundOf(config: Config) {
+  const simulator = config.SNS_TRUST_SIMULATOR;
+  return createSesInbound({
+    trust: {
+      hosts: [...config.SNS_CERT_HOSTS, ...(simulator ? ['127.0.0.1', 'localhost'] : [])],
+      ca: [...(config.SNS_CERT_CA ? [config.SNS_CERT_CA] : []), ...(simulator ? [SIMULATOR_CERTIFICATE] : [])],
+    },
+    ...(config.S3_API_URL ? { s3Endpoint: config.S3_API_URL } : {}),
+  });
+}
 
 export interface GatewayAppOptions {
   /** One log line per webhook request (off in benchmarks). */
@@ -38,7 +54,11 @@ export function createGatewayApp(runtime: Runtime, options: GatewayAppOptions = 
     runtime.log.error({ err }, 'gateway error');
     return unavailable();
   });
-  for (const [route, adapter] of INBOUND_ROUTES) {
+  const routes: (readonly [WebhookRoute, InboundAdapter])[] = [
+    ...INBOUND_ROUTES,
+    ['ses', sesInboundOf(runtime.config)],
+  ];
+  for (const [route, adapter] of routes) {
     const path = webhookPath(':tenant', route);
     app.post(path, (c) => handleWebhook(runtime, pipeline, c, route, adapter));
     if (adapter.handshake) app.get(path, (c) => handleHandshake(pipeline, c, adapter));

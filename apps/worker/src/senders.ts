@@ -2,6 +2,7 @@
 import type { Channel, ProviderSandbox, SendFn, SendOptions } from '@comms/adapter-kit';
 import { messengerSandbox, sendMessenger } from '@comms/adapter-messenger';
 import { sendgridSandbox, sendSendGrid } from '@comms/adapter-sendgrid';
+import { sendSes } from '@comms/adapter-ses';
 import { sendTwilioSms, sendTwilioWhatsApp, twilioSandbox } from '@comms/adapter-twilio';
 import { sendWhatsApp, whatsappSandbox } from '@comms/adapter-whatsapp';
 import type { WebhookRoute } from '@comms/core/inbox';
@@ -12,8 +13,18 @@ export interface Sender {
   options: SendOptions;
 }
 
-export function sendersFor(config: Config): Record<Channel, Sender> {
+/** A sender per channel, and `ses` for the email accounts whose transport is Amazon SES. */
+export type Senders = Record<Channel, Sender> & { ses: Sender };
+
+/** The sender of an account: its channel's, or SES's for an SES email account. */
+export function senderOf(senders: Senders, channel: Channel, transport: string | null): Sender {
+  return channel === 'email' && transport === 'ses' ? senders.ses : senders[channel];
+}
+
+export function sendersFor(config: Config): Senders {
   return {
+    // An empty base URL leaves the AWS SDK to its regional endpoint.
+    ses: { send: sendSes, options: { baseUrl: config.SES_API_URL ?? '' } },
     whatsapp: { send: sendWhatsApp, options: { baseUrl: config.WHATSAPP_API_URL } },
     messenger: { send: sendMessenger, options: { baseUrl: config.MESSENGER_API_URL } },
     instagram: { send: sendMessenger, options: { baseUrl: config.MESSENGER_API_URL } },

@@ -6,14 +6,13 @@ import { createNotificationProcessor } from './processors/notification.js';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
 import { createSandboxTransport, type SandboxOptions } from './sandbox.js';
-import { type Sender, sendersFor } from './senders.js';
-import type { Channel } from '@comms/adapter-kit';
+import { type Senders, sendersFor } from './senders.js';
 
 export interface WorkerOptions {
   /** Replies pending longer than this are enqueued again (ms). */
   sweepAfterMs?: number;
   sweepEveryMs?: number;
-  senders?: Record<Channel, Sender>;
+  senders?: Senders;
   /** The sandbox transport's options (used when SANDBOX_TRANSPORT is on). */
   sandbox?: SandboxOptions;
 }

@@ -2,8 +2,8 @@
  * The tenant's provider connections (DESIGN Appendix A). Credentials are write-only:
  * sealed with AES-256-GCM before they reach the table, and never returned by the API.
  */
-import type { Channel } from '@comms/adapter-kit';
-import { and, asc, eq, gt, inArray, isNull } from '@comms/db';
+import { type Channel, type EmailTransport, SesSettings } from '@comms/adapter-kit';
+import { and, asc, eq, gt, inArray, isNull, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
 import { AppError, isUniqueViolation, notFound } from '../platform/errors.js';
 import { decodeCursor, type Page, toPage } from '../platform/pagination.js';
@@ -17,6 +17,13 @@ export const PROVIDER_CREDENTIALS: Record<Channel, readonly string[]> = {
   twilio_whatsapp: ['account_sid', 'auth_token'],
   email: ['api_key', 'from_email', 'inbound_token', 'event_public_key'],
 };
+
+/** An email account's credentials depend on its transport: SES signs with AWS's keys, the account holds an access key. */
+const SES_CREDENTIALS = ['access_key_id', 'secret_access_key'] as const;
+
+function credentialNamesOf(provider: Channel, transport: EmailTransport | null): readonly string[] {
+  return provider === 'email' && transport === 'ses' ? SES_CREDENTIALS : PROVIDER_CREDENTIALS[provider];
+}
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
@@ -54,15 +61,22 @@ export const SANDBOX_CREDENTIALS: Partial<Record<Channel, readonly string[]>> = 
   email: ['event_private_key'],
 };
 
-function checkCredentialNames(provider: Channel, credentials: Record<string, unknown>, sandbox: boolean): void {
-  const allowed = PROVIDER_CREDENTIALS[provider];
+function checkCredentialNames(
+  provider: Channel,
+  credentials: Record<string, unknown>,
+  sandbox: boolean,
+  transport: EmailTransport | null = null,
+): void {
+  const allowed = credentialNamesOf(provider, transport);
   const sandboxOnly = SANDBOX_CREDENTIALS[provider] ?? [];
   const unknown = Object.keys(credentials).filter((k) => !allowed.includes(k) && !(sandbox && sandboxOnly.includes(k)));
   if (unknown.length)
-    throw new AppError('bad_request', `${provider} accounts take credentials ${allowed.join(', ')}`, {
+    throw new AppError('bad_request', `${transport ?? provider} accounts take credentials ${allowed.join(', ')}`, {
       errors: unknown.map((k) => ({
         field: `credentials.${k}`,
-        message: sandboxOnly.includes(k) ? 'only sandbox accounts take it' : `not a ${provider} credential`,
+        message: sandboxOnly.includes(k)
+          ? 'only sandbox accounts take it'
+          : `not a ${transport ?? provider} credential`,
       })),
     });
 }
@@ -81,8 +95,43 @@ export function openCredentials(ctx: Pick<TenantContext, 'secrets'>, row: Channe
   return JSON.parse(ctx.secrets.open(row.credentialsEncrypted)) as Record<string, string>;
 }
 
+/**
+ * The transport and its settings as stored: email accounts default to SendGrid; an SES account needs its settings
+ * (validated here, so a webhook never meets an account it cannot check); other providers have neither.
+ */
+function transportOf(
+  provider: Channel,
+  transport: EmailTransport | undefined,
+  ses: unknown,
+): { transport: EmailTransport | null; transportSettings: Record<string, unknown> } {
+  const fail = (field: string, message: string) =>
+    new AppError('bad_request', `${field} ${message}`, { errors: [{ field, message }] });
+  if (provider !== 'email') {
+    if (transport !== undefined || ses !== undefined) throw fail('transport', 'is for email accounts only');
+    return { transport: null, transportSettings: {} };
+  }
+  const chosen = transport ?? 'sendgrid';
+  if (chosen === 'sendgrid') {
+    if (ses !== undefined && ses !== null) throw fail('ses', 'is for accounts whose transport is ses');
+    return { transport: 'sendgrid', transportSettings: {} };
+  }
+  const parsed = SesSettings.safeParse(ses);
+  if (!parsed.success)
+    throw new AppError('bad_request', 'an ses account needs its ses settings (region, sns_topic_arns, …)', {
+      errors: parsed.error.issues.slice(0, 10).map((i) => ({
+        field: ['ses', ...i.path].join('.'),
+        message: i.message,
+      })),
+    });
+  return { transport: 'ses', transportSettings: parsed.data };
+}
+
 export interface ChannelAccountInput {
   provider: Channel;
+  /** Email accounts: `sendgrid` (the default) or `ses`. */
+  transport?: EmailTransport;
+  /** SES accounts: region, from_email, configuration_set, inbound_addresses, sns_topic_arns. */
+  ses?: Record<string, unknown> | null;
   name: string;
   identifier: string;
   credentials?: Record<string, string>;
@@ -98,7 +147,8 @@ export async function createChannelAccount(
   const { channelAccounts: a } = ctx.tenant.tables;
   const credentials = input.credentials ?? {};
   const sandbox = input.sandbox ?? false;
-  checkCredentialNames(input.provider, credentials, sandbox);
+  const transport = transportOf(input.provider, input.transport, input.ses ?? undefined);
+  checkCredentialNames(input.provider, credentials, sandbox, transport.transport);
   const identifier = normalizeIdentifier(input.provider, input.identifier);
   try {
     const [row] = await ctx.db
@@ -109,6 +159,7 @@ export async function createChannelAccount(
         identifier,
         settings: input.settings ?? {},
         sandbox,
+        ...transport,
         ...seal(ctx, credentials),
       })
       .returning();
@@ -159,6 +210,8 @@ export async function updateChannelAccount(
     status?: 'active' | 'disabled';
     settings?: Record<string, unknown>;
     sandbox?: boolean;
+    transport?: EmailTransport;
+    ses?: Record<string, unknown> | null;
   },
 ): Promise<ChannelAccountView> {
   const { channelAccounts: a } = ctx.tenant.tables;
@@ -171,9 +224,27 @@ export async function updateChannelAccount(
   if (input.identifier !== undefined) patch.identifier = normalizeIdentifier(provider, input.identifier);
   const sandbox = input.sandbox ?? current.sandbox;
   if (input.sandbox !== undefined) patch.sandbox = input.sandbox;
-  if (input.credentials !== undefined || (current.sandbox && !sandbox)) {
-    checkCredentialNames(provider, input.credentials ?? {}, sandbox);
+  let transport = current.transport as EmailTransport | null;
+  const transportChanged = input.transport !== undefined && input.transport !== transport;
+  if (input.transport !== undefined || input.ses !== undefined) {
+    // A change of transport starts from its own settings; otherwise the given ones are merged into the stored ones.
+    const ses =
+      input.ses === null || (input.ses === undefined && (input.transport ?? transport) !== 'ses')
+        ? undefined
+        : { ...(transportChanged ? {} : current.transportSettings), ...input.ses };
+    const next = transportOf(provider, input.transport ?? transport ?? undefined, ses);
+    Object.assign(patch, next);
+    transport = next.transport;
+  }
+  if (input.credentials !== undefined || (current.sandbox && !sandbox) || transportChanged) {
+    checkCredentialNames(provider, input.credentials ?? {}, sandbox, transport);
     const merged: Record<string, string> = openCredentials(ctx, current);
+    // Another transport's credentials mean nothing to this one: they are dropped.
+    const allowed = [
+      ...credentialNamesOf(provider, transport),
+      ...(sandbox ? (SANDBOX_CREDENTIALS[provider] ?? []) : []),
+    ];
+    for (const k of Object.keys(merged)) if (!allowed.includes(k)) delete merged[k];
     for (const [k, v] of Object.entries(input.credentials ?? {})) {
       if (v === null) delete merged[k];
       else merged[k] = v;
@@ -208,6 +279,19 @@ export interface CredentialFallbacks {
   TWILIO_ACCOUNT_SID?: string | undefined;
   TWILIO_AUTH_TOKEN?: string | undefined;
   SENDGRID_API_KEY?: string | undefined;
+  AWS_ACCESS_KEY_ID?: string | undefined;
+  AWS_SECRET_ACCESS_KEY?: string | undefined;
+  AWS_SESSION_TOKEN?: string | undefined;
+}
+
+/** The environment's AWS key pair, used only as a pair, and only when the account has no key of its own. */
+function awsFallback(env: CredentialFallbacks, own: Record<string, string>): Record<string, string | undefined> {
+  if (own.access_key_id || !env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return {};
+  return {
+    access_key_id: env.AWS_ACCESS_KEY_ID,
+    secret_access_key: env.AWS_SECRET_ACCESS_KEY,
+    session_token: env.AWS_SESSION_TOKEN,
+  };
 }
 
 /** The account's credentials, with the environment's fallbacks filling what it lacks. */
@@ -223,7 +307,9 @@ export function resolveCredentials(
       : row.provider === 'sms' || row.provider === 'twilio_whatsapp'
         ? { account_sid: env.TWILIO_ACCOUNT_SID, auth_token: env.TWILIO_AUTH_TOKEN }
         : row.provider === 'email'
-          ? { api_key: env.SENDGRID_API_KEY }
+          ? row.transport === 'ses'
+            ? awsFallback(env, own)
+            : { api_key: env.SENDGRID_API_KEY }
           : {};
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(fallback)) if (v) out[k] = v;
@@ -249,4 +335,20 @@ export async function findAccountsByIdentifier(
       ),
     )
     .orderBy(asc(a.id));
+}
+
+/**
+ * The provider confirmed that `topic` no longer posts to this account (SNS UnsubscribeConfirmation): recorded on the
+ * account's transport settings, for the admin to see; the account stays as it is.
+ */
+export async function markUnsubscribed(ctx: TenantContext, account: ChannelAccountRow, topic: string): Promise<void> {
+  const { channelAccounts: a } = ctx.tenant.tables;
+  const at = new Date().toISOString();
+  await ctx.db
+    .update(a)
+    .set({
+      transportSettings: sql`jsonb_set(${a.transportSettings}, '{unsubscribed_topics}', coalesce(${a.transportSettings}->'unsubscribed_topics', '{}'::jsonb) || jsonb_build_object(${topic}::text, ${at}::text))`,
+      updatedAt: new Date(),
+    })
+    .where(eq(a.id, account.id));
 }

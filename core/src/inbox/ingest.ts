@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { InboundMessage, NormalizedEvent, StatusEvent } from '@comms/adapter-kit';
-import { eq, rawRows, rowFromJson, sql } from '@comms/db';
+import { and, eq, isNull, rawRows, rowFromJson, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
 import type { DomainEvent } from '../platform/bus/index.js';
 import type { StatusUpdateJob } from '../platform/queue/definitions.js';
@@ -19,7 +19,13 @@ export interface WebhookReceipt {
   /** The raw body, stored for audit and replay. */
   payload: string;
   contentType: string | null;
+  /** The provider's own id of the delivery (SNS MessageId); the payload's hash when absent. */
+  dedupeKey?: string;
 }
+
+/** A receipt's dedupe key for one account: its own key for each account a batch names. */
+const receiptKey = (account: ChannelAccountRow, receipt: WebhookReceipt) =>
+  `${account.id}:${receipt.dedupeKey ?? dedupeKeyOf(receipt.payload)}`;
 
 export interface IngestResult {
   /** The receipt had been processed before: nothing was written again. */
@@ -98,7 +104,7 @@ export async function ingestWebhook(
 ): Promise<IngestResult> {
   const { webhookEvents: w, inboxConversations, inboxMessages } = ctx.tenant.tables;
   // Per account: one batch may carry events of several accounts, each stored under its own receipt.
-  const dedupeKey = `${account.id}:${dedupeKeyOf(receipt.payload)}`;
+  const dedupeKey = receiptKey(account, receipt);
   const statuses = events.filter((e): e is StatusEvent => e.kind === 'status');
   const rules = spamRulesOf(ctx.tenant.settings);
   const messages = events.filter((e): e is InboundMessage => e.kind === 'message').map((m) => ingestInputOf(m, rules));
@@ -182,6 +188,43 @@ export async function recordRejectedWebhook(
     .onConflictDoNothing();
 }
 
+/**
+ * A subscription message's receipt (SNS SubscriptionConfirmation, UnsubscribeConfirmation): 'duplicate' when it was
+ * handled before, else `processed` to call once what it asks is done. A receipt whose handling failed is taken up
+ * again when the provider redelivers it.
+ */
+export async function storeSubscriptionReceipt(
+  ctx: TenantContext,
+  account: ChannelAccountRow,
+  receipt: WebhookReceipt,
+): Promise<'duplicate' | { processed(): Promise<void> }> {
+  const w = ctx.tenant.tables.webhookEvents;
+  const dedupeKey = receiptKey(account, receipt);
+  await ctx.db
+    .insert(w)
+    .values({
+      provider: receipt.provider,
+      channelAccountId: account.id,
+      dedupeKey,
+      payload: receipt.payload,
+      contentType: receipt.contentType,
+    })
+    .onConflictDoNothing();
+  const [row] = await ctx.db
+    .select({ id: w.id, processedAt: w.processedAt })
+    .from(w)
+    .where(and(eq(w.provider, receipt.provider), eq(w.dedupeKey, dedupeKey)));
+  if (!row || row.processedAt) return 'duplicate';
+  return {
+    processed: async () => {
+      await ctx.db
+        .update(w)
+        .set({ processedAt: new Date() })
+        .where(and(eq(w.id, row.id), isNull(w.processedAt)));
+    },
+  };
+}
+
 export function statusJobOf(tenant: string, accountId: number, s: StatusEvent): StatusUpdateJob {
   return {
     tenant,
@@ -192,5 +235,6 @@ export function statusJobOf(tenant: string, accountId: number, s: StatusEvent): 
     status: s.status,
     at: s.timestamp.toISOString(),
     error: s.error,
+    note: s.note ?? null,
   };
 }

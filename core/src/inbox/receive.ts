@@ -8,6 +8,8 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   type InboundAdapter,
   issuesOf,
+  type Subscription,
+  UpstreamUnavailableError,
   MalformedPayloadError,
   malformedPayload,
   NormalizedEvent,
@@ -18,8 +20,8 @@ import type { TenantContext } from '../platform/context.js';
 import { AppError } from '../platform/errors.js';
 import { jsonNestsDeeperThan, TOO_DEEP } from '../platform/json-depth.js';
 import type { Runtime } from '../platform/runtime.js';
-import { findAccountsByIdentifier, resolveCredentials } from './channel-accounts.js';
-import { ingestWebhook, recordRejectedWebhook, type WebhookReceipt } from './ingest.js';
+import { findAccountsByIdentifier, markUnsubscribed, resolveCredentials } from './channel-accounts.js';
+import { ingestWebhook, recordRejectedWebhook, storeSubscriptionReceipt, type WebhookReceipt } from './ingest.js';
 import type { ChannelAccountRow } from './views.js';
 import type { WebhookRoute } from './webhook-routes.js';
 
@@ -77,7 +79,9 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
     const key = `${ctx.tenant.slug}|${adapter.channels.join(',')}|${identifiers.join(',')}`;
     const hit = accountCache.get(key);
     if (hit && Date.now() - hit.at < ACCOUNT_TTL_MS) return hit.rows;
-    const found = await findAccountsByIdentifier(ctx, adapter.channels, identifiers.length ? identifiers : null);
+    const found = (
+      await findAccountsByIdentifier(ctx, adapter.channels, identifiers.length ? identifiers : null)
+    ).filter((a) => transportMatches(a, adapter));
     const rows = found.map((account) => ({ account, credentials: resolveCredentials(ctx, account, runtime.config) }));
     if (accountCache.size > ACCOUNT_CACHE_MAX) accountCache.clear();
     accountCache.set(key, { at: Date.now(), rows });
@@ -93,6 +97,34 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
       if (err instanceof AppError && (err.code === 'not_found' || err.code === 'bad_request'))
         return { outcome: 'refused', code: err.code, detail: err.message };
       runtime.log.error({ webhook: route, err }, 'tenant lookup failed');
+      return UNAVAILABLE;
+    }
+  }
+
+  /**
+   * A subscription message (SNS): its receipt stored first, then, the first time only, the confirmation called, so a
+   * redelivered SubscriptionConfirmation confirms nothing twice. A confirmation that fails leaves the receipt
+   * unprocessed and answers 503: the provider redelivers it and the confirmation is tried again.
+   */
+  async function subscribe(
+    ctx: TenantContext,
+    account: ChannelAccountRow,
+    receipt: WebhookReceipt,
+    subscription: Subscription,
+  ): Promise<ReceiveOutcome> {
+    try {
+      const stored = await storeSubscriptionReceipt(ctx, account, receipt);
+      if (stored === 'duplicate') return { outcome: 'stored', events: 0 };
+      if (subscription.kind === 'confirm') await subscription.confirm();
+      else {
+        await markUnsubscribed(ctx, account, subscription.topic);
+        ctx.log.warn({ account: account.id }, 'the provider confirmed an unsubscription: no more notifications');
+      }
+      await stored.processed();
+      if (subscription.kind === 'confirm') ctx.log.info({ account: account.id }, 'subscription confirmed');
+      return { outcome: 'stored', events: 0 };
+    } catch (err) {
+      ctx.log.error({ err: String(err) }, 'subscription message not handled');
       return UNAVAILABLE;
     }
   }
@@ -142,35 +174,47 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
         };
 
       // Every account the payload names must prove the signature with its own secret.
-      const verified: ChannelAccountRow[] = [];
-      for (const { account, credentials } of candidates.slice(0, MAX_ACCOUNTS_TRIED)) {
-        if (adapter.verify(raw, credentials).ok) {
-          verified.push(account);
+      const verified: Candidate[] = [];
+      let forbidden: string | null = null;
+      for (const candidate of candidates.slice(0, MAX_ACCOUNTS_TRIED)) {
+        const verdict = await adapter.verify(raw, candidate.credentials, candidate.account.transportSettings);
+        if (verdict.ok) {
+          verified.push(candidate);
           if (adapter.accountless) break;
-        }
+        } else if (verdict.forbidden) forbidden = verdict.reason;
       }
       if (verified.length === 0)
-        return {
-          outcome: 'refused',
-          code: 'unauthorized',
-          detail: 'the webhook signature is missing or does not match',
-        };
+        return forbidden
+          ? { outcome: 'refused', code: 'forbidden', detail: forbidden }
+          : { outcome: 'refused', code: 'unauthorized', detail: 'the webhook signature is missing or does not match' };
 
       const receipt: WebhookReceipt = {
         provider: route,
         payload: new TextDecoder().decode(request.body).replaceAll('\u0000', '\uFFFD'),
         contentType: request.headers['content-type'] ?? null,
+        ...(adapter.dedupeKey ? { dedupeKey: adapter.dedupeKey(raw) } : {}),
       };
+      const subscription = adapter.subscription?.(raw) ?? null;
+      if (subscription) return subscribe(ctx, verified[0]!.account, receipt, subscription);
       let events: NormalizedEvent[];
       try {
-        events = checkedEvents(storable(await adapter.parse(raw)));
+        const first = verified[0]!;
+        events = checkedEvents(
+          storable(
+            await adapter.parse(raw, { credentials: first.credentials, settings: first.account.transportSettings }),
+          ),
+        );
       } catch (err) {
+        if (err instanceof UpstreamUnavailableError) {
+          log.warn({ err: err.message }, 'what the webhook points at could not be fetched');
+          return UNAVAILABLE;
+        }
         // Signed, so the provider's own: refused (400, so it stops redelivering) and kept as a rejected receipt for
         // audit. Only when even that cannot be stored is it a 503.
         if (!(err instanceof MalformedPayloadError)) log.error({ err }, 'the adapter failed on a signed webhook');
         const refusal = malformed(err);
         try {
-          for (const account of verified) await recordRejectedWebhook(ctx, account, receipt, refusal.detail);
+          for (const { account } of verified) await recordRejectedWebhook(ctx, account, receipt, refusal.detail);
         } catch (storeErr) {
           log.error({ err: storeErr }, 'rejected webhook not stored');
           return UNAVAILABLE;
@@ -179,9 +223,10 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
         return refusal;
       }
 
-      const byAccount = groupByAccount(events, verified, adapter.accountless === true);
+      const accounts = verified.map((v) => v.account);
+      const byAccount = groupByAccount(events, accounts, adapter.accountless === true);
       try {
-        for (const account of verified) {
+        for (const account of accounts) {
           await ingestWebhook(ctx, account, receipt, byAccount.get(account.id) ?? []);
         }
       } catch (err) {
@@ -222,6 +267,12 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
       return { outcome: 'challenge', body: asked.challenge };
     },
   };
+}
+
+/** An email route serves the accounts of its transport (SendGrid's when it names none); other channels have none. */
+function transportMatches(account: ChannelAccountRow, adapter: InboundAdapter): boolean {
+  if (account.provider !== 'email') return true;
+  return (account.transport ?? 'sendgrid') === (adapter.transport ?? 'sendgrid');
 }
 
 /** Channel-account identifiers are at most 320 characters (the API's limit) and, as text, hold no NUL. */

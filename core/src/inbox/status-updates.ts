@@ -4,7 +4,7 @@ import type { TenantContext } from '../platform/context.js';
 import type { StatusUpdateJob } from '../platform/queue/definitions.js';
 import { applyMessageStatus } from './messages.js';
 import { statusPredecessors } from './status.js';
-import { messageView } from './views.js';
+import { conversationView, messageView } from './views.js';
 
 /** Thrown while the message the status is about has no provider id yet; the job retries. */
 export class StatusTargetMissing extends Error {
@@ -14,6 +14,7 @@ export class StatusTargetMissing extends Error {
 export async function applyStatusUpdate(ctx: TenantContext, job: StatusUpdateJob): Promise<{ applied: number }> {
   const { inboxMessages: m, inboxConversations: c } = ctx.tenant.tables;
   const at = new Date(job.at);
+  if (job.note && job.external_id) return applyStatusNote(ctx, job, at);
   if (job.external_id) {
     const row = await applyMessageStatus(
       ctx,
@@ -50,4 +51,40 @@ export async function applyStatusUpdate(ctx: TenantContext, job: StatusUpdateJob
   const type = job.status === 'read' ? 'message_read' : job.status === 'delivered' ? 'message_delivered' : null;
   if (type) for (const row of rows) await ctx.bus.publish({ type, tenant: ctx.tenant.slug, data: messageView(row) });
   return { applied: rows.length };
+}
+
+/**
+ * Feedback that moves no status (an SES complaint, transient bounce or delivery delay): appended to the message's
+ * `metadata.delivery_notes`; a complaint also flags the conversation (`platform_metadata.complaint`), so agents see
+ * that the customer reported the mail. Retried like a status while the message has no provider id yet.
+ */
+async function applyStatusNote(ctx: TenantContext, job: StatusUpdateJob, at: Date): Promise<{ applied: number }> {
+  const { inboxMessages: m, inboxConversations: c } = ctx.tenant.tables;
+  const note = { kind: job.note!.kind, detail: job.note!.detail, at: at.toISOString() };
+  const [row] = await ctx.db
+    .update(m)
+    .set({
+      metadata: sql`jsonb_set(${m.metadata}, '{delivery_notes}', coalesce(${m.metadata}->'delivery_notes', '[]'::jsonb) || ${JSON.stringify([note])}::jsonb)`,
+    })
+    .where(and(eq(m.channelAccountId, job.channel_account_id), eq(m.externalId, job.external_id!)))
+    .returning();
+  if (!row) throw new StatusTargetMissing(`no message with provider id ${job.external_id} yet`);
+  if (note.kind === 'complaint') {
+    const complaint = { message_id: row.id, detail: note.detail, at: note.at };
+    const [conversation] = await ctx.db
+      .update(c)
+      .set({
+        platformMetadata: sql`${c.platformMetadata} || jsonb_build_object('complaint', ${JSON.stringify(complaint)}::jsonb)`,
+        updatedAt: new Date(),
+      })
+      .where(eq(c.id, row.conversationId))
+      .returning();
+    if (conversation)
+      await ctx.bus.publish({
+        type: 'conversation_updated',
+        tenant: ctx.tenant.slug,
+        data: conversationView(conversation),
+      });
+  }
+  return { applied: 1 };
 }

@@ -96,6 +96,8 @@ export function channelAccountView(r: ChannelAccountRow) {
     status: r.status,
     settings: r.settings,
     sandbox: r.sandbox,
+    transport: r.provider === 'email' ? ((r.transport ?? 'sendgrid') as 'sendgrid' | 'ses') : null,
+    ses: r.provider === 'email' && r.transport === 'ses' ? r.transportSettings : null,
     created_at: iso(r.createdAt)!,
     updated_at: iso(r.updatedAt)!,
   };

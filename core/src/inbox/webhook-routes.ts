@@ -10,6 +10,7 @@ export const WEBHOOK_ROUTES = {
   twilio_status: 'twilio/status',
   sendgrid_inbound: 'sendgrid/inbound',
   sendgrid_events: 'sendgrid/events',
+  ses: 'ses',
 } as const;
 export type WebhookRoute = keyof typeof WEBHOOK_ROUTES;
 

@@ -39,6 +39,40 @@ const EnvSchema = z.object({
   MESSENGER_API_URL: z.url().default('https://graph.facebook.com/v21.0'),
   TWILIO_API_URL: z.url().default('https://api.twilio.com'),
   SENDGRID_API_URL: z.url().default('https://api.sendgrid.com'),
+  /** Amazon SES: fallback credentials for SES accounts without their own key (else the AWS SDK's default chain). */
+  AWS_ACCESS_KEY_ID: z.preprocess(emptyAsUndefined, z.string().optional()),
+  AWS_SECRET_ACCESS_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  AWS_SESSION_TOKEN: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** SESv2 and S3 endpoints; AWS's regional endpoints when unset (tests point them at fakes on loopback). */
+  SES_API_URL: z.preprocess(emptyAsUndefined, optionalUrl),
+  S3_API_URL: z.preprocess(emptyAsUndefined, optionalUrl),
+  /**
+   * The hosts SNS signing certificates and SubscribeURLs may come from (comma-separated, `*` one DNS label); the
+   * certificate URL must also be https.
+   */
+  SNS_CERT_HOSTS: z
+    .string()
+    .default('sns.*.amazonaws.com,sns.*.amazonaws.com.cn')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine((hosts) => hosts.length > 0, 'must name at least one host'),
+  /** PEM of a certificate authority trusted for those fetches instead of the public ones: tests only. */
+  SNS_CERT_CA: z.preprocess(emptyAsUndefined, z.string().includes('-----BEGIN CERTIFICATE-----').optional()),
+  /**
+   * Trust the development simulator's SNS certificate on 127.0.0.1/localhost (`npm run simulate -- ses`). On by
+   * default only on the embedded defaults; refused in production.
+   */
+  SNS_TRUST_SIMULATOR: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1')
+      .optional(),
+  ),
   NOTIFICATION_SERVICE_URL: z.preprocess(emptyAsUndefined, optionalUrl),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `json`, `pretty`, or `auto`: pretty on a terminal, JSON otherwise. */
@@ -98,7 +132,10 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export interface Config extends Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY' | 'SANDBOX_TRANSPORT'> {
+export interface Config
+  extends Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY' | 'SANDBOX_TRANSPORT' | 'SNS_TRUST_SIMULATOR'> {
+  /** Whether the simulator's SNS certificate is trusted (never in production). */
+  SNS_TRUST_SIMULATOR: boolean;
   production: boolean;
   JWT_SECRET: string | undefined;
   ENCRYPTION_KEY: string;
@@ -129,6 +166,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError(
         'invalid configuration: SANDBOX_TRANSPORT cannot be on in production (NODE_ENV=production): it fakes the providers',
       );
+    // Production trusts AWS's certificates through the public authorities, and nothing else.
+    if (e.SNS_CERT_CA)
+      throw new ConfigError('invalid configuration: SNS_CERT_CA cannot be set in production (NODE_ENV=production)');
+    if (e.SNS_TRUST_SIMULATOR)
+      throw new ConfigError(
+        'invalid configuration: SNS_TRUST_SIMULATOR cannot be on in production (NODE_ENV=production)',
+      );
     if (!e.JWT_SECRET && !e.JWKS_URL)
       throw new ConfigError('missing configuration: JWT_SECRET or JWKS_URL is required in production');
     if (!e.ENCRYPTION_KEY) throw new ConfigError('missing configuration: ENCRYPTION_KEY is required in production');
@@ -146,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     JWT_SECRET: e.JWT_SECRET ?? (e.JWKS_URL ? undefined : DEV_JWT_SECRET),
     ENCRYPTION_KEY: e.ENCRYPTION_KEY ?? DEV_ENCRYPTION_KEY,
     SANDBOX_TRANSPORT: e.SANDBOX_TRANSPORT ?? (!production && !e.DATABASE_URL && !e.REDIS_URL),
+    SNS_TRUST_SIMULATOR: e.SNS_TRUST_SIMULATOR ?? (!production && !e.DATABASE_URL && !e.REDIS_URL),
     warnings,
   };
 }

@@ -42,6 +42,10 @@ function buildTenantTables(schemaName: string) {
       settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
       /** Replies go to the built-in sandbox transport instead of the provider (the simulator's accounts; development only). */
       sandbox: boolean('sandbox').notNull().default(false),
+      /** Email accounts: which transport carries their mail (`sendgrid`, `ses`); null for other providers. */
+      transport: text('transport'),
+      /** The transport's settings that are not secret (SES: region, from_email, configuration set, SNS topics). */
+      transportSettings: jsonb('transport_settings').$type<Record<string, unknown>>().notNull().default({}),
       createdAt: createdAt(),
       updatedAt: updatedAt(),
       deletedAt: ts('deleted_at'),

@@ -8,7 +8,7 @@ import {
   updateChannelAccount,
 } from '@comms/core/inbox';
 import { AppError, isTenantAdmin } from '@comms/core/platform';
-import { Channel } from '@comms/adapter-kit';
+import { Channel, EmailTransport } from '@comms/adapter-kit';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { type ApiEnv, router } from '../lib/env.js';
@@ -32,6 +32,37 @@ const SANDBOX_DESCRIPTION =
   'replies through a sandbox account fail at once with `sandbox_disabled`. A sandbox `email` account also takes the ' +
   'credential `event_private_key` (base64 PKCS#8 DER, the private half of its `event_public_key`) to sign the events.';
 
+const TRANSPORT_DESCRIPTION =
+  'Email accounts only: how their mail travels, `sendgrid` (the default; credentials `api_key`, `from_email`, ' +
+  '`inbound_token`, `event_public_key`) or `ses` (Amazon SES; credentials `access_key_id` and `secret_access_key`, ' +
+  "falling back to the service's AWS credentials, and the `ses` settings). Conversations stay `channel: email` " +
+  'whichever transport carried them. Null for other providers.';
+
+const SES_DESCRIPTION =
+  'Amazon SES settings of an `ses` account (not secret). SNS notifications are accepted at ' +
+  '`POST /webhooks/{tenant}/ses` only from the topics listed in `sns_topic_arns`.';
+
+const Address = z.string().max(320).openapi({ example: 'support@inbound.acme.example' });
+const SesSettingsBody = z
+  .object({
+    region: z.string().openapi({ description: 'The SES region (`eu-west-1`)', example: 'eu-west-1' }),
+    from_email: Address.nullish().openapi({
+      description: "The verified identity replies are sent from; the account's identifier when absent",
+    }),
+    configuration_set: z
+      .string()
+      .nullish()
+      .openapi({ description: 'The configuration set used for sending; its SNS event destination posts the statuses' }),
+    inbound_addresses: z.array(Address).optional().openapi({
+      description: "Inbound addresses besides the account's identifier, received by the same receipt rule",
+    }),
+    sns_topic_arns: z.array(z.string()).openapi({
+      description: 'SNS topics (receipt rule action, configuration set event destination) the account accepts',
+      example: ['arn:aws:sns:eu-west-1:123456789012:acme-ses'],
+    }),
+  })
+  .openapi('SesSettings', { description: SES_DESCRIPTION });
+
 export const ChannelAccount = z
   .object({
     id: z.number().int(),
@@ -44,6 +75,13 @@ export const ChannelAccount = z
     status: z.string(),
     settings: z.record(z.string(), z.unknown()),
     sandbox: z.boolean().openapi({ description: SANDBOX_DESCRIPTION }),
+    transport: EmailTransport.nullable().openapi({ description: TRANSPORT_DESCRIPTION }),
+    ses: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({
+        description: `${SES_DESCRIPTION} Null unless the transport is \`ses\`; \`unsubscribed_topics\` records topics SNS confirmed unsubscribing.`,
+      }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -61,6 +99,8 @@ const CreateChannelAccount = z
       .boolean()
       .optional()
       .openapi({ description: `Default false. ${SANDBOX_DESCRIPTION}` }),
+    transport: EmailTransport.optional().openapi({ description: TRANSPORT_DESCRIPTION }),
+    ses: SesSettingsBody.optional(),
   })
   .openapi('CreateChannelAccount');
 
@@ -78,6 +118,13 @@ const UpdateChannelAccount = z
       .boolean()
       .optional()
       .openapi({ description: 'See ChannelAccount.sandbox; leaving the sandbox drops `event_private_key`' }),
+    transport: EmailTransport.optional().openapi({
+      description: "Changing it drops the other transport's credentials",
+    }),
+    ses: SesSettingsBody.partial()
+      .nullable()
+      .optional()
+      .openapi({ description: 'Merged into the stored SES settings' }),
   })
   .strict()
   .openapi('UpdateChannelAccount');

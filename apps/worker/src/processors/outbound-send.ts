@@ -6,7 +6,7 @@ import { Histogram } from 'prom-client';
 import { type TenantJobHandler, tenantJob } from '../job.js';
 import { DEFAULT_RATES, RateLimiter } from '../rate-limit.js';
 import type { SandboxTransport } from '../sandbox.js';
-import type { Sender } from '../senders.js';
+import { type Senders, senderOf } from '../senders.js';
 
 const SEND_TIMEOUT_MS = 15_000;
 /** How long a provider id that could not be stored is retried before the job gives up (and may resend). */
@@ -39,7 +39,7 @@ async function recordSentPatiently(ctx: TenantContext, messageId: number, provid
  */
 export function createOutboundSendProcessor(
   runtime: Runtime,
-  senders: Record<Channel, Sender>,
+  senders: Senders,
   sandbox: SandboxTransport | null = null,
 ) {
   const limiter = new RateLimiter();
@@ -78,7 +78,7 @@ export function createOutboundSendProcessor(
       log.warn('reply through a sandbox account failed: the sandbox transport is off');
       return;
     }
-    const sender = senders[work.channel];
+    const sender = senderOf(senders, work.channel, work.account.transport);
     const credentials = resolveCredentials(ctx, work.account, runtime.config);
     const rate = Number(work.account.settings.rate_limit_per_second) || DEFAULT_RATES[work.channel];
     await limiter.take(`${tenant.slug}:${work.account.id}`, rate);
@@ -90,6 +90,7 @@ export function createOutboundSendProcessor(
           ? sandbox.send(work)
           : await sender.send(work.message, credentials, {
               ...sender.options,
+              settings: work.account.transportSettings,
               signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
             });
       providerMessageId = sent.provider_message_id;

@@ -16,6 +16,11 @@ export const StatusUpdateJob = z.object({
   status: z.enum(['sent', 'delivered', 'read', 'failed']),
   at: z.iso.datetime(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** Feedback that moves no status (SES complaint, transient bounce, delivery delay): kept on the message. */
+  note: z
+    .object({ kind: z.enum(['complaint', 'transient_bounce', 'delivery_delay']), detail: z.string() })
+    .nullable()
+    .default(null),
 });
 export type StatusUpdateJob = z.infer<typeof StatusUpdateJob>;
 
@@ -54,7 +59,7 @@ export const QUEUES = {
     policy: { attempts: 12, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 10 },
     jobId: (d: StatusUpdateJob) =>
       safeJobId(
-        `status-${d.tenant}-${d.channel_account_id}-${d.external_id ?? `wm-${d.recipient}-${d.watermark}`}-${d.status}`,
+        `status-${d.tenant}-${d.channel_account_id}-${d.external_id ?? `wm-${d.recipient}-${d.watermark}`}-${d.note ? d.note.kind : d.status}`,
       ),
   },
   notifications: {
