@@ -37,6 +37,8 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     MESSENGER_API_URL: 'http://127.0.0.1:1',
     TWILIO_API_URL: 'http://127.0.0.1:1',
     SENDGRID_API_URL: 'http://127.0.0.1:1',
+    SES_API_URL: 'http://127.0.0.1:1',
+    S3_API_URL: 'http://127.0.0.1:1',
     ...env,
   });
 }

@@ -31,6 +31,8 @@ export function useProviderStack(o: {
         MESSENGER_API_URL: fake.url,
         TWILIO_API_URL: fake.url,
         SENDGRID_API_URL: fake.url,
+        SES_API_URL: fake.url,
+        S3_API_URL: fake.url,
         ...o.env,
       },
     });

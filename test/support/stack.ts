@@ -41,6 +41,8 @@ export async function createAccount(
     name?: string;
     settings?: Record<string, unknown>;
     sandbox?: boolean;
+    transport?: 'sendgrid' | 'ses';
+    ses?: Record<string, unknown>;
   },
 ): Promise<number> {
   const res = await h.request('POST', `/api/v1/tenants/${tenant}/communications/channel-accounts`, {

@@ -70,7 +70,8 @@ export function emailMessages(
     sender_name: from.name,
     timestamp: mail.date ?? new Date(),
     type: 'text' as const,
-    text: mail.text ?? (mail.html ? htmlToText(mail.html) : null),
+    // Without the line breaks that end every MIME body.
+    text: (mail.text ?? (mail.html ? htmlToText(mail.html) : null))?.trimEnd() ?? null,
     media: mail.attachments,
     location: null,
     email: {
