@@ -51,6 +51,8 @@ export function useSesStack(): void {
   useProviderStack({
     responder: (req, n) => {
       if (req.method === 'POST' && req.path === '/v2/email/outbound-emails') return sendEmail(req, n);
+      // SendGrid beside it, for a tenant with both transports.
+      if (req.path === '/v3/mail/send') return { status: 202, headers: { 'x-message-id': `SG${Date.now()}` } };
       if (req.method === 'GET') {
         const object = s3Objects.get(decodeURIComponent(req.path.split('?')[0]!));
         if (object !== undefined)
