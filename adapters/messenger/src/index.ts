@@ -15,3 +15,4 @@ export const messengerInbound: InboundAdapter = {
   parse: parseMessenger,
 };
 export { messengerSandbox } from './sandbox.js';
+export { fetchMessengerMedia } from './media.js';

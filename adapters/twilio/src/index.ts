@@ -35,3 +35,4 @@ export const twilioStatus: InboundAdapter = {
   parse: parseTwilioStatus,
 };
 export { twilioSandbox } from './sandbox.js';
+export { fetchTwilioMedia } from './media.js';

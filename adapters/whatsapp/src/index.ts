@@ -17,3 +17,4 @@ export const whatsappInbound: InboundAdapter = {
   parse: parseWhatsApp,
 };
 export { whatsappSandbox } from './sandbox.js';
+export { fetchWhatsAppMedia } from './media.js';

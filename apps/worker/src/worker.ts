@@ -2,6 +2,8 @@
 import { sweepPendingMessages } from '@comms/core/inbox';
 import type { Runtime } from '@comms/core/platform';
 import { listActiveTenants } from '@comms/core/tenancy';
+import { type MediaSource, mediaSourcesFor } from './media-sources.js';
+import { createMediaFetchProcessor } from './processors/media-fetch.js';
 import { createNotificationProcessor } from './processors/notification.js';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
@@ -14,6 +16,8 @@ export interface WorkerOptions {
   sweepAfterMs?: number;
   sweepEveryMs?: number;
   senders?: Record<Channel, Sender>;
+  /** Where inbound media are downloaded from (default: the providers' adapters on the configured base URLs). */
+  mediaSources?: Partial<Record<Channel, MediaSource>>;
   /** The sandbox transport's options (used when SANDBOX_TRANSPORT is on). */
   sandbox?: SandboxOptions;
 }
@@ -30,6 +34,10 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
   runtime.queues.process('outbound-send', createOutboundSendProcessor(runtime, senders, sandbox));
   runtime.queues.process('status-update', createStatusUpdateProcessor(runtime));
   runtime.queues.process('notifications', createNotificationProcessor(runtime));
+  runtime.queues.process(
+    'media-fetch',
+    createMediaFetchProcessor(runtime, options.mediaSources ?? mediaSourcesFor(runtime.config)),
+  );
 
   const sweepAfterMs = options.sweepAfterMs ?? 60_000;
   let sweeping = false;

@@ -67,7 +67,7 @@ export function checkIncoming(media: MediaService, file: IncomingFile): string {
  */
 export async function storeMedia(
   ctx: TenantContext,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   file: IncomingFile,
 ): Promise<MediaRow> {
   const { media } = ctx;

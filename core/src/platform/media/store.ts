@@ -54,7 +54,9 @@ export class MediaMissingError extends Error {
  * Writes `source` to a new file in `dir`, counting sha256 and size; past `maxBytes` it stops reading, removes the
  * partial file and throws MediaRefusal('too_large').
  */
-export async function spool(source: AsyncIterable<Uint8Array>, dir: string, maxBytes: number): Promise<Spooled> {
+export async function spool(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  dir: string, maxBytes: number): Promise<Spooled> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${randomUUID()}.part`);
   const hash = createHash('sha256');
