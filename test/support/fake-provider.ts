@@ -55,7 +55,13 @@ export async function startFakeProvider(responder: Responder): Promise<FakeProvi
       requests.push(recorded);
       const out = await current(recorded, requests.length);
       res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
-      res.end(out.body === undefined ? '' : typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
+      res.end(
+        out.body === undefined
+          ? ''
+          : typeof out.body === 'string' || Buffer.isBuffer(out.body)
+            ? out.body
+            : JSON.stringify(out.body),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -104,6 +104,7 @@ export async function readMime(
       filename: a.filename ?? null,
       size: a.size,
       caption: null,
+      content: new Uint8Array(a.content.buffer, a.content.byteOffset, a.content.byteLength),
     })),
     envelopeTo: envelope.to.map((a) => a.toLowerCase()),
     date: dateOf(mail.date),

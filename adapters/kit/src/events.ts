@@ -29,6 +29,11 @@ export const Media = z.object({
   filename: z.string().max(1024).nullable(),
   size: z.number().int().nonnegative().nullable(),
   caption: z.string().nullable(),
+  /**
+   * The bytes themselves, when the webhook carries them (email attachments): stored at once, never fetched. Never
+   * kept on the message: core stores them in the media store and records the file instead.
+   */
+  content: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'bytes').optional(),
 });
 export type Media = z.infer<typeof Media>;
 

@@ -8,5 +8,6 @@ export * from './bounds.js';
 export * from './events.js';
 export * from './inbound.js';
 export * from './json.js';
+export * from './media.js';
 export * from './outbound.js';
 export * from './wire.js';

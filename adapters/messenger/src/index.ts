@@ -15,3 +15,4 @@ export const messengerInbound = {
   parse: parseMessenger,
 } satisfies InboundAdapter;
 export { messengerSandbox } from './sandbox.js';
+export { fetchMessengerMedia } from './media.js';

@@ -114,17 +114,21 @@ async function readEmail(req: RawRequest): Promise<ParsedEmail> {
   const info = text(form, 'attachment-info');
   const parsedInfo = info ? jsonField(info, AttachmentInfo, 'attachment-info', issues) : undefined;
   if (parsedInfo) {
-    attachments = Object.entries(parsedInfo).map(([key, a]) => {
-      const file = form.get(key);
-      return {
-        id: a['content-id'] ?? null,
-        url: null,
-        mime_type: a.type ?? (file instanceof File && file.type ? file.type : null),
-        filename: a.filename ?? a.name ?? (file instanceof File ? file.name : null),
-        size: file instanceof File ? file.size : null,
-        caption: null,
-      };
-    });
+    attachments = await Promise.all(
+      Object.entries(parsedInfo).map(async ([key, a]) => {
+        const file = form.get(key);
+        return {
+          id: a['content-id'] ?? null,
+          url: null,
+          mime_type: a.type ?? (file instanceof File && file.type ? file.type : null),
+          filename: a.filename ?? a.name ?? (file instanceof File ? file.name : null),
+          size: file instanceof File ? file.size : null,
+          caption: null,
+          // The bytes are in the post itself: stored as they are, never fetched (issue 14).
+          ...(file instanceof File ? { content: new Uint8Array(await file.arrayBuffer()) } : {}),
+        };
+      }),
+    );
   }
   const kept: Record<string, string> = {};
   for (const h of KEPT_HEADERS) if (headers[h]) kept[h] = headers[h]!;

@@ -95,8 +95,18 @@ describe('Inbound Parse', () => {
       },
     });
     expect(m!.media).toEqual([
-      { id: null, url: null, mime_type: 'image/jpeg', filename: 'passport.jpg', size: 1234, caption: null },
+      {
+        id: null,
+        url: null,
+        mime_type: 'image/jpeg',
+        filename: 'passport.jpg',
+        size: 1234,
+        caption: null,
+        // The attachment's bytes, as posted: stored without a fetch.
+        content: expect.any(Uint8Array),
+      },
     ]);
+    expect(m!.media[0]!.content!.length).toBe(1234);
     expect(m!.timestamp.toISOString()).toBe('2026-11-24T09:00:00.000Z');
   });
 

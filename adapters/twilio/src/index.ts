@@ -35,3 +35,4 @@ export const twilioStatus = {
   parse: parseTwilioStatus,
 } satisfies InboundAdapter;
 export { twilioSandbox } from './sandbox.js';
+export { fetchTwilioMedia } from './media.js';

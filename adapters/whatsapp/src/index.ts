@@ -17,3 +17,4 @@ export const whatsappInbound = {
   parse: parseWhatsApp,
 } satisfies InboundAdapter;
 export { whatsappSandbox } from './sandbox.js';
+export { fetchWhatsAppMedia } from './media.js';

@@ -19,6 +19,7 @@ import { channelAccountRoutes } from './routes/channel-accounts.js';
 import { chatRoutes } from './routes/chat/index.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { docsRoutes } from './routes/docs.js';
+import { MEDIA_UPLOAD_PATH, mediaRoutes } from './routes/media.js';
 import { messageRoutes } from './routes/messages.js';
 import { quickReplyRoutes } from './routes/quick-replies.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -107,6 +108,8 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   // fetch Request (abort signal included) on every read, a measurable share of a list call.
   app.use('/api/*', async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    // Uploads stream to the media store, which holds them to MEDIA_MAX_BYTES.
+    if (c.req.method === 'POST' && MEDIA_UPLOAD_PATH.test(c.req.path)) return next();
     return (await limitBody(c, runtime.config.API_BODY_LIMIT)) ?? next();
   });
   // One nesting limit for every JSON body, before any handler parses it (validators reuse the text read here).
@@ -126,6 +129,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   app.route('/', channelAccountRoutes);
   app.route('/', chatRoutes);
   app.route('/', settingsRoutes);
+  app.route('/', mediaRoutes);
   options.extend?.(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -2,17 +2,22 @@
 import { sweepPendingMessages } from '@comms/core/inbox';
 import type { Runtime } from '@comms/core/platform';
 import { listActiveTenants } from '@comms/core/tenancy';
+import { type MediaSource, mediaSourcesFor } from './media-sources.js';
+import { createMediaFetchProcessor } from './processors/media-fetch.js';
 import { createNotificationProcessor } from './processors/notification.js';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
 import { createSandboxTransport, type SandboxOptions } from './sandbox.js';
 import { type Senders, sendersFor } from './senders.js';
+import type { Channel } from '@comms/adapter-kit';
 
 export interface WorkerOptions {
   /** Replies pending longer than this are enqueued again (ms). */
   sweepAfterMs?: number;
   sweepEveryMs?: number;
   senders?: Senders;
+  /** Where inbound media are downloaded from (default: the providers' adapters on the configured base URLs). */
+  mediaSources?: Partial<Record<Channel, MediaSource>>;
   /** The sandbox transport's options (used when SANDBOX_TRANSPORT is on). */
   sandbox?: SandboxOptions;
 }
@@ -29,6 +34,10 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
   runtime.queues.process('outbound-send', createOutboundSendProcessor(runtime, senders, sandbox));
   runtime.queues.process('status-update', createStatusUpdateProcessor(runtime));
   runtime.queues.process('notifications', createNotificationProcessor(runtime));
+  runtime.queues.process(
+    'media-fetch',
+    createMediaFetchProcessor(runtime, options.mediaSources ?? mediaSourcesFor(runtime.config)),
+  );
 
   const sweepAfterMs = options.sweepAfterMs ?? 60_000;
   let sweeping = false;

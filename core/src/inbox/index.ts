@@ -2,6 +2,7 @@
 export * from './channel-accounts.js';
 export * from './conversations.js';
 export * from './ingest.js';
+export * from './media-items.js';
 export * from './messages.js';
 export * from './outbound.js';
 export * from './quick-replies.js';

@@ -12,7 +12,8 @@ import type { TenantContext } from '../platform/context.js';
 import type { DomainEvent } from '../platform/bus/index.js';
 import type { StatusUpdateJob } from '../platform/queue/definitions.js';
 import { type SpamRules, spamChecks, spamRulesOf } from './spam.js';
-import { type ChannelAccountRow, conversationView, messageView } from './views.js';
+import { type AttachmentItem, enqueueMediaFetches, inboundAttachments } from './media-items.js';
+import { type ChannelAccountRow, conversationView, type MessageRow, messageView } from './views.js';
 
 export interface WebhookReceipt {
   provider: string;
@@ -48,13 +49,13 @@ function previewOf(m: InboundMessage): string {
 }
 
 /** One message as `ingest_webhook` takes it: the row's fields, and what the rules decided without the database. */
-function ingestInputOf(m: InboundMessage, rules: SpamRules) {
+function ingestInputOf(m: InboundMessage, rules: SpamRules, attachments: AttachmentItem[]) {
   return {
     external_id: m.external_id,
     type: m.type,
     content: m.text,
     media_url: m.media[0]?.url ?? null,
-    attachments: m.media,
+    attachments,
     metadata: {
       ...(m.email
         ? {
@@ -107,7 +108,9 @@ export async function ingestWebhook(
   const dedupeKey = receiptKey(account, receipt);
   const statuses = events.filter((e): e is StatusEvent => e.kind === 'status');
   const rules = spamRulesOf(ctx.tenant.settings);
-  const messages = events.filter((e): e is InboundMessage => e.kind === 'message').map((m) => ingestInputOf(m, rules));
+  const messages: ReturnType<typeof ingestInputOf>[] = [];
+  for (const m of events.filter((e): e is InboundMessage => e.kind === 'message'))
+    messages.push(ingestInputOf(m, rules, await inboundAttachments(ctx, m)));
   // Without statuses nothing is left for the queue: the receipt is processed when it commits.
   const [row] = await rawRows<{ outcome: IngestOutcome }>(
     ctx.db,
@@ -136,20 +139,24 @@ export async function ingestWebhook(
   let stored = 0;
   let created = 0;
   const published: DomainEvent[] = [];
+  const withMedia: MessageRow[] = [];
   for (const r of outcome.messages ?? []) {
     if (r.created) created += 1;
     if (!r.stored || !r.conversation || !r.message) continue;
     stored += 1;
     const view = conversationView(rowFromJson(inboxConversations, r.conversation));
+    const message = rowFromJson(inboxMessages, r.message);
+    if (message.attachments.length) withMedia.push(message);
     published.push(
       { type: r.created ? 'conversation_created' : 'conversation_updated', tenant: ctx.tenant.slug, data: view },
-      {
-        type: 'message_received',
-        tenant: ctx.tenant.slug,
-        data: { ...messageView(rowFromJson(inboxMessages, r.message)), conversation: view },
-      },
+      { type: 'message_received', tenant: ctx.tenant.slug, data: { ...messageView(message), conversation: view } },
     );
   }
+  // The messages are stored: a fetch that cannot be queued now is queued by the worker's sweep of pending items.
+  if (withMedia.length)
+    await enqueueMediaFetches(ctx, withMedia).catch((err: unknown) =>
+      ctx.log.warn({ err: String(err) }, 'media fetches not queued; the sweep will queue them'),
+    );
   // In order, not awaited: the messages are durable; the bus keeps the order and retries on its own.
   for (const event of published) void ctx.bus.publish(event);
   return {

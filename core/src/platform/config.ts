@@ -74,6 +74,28 @@ const EnvSchema = z.object({
       .optional(),
   ),
   NOTIFICATION_SERVICE_URL: z.preprocess(emptyAsUndefined, optionalUrl),
+  /** The local media store's directory (files agents open: inbound media, attachments, uploads). */
+  MEDIA_DIR: z.string().min(1).default('./.data/media'),
+  /** Largest media file stored (bytes); 25 MiB is the largest any of the providers delivers. */
+  MEDIA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1)
+    .default(25 * 1024 * 1024),
+  /** Comma-separated MIME types (or `type/*`) the media store takes; empty: the built-in list. */
+  MEDIA_ALLOWED_TYPES: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** The platform's File Service: with it set, media go there instead of MEDIA_DIR. */
+  FILE_SERVICE_URL: z.preprocess(emptyAsUndefined, optionalUrl),
+  /** The service token the File Service takes (Bearer). */
+  FILE_SERVICE_TOKEN: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** How long a signed public media link (what Twilio fetches for outbound MMS) stays valid, in seconds. */
+  MEDIA_LINK_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(3_600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `json`, `pretty`, or `auto`: pretty on a terminal, JSON otherwise. */
   LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('auto'),
@@ -184,6 +206,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       warnings.push(`DATABASE_URL is not set: using the embedded PGlite database in ${e.PGLITE_DIR}`);
     if (!e.REDIS_URL) warnings.push('REDIS_URL is not set: using the in-process queue and event bus');
   }
+  if (e.FILE_SERVICE_URL && !e.FILE_SERVICE_TOKEN)
+    throw new ConfigError('missing configuration: FILE_SERVICE_TOKEN is required with FILE_SERVICE_URL');
   return {
     ...e,
     production,

@@ -5,6 +5,8 @@ import { type AuthFailureLimiter, createAuthFailureLimiter } from './auth-failur
 import { createInProcessBus, createRedisBus, DEFAULT_REPLAY_WINDOW, type EventBus } from './bus/index.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMediaService, type MediaService } from './media/service.js';
+import type { MediaBackend } from './media/store.js';
 import { createBullQueues } from './queue/bullmq.js';
 import { createInProcessQueues } from './queue/in-process.js';
 import type { Queues } from './queue/index.js';
@@ -22,6 +24,8 @@ export interface Runtime {
   bus: EventBus;
   queues: Queues;
   secrets: SecretBox;
+  /** The media store (local files or the File Service) and its limits. */
+  media: MediaService;
   tenants: TenantResolver;
   auth: AuthVerifier;
   /** Refused tokens per client address (AUTH_FAILURE_LIMIT a minute), for the API and the WebSocket upgrade. */
@@ -39,6 +43,8 @@ export interface RuntimeOverrides {
   log?: Logger;
   bus?: EventBus;
   queues?: Queues;
+  /** A media backend other than the configured one. */
+  mediaBackend?: MediaBackend;
 }
 
 export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
@@ -64,6 +70,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       ? createBullQueues(config.REDIS_URL, log, { prefix: config.QUEUE_PREFIX })
       : createInProcessQueues(log));
   const secrets = createSecretBox(config.ENCRYPTION_KEY);
+  const media = createMediaService(config, overrides.mediaBackend);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const runtime: Runtime = {
@@ -73,6 +80,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     bus,
     queues,
     secrets,
+    media,
     metrics,
     presence: config.REDIS_URL ? createRedisPresence(config.REDIS_URL, config.QUEUE_PREFIX) : createInProcessPresence(),
     tenants: createTenantResolver(database.db),
@@ -90,6 +98,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
         bus,
         queues,
         secrets,
+        media,
         log: extra.log ?? log,
         ...(extra.actor ? { actor: extra.actor } : {}),
       };

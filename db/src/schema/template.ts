@@ -15,4 +15,5 @@ export const {
   chatEntryEdits,
   chatReactions,
   mentions,
+  media,
 } = tenantTables(TEMPLATE_SCHEMA);

@@ -302,6 +302,27 @@ function buildTenantTables(schemaName: string) {
     ],
   );
 
+  /**
+   * Files agents can open: inbound media fetched from providers, email attachments, agents' uploads. Content-addressed:
+   * one row (and one stored file) per sha256, whichever messages refer to it.
+   */
+  const media = schema.table(
+    'media',
+    {
+      id: id(),
+      sha256: text('sha256').notNull(),
+      mimeType: text('mime_type').notNull(),
+      size: integer('size').notNull(),
+      filename: text('filename'),
+      /** `local` or `file-service`: which backend holds the bytes. */
+      backend: text('backend').notNull(),
+      /** Where that backend keeps it (the sha256 for the local store, the File Service's id). */
+      storageKey: text('storage_key').notNull(),
+      createdAt: createdAt(),
+    },
+    (t) => [uniqueIndex('media_sha256_key').on(t.sha256)],
+  );
+
   return {
     schema,
     channelAccounts,
@@ -315,6 +336,7 @@ function buildTenantTables(schemaName: string) {
     chatEntryEdits,
     chatReactions,
     mentions,
+    media,
   };
 }
 

@@ -8,6 +8,8 @@ export const EventType = z.enum([
   'message_delivered',
   'message_read',
   'message_failed',
+  /** A message changed after it arrived: an attachment's file was stored, or could not be. */
+  'message_updated',
   'conversation_created',
   'conversation_updated',
   'conversation_archived',

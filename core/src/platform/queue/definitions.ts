@@ -32,6 +32,15 @@ export const NotificationJob = z.object({
 });
 export type NotificationJob = z.infer<typeof NotificationJob>;
 
+/** One inbound media item to fetch from its provider into the media store (issue 14). */
+export const MediaFetchJob = z.object({
+  tenant: z.string(),
+  message_id: z.number().int().positive(),
+  /** The item's place in the message's `attachments`. */
+  index: z.number().int().min(0).max(99),
+});
+export type MediaFetchJob = z.infer<typeof MediaFetchJob>;
+
 /** BullMQ job ids may not contain ':'; provider ids (email Message-IDs) sometimes do. */
 export function safeJobId(id: string): string {
   return id.replace(/:/g, '_').slice(0, 400);
@@ -66,6 +75,12 @@ export const QUEUES = {
     schema: NotificationJob,
     policy: { attempts: 6, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 5 },
     jobId: (d: NotificationJob) => `notify-${d.tenant}-${d.entry_id}-${d.user_id}`,
+  },
+  'media-fetch': {
+    schema: MediaFetchJob,
+    // Provider URLs expire (WhatsApp's within minutes, but its media id lasts 30 days): about 17 minutes of retries.
+    policy: { attempts: 8, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 8 },
+    jobId: (d: MediaFetchJob) => `media-${d.tenant}-${d.message_id}-${d.index}`,
   },
 } as const;
 

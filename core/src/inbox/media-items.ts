@@ -1,0 +1,152 @@
+/**
+ * Inbound media on messages (issue 14): what each attachment item says while its file is fetched, and what it
+ * says once stored, refused or failed — the shared attachments contract: an item keeps the provider's fields and
+ * gains `id` (the media id), `mime_type`, `size`, `sha256`, `filename`, `status` (`pending|stored|failed|rejected`),
+ * `error` and `url` (where the tenant's users open it). The provider's own id and URL move to `provider_id` and
+ * `provider_url`, which the fetch uses.
+ */
+import type { InboundMessage, Media } from '@comms/adapter-kit';
+import { eq, sql } from '@comms/db';
+import type { TenantContext } from '../platform/context.js';
+import { MediaRefusal } from '../platform/media/store.js';
+import { type MediaRow, mediaView, storeMedia } from '../platform/media/service.js';
+import type { MediaFetchJob } from '../platform/queue/definitions.js';
+import { type ChannelAccountRow, type MessageRow, messageView } from './views.js';
+
+export type AttachmentStatus = 'pending' | 'stored' | 'failed' | 'rejected';
+
+export interface AttachmentItem extends Record<string, unknown> {
+  id: number | string | null;
+  status?: AttachmentStatus;
+  provider_id?: string | null;
+  provider_url?: string | null;
+  mime_type?: string | null;
+  filename?: string | null;
+}
+
+/** The fields an item gains once its file is in the store. */
+export function storedFields(tenant: string, row: MediaRow) {
+  const view = mediaView(tenant, row);
+  return {
+    id: view.id,
+    mime_type: view.mime_type,
+    size: view.size,
+    sha256: view.sha256,
+    url: view.url,
+    status: 'stored' as const,
+    error: null,
+  };
+}
+
+/**
+ * The attachment items of one inbound message as they are first stored: bytes the webhook carried (email) go to
+ * the store now and the item is `stored` (or `rejected` with the reason); everything else is `pending` until the
+ * media-fetch job has it. Throws only when the store itself fails (the webhook is then answered 503 and redelivered).
+ */
+export async function inboundAttachments(ctx: TenantContext, m: InboundMessage): Promise<AttachmentItem[]> {
+  const items: AttachmentItem[] = [];
+  for (const media of m.media) {
+    const { content, ...fields } = media;
+    const base = { ...fields, id: null, url: null, provider_id: media.id, provider_url: media.url, sha256: null };
+    if (!content) {
+      items.push({ ...base, status: 'pending', error: null });
+      continue;
+    }
+    try {
+      const row = await storeMedia(ctx, [content], { mimeType: media.mime_type, filename: media.filename });
+      items.push({ ...base, ...storedFields(ctx.tenant.slug, row), filename: media.filename, size: row.size });
+    } catch (err) {
+      if (!(err instanceof MediaRefusal)) throw err;
+      items.push({ ...base, size: content.length, status: 'rejected', error: err.message });
+    }
+  }
+  return items;
+}
+
+/** The media-fetch jobs of a stored inbound message: one per pending item. */
+export function mediaJobsOf(tenant: string, message: { id: number; attachments: unknown }): MediaFetchJob[] {
+  const items = Array.isArray(message.attachments) ? (message.attachments as AttachmentItem[]) : [];
+  return items.flatMap((item, index) =>
+    item?.status === 'pending' ? [{ tenant, message_id: message.id, index }] : [],
+  );
+}
+
+/** Enqueues the fetch of every pending item of `messages`. Idempotent (job ids per message and item). */
+export async function enqueueMediaFetches(
+  ctx: TenantContext,
+  messages: { id: number; attachments: unknown }[],
+): Promise<number> {
+  let queued = 0;
+  for (const message of messages)
+    for (const job of mediaJobsOf(ctx.tenant.slug, message)) {
+      await ctx.queues.add('media-fetch', job);
+      queued += 1;
+    }
+  return queued;
+}
+
+export type MediaFetchWork =
+  | { kind: 'skip'; reason: string }
+  | { kind: 'fetch'; message: MessageRow; item: AttachmentItem; account: ChannelAccountRow };
+
+/** What one media-fetch job has to do: nothing when the item is no longer pending (a repeated job). */
+export async function prepareMediaFetch(ctx: TenantContext, messageId: number, index: number): Promise<MediaFetchWork> {
+  const t = ctx.tenant.tables.inboxMessages;
+  const [message] = await ctx.db.select().from(t).where(eq(t.id, messageId)).limit(1);
+  if (!message) return { kind: 'skip', reason: 'no such message' };
+  const item = message.attachments[index] as AttachmentItem | undefined;
+  if (!item) return { kind: 'skip', reason: 'no such item' };
+  if (item.status !== 'pending') return { kind: 'skip', reason: `item already ${item.status ?? 'settled'}` };
+  // A deleted account still has the credentials the customer's file was sent under.
+  const a = ctx.tenant.tables.channelAccounts;
+  const [account] = message.channelAccountId
+    ? await ctx.db.select().from(a).where(eq(a.id, message.channelAccountId)).limit(1)
+    : [];
+  if (!account) return { kind: 'skip', reason: 'no channel account' };
+  return { kind: 'fetch', message, item, account };
+}
+
+/** Stores the outcome on the item (only while it is pending) and tells open consoles (`message_updated`). */
+export async function settleAttachment(
+  ctx: TenantContext,
+  messageId: number,
+  index: number,
+  fields: Record<string, unknown>,
+): Promise<boolean> {
+  const t = ctx.tenant.tables.inboxMessages;
+  const path = `{${index}}`;
+  const [row] = await ctx.db
+    .update(t)
+    .set({
+      attachments: sql`jsonb_set(${t.attachments}, ${path}::text[], (${t.attachments} -> ${index}::int) || ${JSON.stringify(fields)}::jsonb)`,
+    })
+    .where(sql`${t.id} = ${messageId} and ${t.attachments} -> ${index}::int ->> 'status' = 'pending'`)
+    .returning();
+  if (!row) return false;
+  void ctx.bus.publish({ type: 'message_updated', tenant: ctx.tenant.slug, data: messageView(row) });
+  return true;
+}
+
+/** Stores a fetched file on its item. */
+export const recordAttachmentStored = (
+  ctx: TenantContext,
+  messageId: number,
+  index: number,
+  row: MediaRow,
+  filename: string | null,
+) =>
+  settleAttachment(ctx, messageId, index, {
+    ...storedFields(ctx.tenant.slug, row),
+    filename: filename ?? row.filename,
+  });
+
+/** Records why an item has no file: `rejected` (limits, type) or `failed` (the provider's refusal, retries spent). */
+export const recordAttachmentProblem = (
+  ctx: TenantContext,
+  messageId: number,
+  index: number,
+  status: 'failed' | 'rejected',
+  error: string,
+) => settleAttachment(ctx, messageId, index, { status, error });
+
+export type { Media };
