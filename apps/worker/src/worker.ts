@@ -2,6 +2,11 @@
 import { sweepPendingMessages } from '@comms/core/inbox';
 import type { Runtime } from '@comms/core/platform';
 import { listActiveTenants } from '@comms/core/tenancy';
+import {
+  createWebhookDeliveryProcessor,
+  createWebhookReplayProcessor,
+  sweepWebhooks,
+} from './processors/webhook-delivery.js';
 import { createNotificationProcessor } from './processors/notification.js';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
@@ -13,6 +18,8 @@ export interface WorkerOptions {
   /** Replies pending longer than this are enqueued again (ms). */
   sweepAfterMs?: number;
   sweepEveryMs?: number;
+  /** Webhook deliveries due longer than this and not in flight are queued again (ms). */
+  webhookSweepAfterMs?: number;
   senders?: Record<Channel, Sender>;
   /** The sandbox transport's options (used when SANDBOX_TRANSPORT is on). */
   sandbox?: SandboxOptions;
@@ -30,6 +37,8 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
   runtime.queues.process('outbound-send', createOutboundSendProcessor(runtime, senders, sandbox));
   runtime.queues.process('status-update', createStatusUpdateProcessor(runtime));
   runtime.queues.process('notifications', createNotificationProcessor(runtime));
+  runtime.queues.process('webhook-delivery', createWebhookDeliveryProcessor(runtime));
+  runtime.queues.process('webhook-replay', createWebhookReplayProcessor(runtime));
 
   const sweepAfterMs = options.sweepAfterMs ?? 60_000;
   let sweeping = false;
@@ -40,8 +49,9 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
     try {
       for (const tenant of await listActiveTenants(runtime)) {
         queued += await sweepPendingMessages(runtime.context(tenant), sweepAfterMs);
+        queued += await sweepWebhooks(runtime.context(tenant), options.webhookSweepAfterMs ?? 30_000);
       }
-      if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies');
+      if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies and webhook deliveries');
     } catch (err) {
       runtime.log.warn({ err: String(err) }, 'sweep failed; will try again');
     } finally {

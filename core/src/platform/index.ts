@@ -8,6 +8,7 @@ export * from './context.js';
 export * from './errors.js';
 export * from './json-depth.js';
 export * from './logger.js';
+export * from './outbox.js';
 export * from './pagination.js';
 export * from './presence.js';
 export * from './problem.js';

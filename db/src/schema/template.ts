@@ -15,4 +15,7 @@ export const {
   chatEntryEdits,
   chatReactions,
   mentions,
+  webhookEndpoints,
+  webhookDeliveries,
+  webhookDeliveryAttempts,
 } = tenantTables(TEMPLATE_SCHEMA);
