@@ -1,5 +1,5 @@
 /**
- * Where outgoing webhooks may go (SSRF guard, docs/adr/0009-webhook-ssrf-guard.md). A tenant admin names the URL,
+ * Where outgoing webhooks may go (SSRF guard, docs/adr/0009-outgoing-webhooks.md). A tenant admin names the URL,
  * so without a guard any tenant could make our workers call the cloud metadata service, the database or an
  * internal admin port. Only public unicast addresses are allowed (ipaddr.js classifies them; no hand-written
  * ranges), checked when the endpoint is saved and again for every connection, on the addresses DNS gave at
