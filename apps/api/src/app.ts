@@ -24,6 +24,7 @@ import { messageRoutes } from './routes/messages.js';
 import { quickReplyRoutes } from './routes/quick-replies.js';
 import { settingsRoutes } from './routes/settings.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i;
 
@@ -130,6 +131,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   app.route('/', chatRoutes);
   app.route('/', settingsRoutes);
   app.route('/', mediaRoutes);
+  app.route('/', webhookEndpointRoutes);
   options.extend?.(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -4,6 +4,11 @@ import type { Runtime } from '@comms/core/platform';
 import { listActiveTenants } from '@comms/core/tenancy';
 import { type MediaSource, mediaSourcesFor } from './media-sources.js';
 import { createMediaFetchProcessor } from './processors/media-fetch.js';
+import {
+  createWebhookDeliveryProcessor,
+  createWebhookReplayProcessor,
+  sweepWebhooks,
+} from './processors/webhook-delivery.js';
 import { createNotificationProcessor } from './processors/notification.js';
 import { createOutboundSendProcessor } from './processors/outbound-send.js';
 import { createStatusUpdateProcessor } from './processors/status-update.js';
@@ -15,6 +20,8 @@ export interface WorkerOptions {
   /** Replies pending longer than this are enqueued again (ms). */
   sweepAfterMs?: number;
   sweepEveryMs?: number;
+  /** Webhook deliveries due longer than this and not in flight are queued again (ms). */
+  webhookSweepAfterMs?: number;
   senders?: Senders;
   /** Where inbound media are downloaded from (default: the providers' adapters on the configured base URLs). */
   mediaSources?: Partial<Record<Channel, MediaSource>>;
@@ -38,6 +45,8 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
     'media-fetch',
     createMediaFetchProcessor(runtime, options.mediaSources ?? mediaSourcesFor(runtime.config)),
   );
+  runtime.queues.process('webhook-delivery', createWebhookDeliveryProcessor(runtime));
+  runtime.queues.process('webhook-replay', createWebhookReplayProcessor(runtime));
 
   const sweepAfterMs = options.sweepAfterMs ?? 60_000;
   let sweeping = false;
@@ -48,8 +57,9 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
     try {
       for (const tenant of await listActiveTenants(runtime)) {
         queued += await sweepPendingMessages(runtime.context(tenant), sweepAfterMs);
+        queued += await sweepWebhooks(runtime.context(tenant), options.webhookSweepAfterMs ?? 30_000);
       }
-      if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies');
+      if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies and webhook deliveries');
     } catch (err) {
       runtime.log.warn({ err: String(err) }, 'sweep failed; will try again');
     } finally {

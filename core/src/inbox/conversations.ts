@@ -15,7 +15,9 @@ import {
   type SqlSource,
   sql,
 } from '@comms/db';
+import type { DomainEvent } from '../platform/bus/index.js';
 import type { TenantContext } from '../platform/context.js';
+import { writeWithEvents } from '../platform/outbox.js';
 import type { Tenant } from '../platform/tenants.js';
 import { AppError, isUniqueViolation, notFound } from '../platform/errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../platform/pagination.js';
@@ -219,22 +221,29 @@ async function patchConversation(
   type: 'conversation_updated' | 'conversation_archived' | 'conversation_assigned' | 'conversation_qualified',
 ): Promise<ConversationView> {
   const { inboxConversations: c } = ctx.tenant.tables;
-  let row: ConversationRow | undefined;
+  let written: { result: ConversationView; events: DomainEvent[] };
   try {
-    [row] = await ctx.db
-      .update(c)
-      .set({ ...patch, updatedAt: new Date() })
-      .where(eq(c.id, id))
-      .returning();
+    // The event's outgoing webhooks commit with the change (the outbox).
+    written = await writeWithEvents(
+      ctx,
+      async (db) => {
+        const [row] = await db
+          .update(c)
+          .set({ ...patch, updatedAt: new Date() })
+          .where(eq(c.id, id))
+          .returning();
+        if (!row) throw notFound(`conversation ${id}`);
+        return conversationView(row);
+      },
+      (view) => [{ type, tenant: ctx.tenant.slug, data: view }],
+    );
   } catch (err) {
     if (isUniqueViolation(err))
       throw new AppError('conflict', 'another open conversation with this contact exists; archive it first');
     throw err;
   }
-  if (!row) throw notFound(`conversation ${id}`);
-  const view = conversationView(row);
-  await ctx.bus.publish({ type, tenant: ctx.tenant.slug, data: view });
-  return view;
+  for (const event of written.events) await ctx.bus.publish(event);
+  return written.result;
 }
 
 export async function updateConversation(

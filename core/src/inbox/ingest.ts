@@ -7,9 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { InboundMessage, NormalizedEvent, StatusEvent } from '@comms/adapter-kit';
-import { and, eq, isNull, rawRows, rowFromJson, sql } from '@comms/db';
+import { and, eq, type Executor, isNull, rawRows, rowFromJson, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
 import type { DomainEvent } from '../platform/bus/index.js';
+import { writeWithEvents } from '../platform/outbox.js';
 import type { StatusUpdateJob } from '../platform/queue/definitions.js';
 import { type SpamRules, spamChecks, spamRulesOf } from './spam.js';
 import { type AttachmentItem, enqueueMediaFetches, inboundAttachments } from './media-items.js';
@@ -96,6 +97,26 @@ interface IngestOutcome {
   }[];
 }
 
+/** The events of the messages an ingest stored: the conversation's, then the message's. */
+function eventsOf(ctx: TenantContext, outcome: IngestOutcome): DomainEvent[] {
+  const { inboxConversations, inboxMessages } = ctx.tenant.tables;
+  const published: DomainEvent[] = [];
+  if (outcome.duplicate) return published;
+  for (const r of outcome.messages ?? []) {
+    if (!r.stored || !r.conversation || !r.message) continue;
+    const view = conversationView(rowFromJson(inboxConversations, r.conversation));
+    published.push(
+      { type: r.created ? 'conversation_created' : 'conversation_updated', tenant: ctx.tenant.slug, data: view },
+      {
+        type: 'message_received',
+        tenant: ctx.tenant.slug,
+        data: { ...messageView(rowFromJson(inboxMessages, r.message)), conversation: view },
+      },
+    );
+  }
+  return published;
+}
+
 /** Stores every message and queues every status of one verified webhook. Idempotent. */
 export async function ingestWebhook(
   ctx: TenantContext,
@@ -103,7 +124,7 @@ export async function ingestWebhook(
   receipt: WebhookReceipt,
   events: NormalizedEvent[],
 ): Promise<IngestResult> {
-  const { webhookEvents: w, inboxConversations, inboxMessages } = ctx.tenant.tables;
+  const { webhookEvents: w, inboxMessages } = ctx.tenant.tables;
   // Per account: one batch may carry events of several accounts, each stored under its own receipt.
   const dedupeKey = receiptKey(account, receipt);
   const statuses = events.filter((e): e is StatusEvent => e.kind === 'status');
@@ -112,13 +133,19 @@ export async function ingestWebhook(
   for (const m of events.filter((e): e is InboundMessage => e.kind === 'message'))
     messages.push(ingestInputOf(m, rules, await inboundAttachments(ctx, m)));
   // Without statuses nothing is left for the queue: the receipt is processed when it commits.
-  const [row] = await rawRows<{ outcome: IngestOutcome }>(
-    ctx.db,
-    sql`select ${sql.identifier(ctx.tenant.schemaName)}.ingest_webhook(
+  const ingest = async (db: Executor) => {
+    const [row] = await rawRows<{ outcome: IngestOutcome }>(
+      db,
+      sql`select ${sql.identifier(ctx.tenant.schemaName)}.ingest_webhook(
           ${receipt.provider}, ${account.id}::integer, ${account.provider}, ${dedupeKey}, ${receipt.payload},
           ${receipt.contentType}, ${statuses.length === 0}, ${JSON.stringify(messages)}::jsonb) as outcome`,
-  );
-  const outcome = row!.outcome;
+    );
+    return row!.outcome;
+  };
+  // With outgoing webhooks, their deliveries commit with the messages (the outbox); without, one statement.
+  const { result: outcome, events: published } = messages.length
+    ? await writeWithEvents(ctx, ingest, (result) => eventsOf(ctx, result))
+    : { result: await ingest(ctx.db), events: [] };
   if (outcome.duplicate)
     return {
       duplicateWebhook: true,
@@ -136,21 +163,13 @@ export async function ingestWebhook(
     await ctx.db.update(w).set({ processedAt: new Date() }).where(eq(w.id, outcome.webhook_id));
   }
 
-  let stored = 0;
-  let created = 0;
-  const published: DomainEvent[] = [];
+  const stored = (outcome.messages ?? []).filter((r) => r.stored && r.conversation && r.message).length;
+  const created = (outcome.messages ?? []).filter((r) => r.created).length;
   const withMedia: MessageRow[] = [];
   for (const r of outcome.messages ?? []) {
-    if (r.created) created += 1;
-    if (!r.stored || !r.conversation || !r.message) continue;
-    stored += 1;
-    const view = conversationView(rowFromJson(inboxConversations, r.conversation));
+    if (!r.stored || !r.message) continue;
     const message = rowFromJson(inboxMessages, r.message);
     if (message.attachments.length) withMedia.push(message);
-    published.push(
-      { type: r.created ? 'conversation_created' : 'conversation_updated', tenant: ctx.tenant.slug, data: view },
-      { type: 'message_received', tenant: ctx.tenant.slug, data: { ...messageView(message), conversation: view } },
-    );
   }
   // The messages are stored: a fetch that cannot be queued now is queued by the worker's sweep of pending items.
   if (withMedia.length)

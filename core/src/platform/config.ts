@@ -145,6 +145,49 @@ const EnvSchema = z.object({
     .default('comms'),
   /** Refused tokens one client address may present per minute; past it, its requests get 429 for the minute. */
   AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(20),
+  /**
+   * Outgoing webhooks (issue 15) may go to loopback, private, link-local and metadata addresses (tests, single-host
+   * installs). Off by default: an endpoint there is refused at creation and again at connect time, after DNS.
+   */
+  WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Webhook endpoints may be plain `http://` (default: outside production only). */
+  WEBHOOK_ALLOW_HTTP: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+  ),
+  /** A receiver that has not answered within this (ms) has failed the attempt. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /**
+   * Seconds before each attempt of a delivery, the first included (Svix's schedule: at once, 5 s, 5 min, 30 min,
+   * 2 h, 5 h, 10 h, 10 h); each delay is jittered by ±20 %. Decimals allowed (tests use fractions of a second).
+   */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('0,5,300,1800,7200,18000,36000,36000')
+    .transform((v) => v.split(',').map((s) => Number(s.trim())))
+    .refine((a) => a.length >= 1 && a.length <= 20 && a.every((n) => Number.isFinite(n) && n >= 0), {
+      message: 'must be 1 to 20 comma-separated non-negative numbers of seconds',
+    }),
+  /** An endpoint whose every attempt has failed for this long (ms) is disabled (default 5 days). */
+  WEBHOOK_DISABLE_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 24 * 3_600_000),
+  /** After a rotation, the previous secret keeps signing beside the new one this long (ms; default 24 h). */
+  WEBHOOK_SECRET_OVERLAP_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 3_600_000),
+  /** Attempts in flight to one endpoint, per worker process: one slow receiver cannot take every worker slot. */
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().positive().default(10),
   /** Behind a reverse proxy: the client address is the first of X-Forwarded-For (else the socket's peer). */
   TRUST_PROXY: z
     .enum(['true', 'false'])
@@ -155,9 +198,14 @@ const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 export interface Config
-  extends Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY' | 'SANDBOX_TRANSPORT' | 'SNS_TRUST_SIMULATOR'> {
+  extends Omit<
+    Env,
+    'JWT_SECRET' | 'ENCRYPTION_KEY' | 'SANDBOX_TRANSPORT' | 'SNS_TRUST_SIMULATOR' | 'WEBHOOK_ALLOW_HTTP'
+  > {
   /** Whether the simulator's SNS certificate is trusted (never in production). */
   SNS_TRUST_SIMULATOR: boolean;
+  /** Whether webhook endpoints may be plain http (never by default in production). */
+  WEBHOOK_ALLOW_HTTP: boolean;
   production: boolean;
   JWT_SECRET: string | undefined;
   ENCRYPTION_KEY: string;
@@ -215,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ENCRYPTION_KEY: e.ENCRYPTION_KEY ?? DEV_ENCRYPTION_KEY,
     SANDBOX_TRANSPORT: e.SANDBOX_TRANSPORT ?? (!production && !e.DATABASE_URL && !e.REDIS_URL),
     SNS_TRUST_SIMULATOR: e.SNS_TRUST_SIMULATOR ?? (!production && !e.DATABASE_URL && !e.REDIS_URL),
+    WEBHOOK_ALLOW_HTTP: e.WEBHOOK_ALLOW_HTTP ?? !production,
     warnings,
   };
 }

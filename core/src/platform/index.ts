@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './json-depth.js';
 export * from './logger.js';
 export * from './media/index.js';
+export * from './outbox.js';
 export * from './pagination.js';
 export * from './presence.js';
 export * from './problem.js';

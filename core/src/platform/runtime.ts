@@ -15,6 +15,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createTenantResolver, type Tenant, type TenantResolver } from './tenants.js';
 import type { TenantContext } from './context.js';
 import type { Principal } from './auth.js';
+import { outboxBus } from './outbox.js';
 import { createInProcessPresence, createRedisPresence, type Presence } from './presence.js';
 
 export interface Runtime {
@@ -92,14 +93,16 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     }),
     authFailures: createAuthFailureLimiter(config.AUTH_FAILURE_LIMIT),
     context(tenant, extra = {}) {
+      const ctxLog = extra.log ?? log;
       return {
         db: database.db,
         tenant,
-        bus,
+        // Events also become outgoing webhook deliveries (the outbox), unless written in their transaction.
+        bus: outboxBus(bus, { db: database.db, tenant, queues, log: ctxLog }),
         queues,
         secrets,
         media,
-        log: extra.log ?? log,
+        log: ctxLog,
         ...(extra.actor ? { actor: extra.actor } : {}),
       };
     },

@@ -1,5 +1,5 @@
 /** Who receives which event (DESIGN §10), as pure functions the hub applies to every open socket. */
-import type { Principal } from '../platform/auth.js';
+import { isTenantAdmin, type Principal } from '../platform/auth.js';
 import type { PublishedEvent } from '../platform/bus/index.js';
 
 /** One open socket as far as delivery is concerned. */
@@ -19,6 +19,7 @@ export function mayUseInbox(_principal: Principal): boolean {
 export function mayReceive(sub: Subscriber, event: PublishedEvent): boolean {
   if (event.tenant !== sub.tenant) return false;
   if (event.userIds && !event.userIds.includes(sub.principal.userId)) return false;
+  if (event.adminsOnly && !isTenantAdmin(sub.principal)) return false;
   if (event.channelId !== undefined) return sub.channels.has(event.channelId);
   return mayUseInbox(sub.principal);
 }

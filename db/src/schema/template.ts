@@ -16,4 +16,7 @@ export const {
   chatReactions,
   mentions,
   media,
+  webhookEndpoints,
+  webhookDeliveries,
+  webhookDeliveryAttempts,
 } = tenantTables(TEMPLATE_SCHEMA);

@@ -16,6 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { buildWebhookTables } from './webhooks.js';
 
 // Millisecond precision: what a JS Date holds, so keyset cursors round-trip exactly.
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
@@ -337,6 +338,7 @@ function buildTenantTables(schemaName: string) {
     chatReactions,
     mentions,
     media,
+    ...buildWebhookTables(schema),
   };
 }
 

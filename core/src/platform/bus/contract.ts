@@ -28,6 +28,8 @@ export const EventType = z.enum([
   'typing',
   'read',
   'mention_created',
+  // Tenant admins only (`adminsOnly`): an outgoing webhook endpoint was disabled (issue 15).
+  'webhook_endpoint_disabled',
 ]);
 export type EventType = z.infer<typeof EventType>;
 
@@ -42,6 +44,8 @@ export interface DomainEvent {
   userIds?: string[];
   /** Ephemeral events (typing) are delivered live but never stored for replay. */
   ephemeral?: boolean;
+  /** Only the tenant's admins receive it (notices about the tenant's configuration). */
+  adminsOnly?: boolean;
 }
 
 /**

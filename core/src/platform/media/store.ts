@@ -56,7 +56,9 @@ export class MediaMissingError extends Error {
  */
 export async function spool(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  dir: string, maxBytes: number): Promise<Spooled> {
+  dir: string,
+  maxBytes: number,
+): Promise<Spooled> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${randomUUID()}.part`);
   const hash = createHash('sha256');

@@ -41,6 +41,29 @@ export const MediaFetchJob = z.object({
 });
 export type MediaFetchJob = z.infer<typeof MediaFetchJob>;
 
+/**
+ * One attempt at one outgoing webhook delivery (issue 15). `attempt` is the delivery's attempt count when the job
+ * was queued, so each retry is a job of its own; `key` tells apart the sweeper's and a manual retry's re-queues.
+ * The delivery row is the truth: a job for a delivery that is not due, or in flight elsewhere, does nothing.
+ */
+export const WebhookDeliveryJob = z.object({
+  tenant: z.string(),
+  delivery_id: z.number().int().positive(),
+  attempt: z.number().int().min(0),
+  key: z.string().max(40).optional(),
+});
+export type WebhookDeliveryJob = z.infer<typeof WebhookDeliveryJob>;
+
+/** A replay: the endpoint's deliveries created since `since`, sent again one by one in order. */
+export const WebhookReplayJob = z.object({
+  tenant: z.string(),
+  endpoint_id: z.number().int().positive(),
+  since: z.iso.datetime(),
+  /** The last delivery id included (those created after the request are not part of it). */
+  through_id: z.number().int().min(0),
+});
+export type WebhookReplayJob = z.infer<typeof WebhookReplayJob>;
+
 /** BullMQ job ids may not contain ':'; provider ids (email Message-IDs) sometimes do. */
 export function safeJobId(id: string): string {
   return id.replace(/:/g, '_').slice(0, 400);
@@ -81,6 +104,18 @@ export const QUEUES = {
     // Provider URLs expire (WhatsApp's within minutes, but its media id lasts 30 days): about 17 minutes of retries.
     policy: { attempts: 8, backoffMs: 2_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 8 },
     jobId: (d: MediaFetchJob) => `media-${d.tenant}-${d.message_id}-${d.index}`,
+  },
+  // Retries of a receiver's failures follow the delivery's own schedule (WEBHOOK_RETRY_SCHEDULE, stored on the
+  // row); the job's attempts only cover our own outages (the database away).
+  'webhook-delivery': {
+    schema: WebhookDeliveryJob,
+    policy: { attempts: 5, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 50 },
+    jobId: (d: WebhookDeliveryJob) => `webhook-${d.tenant}-${d.delivery_id}-${d.attempt}${d.key ? `-${d.key}` : ''}`,
+  },
+  'webhook-replay': {
+    schema: WebhookReplayJob,
+    policy: { attempts: 3, backoffMs: 2_000, keepCompleted: 100, keepFailed: 1_000, concurrency: 2 },
+    jobId: (d: WebhookReplayJob) => `webhook-replay-${d.tenant}-${d.endpoint_id}-${d.through_id}`,
   },
 } as const;
 

@@ -1,0 +1,28 @@
+/** Outgoing webhooks (issue 15): endpoints, the delivery worker's attempt, the delivery log, replay, sweeper. */
+export { checkEndpointUrl, refusedRange } from './address.js';
+export { attemptDelivery, deliverAndSchedule, type DeliverySettings, deliverySettings } from './deliver.js';
+export {
+  type DeliveryQuery,
+  type DeliveryView,
+  findDelivery,
+  listDeliveries,
+  replayDeliveries,
+  retryDelivery,
+  runReplay,
+  sendTestEvent,
+  sweepDeliveries,
+} from './deliveries.js';
+export {
+  createEndpoint,
+  deleteEndpoint,
+  type EndpointInput,
+  type EndpointView,
+  endpointView,
+  findEndpoint,
+  listEndpoints,
+  rotateSecret,
+  updateEndpoint,
+  type WebhookPolicy,
+  webhookPolicy,
+} from './endpoints.js';
+export { newSecret, signature, USER_AGENT } from './send.js';
