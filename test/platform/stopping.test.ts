@@ -2,8 +2,7 @@
 // `npm start` and each `start:*` script, node's for the bundle `npm run build` makes — drains and stops every
 // process of the service within 10 s, embedded and on PostgreSQL and Redis, and frees the port.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { migrateTenants } from '@comms/core/tenancy';
 import { testDatabaseUrl, testRedisUrl, uniqueSlug } from '../support/env.js';
 import { testConfig } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
+import { alive, descendants, portOpen } from '../support/processes.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'comms-stopping-'));
@@ -28,33 +28,6 @@ beforeAll(async () => {
   await runtime.close();
   execFileSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'ignore' });
 }, 120_000);
-
-/** Every process below `pid`, from /proc. */
-function descendants(pid: number): number[] {
-  let children: number[] = [];
-  try {
-    for (const task of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/))
-      if (task) children.push(Number(task));
-  } catch {
-    return [];
-  }
-  children = children.flatMap((c) => [c, ...descendants(c)]);
-  return children;
-}
-
-const alive = (pid: number) =>
-  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 interface Case {
   name: string;

@@ -1,4 +1,4 @@
 export { startWorker, type RunningWorker, type WorkerOptions } from './worker.js';
 export { sendersFor, type Sender } from './senders.js';
 export type { SandboxOptions } from './sandbox.js';
-export { RateLimiter, DEFAULT_RATES } from './rate-limit.js';
+export { DEFAULT_RATES } from './rate-limit.js';
