@@ -127,7 +127,8 @@ async function runPrimary<R extends string>(options: ServeOptions<R>, config: Co
     if (message?.type === READY) {
       if (message.url) urls.add(message.url);
       if (waitingFor > 0 && --waitingFor === 0) {
-        log.info({ processes: describe(groups), urls: [...urls] }, `${options.name} listening`);
+        const what = urls.size ? `${options.name} listening` : `${options.name} started`;
+        log.info({ processes: describe(groups), urls: [...urls] }, what);
         void options.ready?.(config, log, [...urls]);
       }
     } else if (message?.type === METRICS_REQ) {
