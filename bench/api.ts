@@ -4,9 +4,6 @@
 // (prepared, same pool size) and writing the same JSON, and the query alone. API_PROCESSES=2 in the environment
 // runs the API as two processes (bench/servers/api.ts) for the scaling figure.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { conversationListStatement, messageListStatement } from '@comms/core/inbox';
 import { signToken } from '@comms/core/platform';
 import { createTenant, findTenant, migrateRegistry, openDatabase, schemaNameFor, tenantTables } from '@comms/db';
@@ -152,7 +149,11 @@ export async function run(): Promise<void> {
     const db = await queryCeiling(statement.text, statement.params, DURATION);
     const pct = (n: number, of: number) => `${Math.round((n / of) * 100)}%`;
     rows.push({ endpoint: `${name}: query alone (pg, ${POOL} connections, prepared, no HTTP)`, requests_per_sec: db });
-    rows.push({ endpoint: `${name}: same-work ceiling (bare Hono + pg)`, ...ceiling, vs_query: pct(ceiling.requests_per_sec, db) });
+    rows.push({
+      endpoint: `${name}: same-work ceiling (bare Hono + pg)`,
+      ...ceiling,
+      vs_query: pct(ceiling.requests_per_sec, db),
+    });
     rows.push({
       endpoint: `${name}: API (${API_PROCESSES} process${API_PROCESSES === '1' ? '' : 'es'})`,
       ...r,

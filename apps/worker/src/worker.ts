@@ -50,7 +50,11 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
     return queued;
   };
   // One sweep per period across every worker process and host (a lock in Redis), not one per process.
-  const timer = runtime.singleton('pending-sweeper', options.sweepEveryMs ?? runtime.config.PENDING_SWEEP_INTERVAL_MS, sweep);
+  const timer = runtime.singleton(
+    'pending-sweeper',
+    options.sweepEveryMs ?? runtime.config.PENDING_SWEEP_INTERVAL_MS,
+    sweep,
+  );
   return {
     sweep,
     async close() {

@@ -150,7 +150,10 @@ async function runPrimary<R extends string>(options: ServeOptions<R>, config: Co
     }
     failures = lived > 30_000 ? 1 : failures + 1;
     const pause = Math.min(30_000, 500 * 2 ** (failures - 1));
-    log.error({ role, pid: worker.process.pid, code, signal, restart_in_ms: pause }, `${role} process exited; forking again`);
+    log.error(
+      { role, pid: worker.process.pid, code, signal, restart_in_ms: pause },
+      `${role} process exited; forking again`,
+    );
     setTimeout(() => !stopping && fork(role), pause).unref();
   });
 

@@ -2,11 +2,7 @@
 import { type Database, migrateRegistry, openDatabase } from '@comms/db';
 import { type AuthVerifier, createAuthVerifier } from './auth.js';
 import { Redis } from 'ioredis';
-import {
-  type AuthFailureLimiter,
-  createAuthFailureLimiter,
-  createRedisAuthFailureLimiter,
-} from './auth-failures.js';
+import { type AuthFailureLimiter, createAuthFailureLimiter, createRedisAuthFailureLimiter } from './auth-failures.js';
 import { createLocalRateLimiter, createRedisRateLimiter, type RateLimiter } from './limits.js';
 import { type SingletonJob, scheduleSingleton } from './singleton.js';
 import { createInProcessBus, createRedisBus, DEFAULT_REPLAY_WINDOW, type EventBus } from './bus/index.js';
