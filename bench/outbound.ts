@@ -170,7 +170,7 @@ export async function run(): Promise<void> {
   const latencies = sent
     .map((r) => (r.status_updated_at as Date).getTime() - enqueuedAt.get(r.id)!)
     .sort((a, b) => a - b);
-  const totalSent = await sentCount();
+  let totalSent = await sentCount();
 
   // 3. With several worker processes: an account limited to LIMIT a second, measured at the provider.
   let limited: { calls: number; per_sec: number } | null = null;
@@ -191,11 +191,13 @@ export async function run(): Promise<void> {
     );
     await Promise.all(lm.map((r) => queues.add('outbound-send', { tenant: slug, message_id: r.id })));
     await waitFor(totalSent + LIMITED);
-    // The first LIMIT go out at once (the bucket's burst); the rate is that of the rest.
-    const steady = limitedCalls.slice(LIMIT);
+    totalSent = await sentCount();
+    // The first LIMIT may go out at once (the burst, as a provider's own limiter allows); the rate is what
+    // follows: calls beyond the burst over the time from the first call to the last.
+    const seconds = (limitedCalls.at(-1)! - limitedCalls[0]!) / 1000;
     limited = {
       calls: limitedCalls.length,
-      per_sec: Math.round(((steady.length - 1) / ((steady.at(-1)! - steady[0]!) / 1000)) * 10) / 10,
+      per_sec: Math.round(((limitedCalls.length - LIMIT) / seconds) * 10) / 10,
     };
   }
   await worker.stop();
