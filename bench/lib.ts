@@ -85,6 +85,9 @@ export async function load(
 export function machine() {
   return {
     cpus: os.cpus().length,
+    // What this run had: the cores Node may use and the load on them (the machine may be shared).
+    available_parallelism: os.availableParallelism(),
+    load_average_1_5_15m: os.loadavg().map((n) => Math.round(n * 100) / 100),
     cpu_model: os.cpus()[0]?.model ?? 'unknown',
     memory_gb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
@@ -93,6 +96,8 @@ export function machine() {
 }
 
 export function printTable(rows: Record<string, unknown>[]): void {
+  const m = machine();
+  console.log(`${m.available_parallelism} cores; load average ${m.load_average_1_5_15m.join(' / ')} (1 / 5 / 15 min)`);
   console.table(rows);
 }
 

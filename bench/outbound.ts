@@ -1,6 +1,9 @@
-// `npm run bench -- outbound`: 20,000 replies through the worker (BullMQ on Redis) to a fake WhatsApp on
-// loopback that answers at once: sends per second and enqueue-to-sent latency, beside BullMQ's own no-op
-// job throughput measured in the same run, and a count of the provider calls (exactly one per reply).
+// `npm run bench -- outbound`: 20,000 replies (BENCH_REPLIES) through the worker (BullMQ on Redis) to a fake
+// WhatsApp on loopback that answers at once: sends per second and enqueue-to-sent latency, beside its same-work
+// ceiling (a bare BullMQ worker making the same provider call and the same UPDATE with raw pg, same concurrency)
+// and BullMQ's own no-op job throughput, all in the same run, and a count of the provider calls (exactly one per
+// reply). WORKER_PROCESSES=2 runs the worker as two processes, and then also measures a per-account rate limit
+// of 20/s at the fake provider (it must hold across the processes).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBullQueues, createLogger } from '@comms/core/platform';
@@ -15,7 +18,12 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REPLIES = Number(process.env.BENCH_REPLIES ?? 20_000);
 const CONCURRENCY = 50; // the outbound-send queue's worker concurrency (core/src/queue/definitions.ts)
 const PHONE_ID = '106540352242922';
-const PACED = 2_000;
+const LIMITED_PHONE_ID = '106540352242923';
+const PACED = Number(process.env.BENCH_PACED ?? 2_000);
+const WORKER_PROCESSES = process.env.WORKER_PROCESSES ?? '1';
+const POOL = 10; // DB_POOL_SIZE's default, for the worker and the ceiling alike
+const LIMITED = 200; // replies sent through an account limited to LIMIT a second
+const LIMIT = 20;
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!) : 0;
@@ -71,11 +79,13 @@ export async function run(): Promise<void> {
 
   // The fake provider: answers at once, counts calls per recipient.
   let total = 0;
+  const limitedCalls: number[] = [];
   const fake = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       total += 1;
+      if (req.url?.startsWith(`/${LIMITED_PHONE_ID}/`)) limitedCalls.push(performance.now());
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ messaging_product: 'whatsapp', messages: [{ id: `wamid.out.${total}` }] }));
     });
@@ -130,6 +140,8 @@ export async function run(): Promise<void> {
     NODE_ENV: 'test',
     QUEUE_PREFIX: 'bench-out',
     JWT_SECRET: 'bench-secret-0123456789abcdefghij',
+    DB_POOL_SIZE: String(POOL),
+    WORKER_PROCESSES,
   });
   await waitFor(REPLIES);
   const { rows: burstRows } = await db.query(
@@ -158,9 +170,81 @@ export async function run(): Promise<void> {
   const latencies = sent
     .map((r) => (r.status_updated_at as Date).getTime() - enqueuedAt.get(r.id)!)
     .sort((a, b) => a - b);
-  const totalSent = await sentCount();
+  let totalSent = await sentCount();
+
+  // 3. With several worker processes: an account limited to LIMIT a second, measured at the provider.
+  let limited: { calls: number; per_sec: number } | null = null;
+  if (WORKER_PROCESSES !== '1') {
+    const { rows: la } = await db.query(
+      `insert into "${schema}".channel_accounts (provider, name, identifier, settings) values ('whatsapp', 'Limited', $1, $2) returning id`,
+      [LIMITED_PHONE_ID, { rate_limit_per_second: LIMIT }],
+    );
+    const { rows: lc } = await db.query(
+      `insert into "${schema}".inbox_conversations (channel, channel_account_id, contact_identifier, last_inbound_at)
+       values ('whatsapp', $1, '5511900000000', now()) returning id`,
+      [la[0].id],
+    );
+    const { rows: lm } = await db.query(
+      `insert into "${schema}".inbox_messages (conversation_id, channel_account_id, direction, type, content, status)
+       select $1, $2, 'out', 'text', 'limited ' || g, 'pending' from generate_series(1, ${LIMITED}) g returning id`,
+      [lc[0].id, la[0].id],
+    );
+    await Promise.all(lm.map((r) => queues.add('outbound-send', { tenant: slug, message_id: r.id })));
+    await waitFor(totalSent + LIMITED);
+    totalSent = await sentCount();
+    // The first LIMIT may go out at once (the burst, as a provider's own limiter allows); the rate is what
+    // follows: calls beyond the burst over the time from the first call to the last.
+    const seconds = (limitedCalls.at(-1)! - limitedCalls[0]!) / 1000;
+    limited = {
+      calls: limitedCalls.length,
+      per_sec: Math.round(((limitedCalls.length - LIMIT) / seconds) * 10) / 10,
+    };
+  }
   await worker.stop();
   await queues.close();
+
+  // 4. The same-work ceiling: the same number of fresh replies, queued the same way, through a bare BullMQ worker.
+  const before = await sentCount();
+  const { rows: fresh } = await db.query(
+    `insert into "${schema}".inbox_messages (conversation_id, channel_account_id, direction, type, content, status)
+     select 1 + (g % 2000), $1, 'out', 'text', 'reply ' || g, 'pending' from generate_series(1, ${REPLIES}) g returning id`,
+    [accountId],
+  );
+  const sameQueue = new Queue('same-work', {
+    connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+    prefix: 'bench-out',
+  });
+  for (let i = 0; i < fresh.length; i += 1000)
+    await sameQueue.addBulk(
+      fresh.slice(i, i + 1000).map((r) => ({
+        name: 'send',
+        data: { message_id: r.id },
+        opts: { jobId: `same-${r.id}`, removeOnComplete: true },
+      })),
+    );
+  const callsBefore = total;
+  const same = await startServer('same-work-worker', {
+    DATABASE_URL: DB_URL,
+    REDIS_URL,
+    SCHEMA: schema,
+    WHATSAPP_API_URL: fakeUrl,
+    WHATSAPP_API_KEY: 'bench-token',
+    QUEUE_PREFIX: 'bench-out',
+    POOL_SIZE: String(POOL),
+    CONCURRENCY: String(CONCURRENCY),
+  });
+  await waitFor(before + REPLIES);
+  const { rows: sameRows } = await db.query(
+    `select min(status_updated_at) as first, max(status_updated_at) as last from "${schema}".inbox_messages where id = any($1)`,
+    [fresh.map((r) => r.id)],
+  );
+  const samePerSec = Math.round(
+    (REPLIES - 1) / (((sameRows[0].last as Date).getTime() - (sameRows[0].first as Date).getTime()) / 1000),
+  );
+  const sameCalls = total - callsBefore;
+  await same.stop();
+  await sameQueue.obliterate({ force: true });
+  await sameQueue.close();
   await db.end();
   fake.close();
 
@@ -174,11 +258,18 @@ export async function run(): Promise<void> {
       vs_ceiling: '100%',
     },
     {
-      run: `outbound sends, ${REPLIES} queued`,
+      run: `same-work ceiling: bare BullMQ worker + fetch + pg, concurrency ${CONCURRENCY}, ${REPLIES} queued`,
+      per_sec: samePerSec,
+      p50_ms: '',
+      p99_ms: '',
+      vs_ceiling: `${Math.round((samePerSec / noop) * 100)}% of no-op`,
+    },
+    {
+      run: `outbound sends (${WORKER_PROCESSES} worker process${WORKER_PROCESSES === '1' ? '' : 'es'}), ${REPLIES} queued`,
       per_sec: sendsPerSec,
       p50_ms: '',
       p99_ms: '',
-      vs_ceiling: `${Math.round((sendsPerSec / noop) * 100)}%`,
+      vs_ceiling: `${Math.round((sendsPerSec / samePerSec) * 100)}% of same-work, ${Math.round((sendsPerSec / noop) * 100)}% of no-op`,
     },
     {
       run: `enqueue-to-sent, ${PACED} paced at ${rate}/s`,
@@ -189,17 +280,32 @@ export async function run(): Promise<void> {
     },
   ];
   printTable(rows);
-  const integrity = { replies: REPLIES + PACED, sent: totalSent, provider_calls: total };
+  const integrity = {
+    replies: REPLIES + PACED + (limited ? LIMITED : 0),
+    sent: totalSent,
+    provider_calls: total - sameCalls,
+    ceiling_replies: REPLIES,
+    ceiling_provider_calls: sameCalls,
+  };
   console.table([integrity]);
-  writeResult('outbound', {
+  if (limited) console.table([{ limit_per_sec: LIMIT, worker_processes: WORKER_PROCESSES, ...limited }]);
+  writeResult(WORKER_PROCESSES === '1' ? 'outbound' : `outbound-${WORKER_PROCESSES}-processes`, {
     setup: {
       replies: REPLIES,
+      paced: PACED,
       concurrency: CONCURRENCY,
+      pg_connections: POOL,
+      worker_processes: WORKER_PROCESSES,
       provider: 'fake WhatsApp on loopback, answers at once',
       queue: 'BullMQ on Redis',
     },
-    targets: { min_fraction_of_noop: 0.4, p99_ms_below: 200, provider_calls: REPLIES + PACED },
+    ceilings: {
+      'BullMQ no-op': `BullMQ alone: no-op jobs, one worker at concurrency ${CONCURRENCY}, in the bench process (reference)`,
+      'same-work ceiling': `a bare BullMQ worker process at concurrency ${CONCURRENCY}: per job a prepared select of the message, conversation and account, the same Graph API POST to the same fake provider (fetch), the same UPDATE (prepared), raw pg pool of ${POOL}; no validation, logs, metrics, rate limit, events or batching`,
+    },
+    targets: { min_fraction_of_same_work: 0.6, p99_ms_below: 200, provider_calls: integrity.replies },
     results: rows,
     integrity,
+    ...(limited ? { rate_limit_across_processes: { limit_per_sec: LIMIT, ...limited } } : {}),
   });
 }

@@ -2,8 +2,7 @@
 // `npm start` and each `start:*` script, node's for the bundle `npm run build` makes — drains and stops every
 // process of the service within 10 s, embedded and on PostgreSQL and Redis, and frees the port.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { migrateTenants } from '@comms/core/tenancy';
 import { testDatabaseUrl, testRedisUrl, uniqueSlug } from '../support/env.js';
 import { testConfig } from '../support/harness.js';
 import { freePort } from '../support/ports.js';
+import { alive, descendants, portOpen } from '../support/processes.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'comms-stopping-'));
@@ -28,33 +28,6 @@ beforeAll(async () => {
   await runtime.close();
   execFileSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'ignore' });
 }, 120_000);
-
-/** Every process below `pid`, from /proc. */
-function descendants(pid: number): number[] {
-  let children: number[] = [];
-  try {
-    for (const task of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/))
-      if (task) children.push(Number(task));
-  } catch {
-    return [];
-  }
-  children = children.flatMap((c) => [c, ...descendants(c)]);
-  return children;
-}
-
-const alive = (pid: number) =>
-  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 interface Case {
   name: string;
@@ -111,7 +84,8 @@ describe('a supervisor stops the service with one signal to the pid it holds', (
       return {
         name: 'npm start, embedded',
         command: ['npm', 'start'],
-        env: { PORT: String(port), PGLITE_DIR: dataDir },
+        // More processes cannot share an embedded database: it says so and serves from one.
+        env: { PORT: String(port), PGLITE_DIR: dataDir, API_PROCESSES: '2' },
         ready: /Dev token/,
         port,
       };
@@ -162,6 +136,32 @@ describe('a supervisor stops the service with one signal to the pid it holds', (
         port,
       };
     },
+    async () => {
+      const port = await freePort();
+      return {
+        name: 'npm start, PostgreSQL and Redis, 2 HTTP and 2 worker processes',
+        command: ['npm', 'start'],
+        env: { PORT: String(port), API_PROCESSES: '2', WORKER_PROCESSES: '2', ...external() },
+        ready: /Dev token/,
+        port,
+      };
+    },
+    async () => {
+      const port = await freePort();
+      return {
+        name: 'npm run start:api, API_PROCESSES=2',
+        command: ['npm', 'run', 'start:api'],
+        env: { PORT: String(port), API_PROCESSES: '2', ...external() },
+        ready: /"primary":"api".*api listening/,
+        port,
+      };
+    },
+    async () => ({
+      name: 'npm run start:worker, WORKER_PROCESSES=auto',
+      command: ['npm', 'run', 'start:worker'],
+      env: { WORKER_PROCESSES: 'auto', ...external() },
+      ready: /"primary":"worker".*worker started/,
+    }),
   ];
 
   it.each([
@@ -171,6 +171,9 @@ describe('a supervisor stops the service with one signal to the pid it holds', (
     ['npm run start:gateway', 'SIGINT', 3],
     ['npm run start:worker', 'SIGTERM', 4],
     ['node dist/all-in-one.js', 'SIGTERM', 5],
+    ['npm start with 2 HTTP and 2 worker processes', 'SIGTERM', 6],
+    ['npm run start:api with API_PROCESSES=2', 'SIGINT', 7],
+    ['npm run start:worker with WORKER_PROCESSES=auto', 'SIGTERM', 8],
   ] as const)(
     '%s: %s stops it within 10 s',
     async (_name, signal, index) => {
@@ -184,6 +187,7 @@ describe('a supervisor stops the service with one signal to the pid it holds', (
       expect(result.portOpen, `${c.name}: port still open`).toBe(false);
       // Its stdout is a pipe here, not a terminal: its log lines are JSON (pretty only on a TTY).
       const line = result.out.split('\n').find((l) => /listening|worker started/.test(l) && l.startsWith('{'));
+      if (index === 0) expect(result.out).toMatch(/2 http processes and 1 worker process asked for, .* one process/);
       if (index >= 2 && index <= 4)
         expect(JSON.parse(line ?? 'null'), `${c.name}: a JSON log line`).toMatchObject({ level: 30 });
     },

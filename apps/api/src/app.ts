@@ -5,6 +5,7 @@ import {
   invalidValueDetail,
   isDatabaseUnavailable,
   jsonNestsDeeperThan,
+  metricsText,
   type Runtime,
   TOO_DEEP,
 } from '@comms/core/platform';
@@ -45,6 +46,8 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
       help: 'Jobs per queue and state',
       labelNames: ['queue', 'state'],
       registers: [registry],
+      // Every process reads the same queues: summed over processes they would count each job once per process.
+      aggregator: 'max',
       async collect() {
         try {
           const counts = await runtime.queues.counts();
@@ -101,7 +104,8 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
     const ok = Object.values(checks).every((v) => v === 'ok');
     return c.json({ status: ok ? 'ready' : 'unavailable', checks }, ok ? 200 : 503);
   });
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  // With several processes per host, every process's metrics summed (cluster.ts).
+  app.get('/metrics', async (c) => c.text(await metricsText(registry), 200, { 'content-type': registry.contentType }));
   app.route('/', docsRoutes);
   app.route('/', adminQueueRoutes(runtime));
 

@@ -1,7 +1,7 @@
 /**
- * Per-account send rate, following the providers' published limits. A token bucket per account in
- * this worker process: a job waits for a token instead of failing an attempt. With several worker
- * processes each keeps its own bucket, so run one per account's share or lower the per-account rate.
+ * Per-account send rate, following the providers' published limits. The limiter is the runtime's
+ * (`runtime.rateLimits`): one schedule per account in Redis shared by every worker process and host, so the
+ * rate holds however many run; a job waits for its turn instead of failing an attempt.
  */
 import type { Channel } from '@comms/adapter-kit';
 
@@ -19,24 +19,3 @@ export const DEFAULT_RATES: Record<Channel, number> = {
   // SendGrid v3 mail/send: generous; 100/s keeps a single key clear of 429s.
   email: 100,
 };
-
-export class RateLimiter {
-  private buckets = new Map<string, { tokens: number; updated: number }>();
-
-  /** Waits until the key may send one more message at `perSecond`. */
-  async take(key: string, perSecond: number): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      const b = this.buckets.get(key) ?? { tokens: perSecond, updated: now };
-      b.tokens = Math.min(perSecond, b.tokens + ((now - b.updated) / 1000) * perSecond);
-      b.updated = now;
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
-        this.buckets.set(key, b);
-        return;
-      }
-      this.buckets.set(key, b);
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - b.tokens) / perSecond) * 1000)));
-    }
-  }
-}

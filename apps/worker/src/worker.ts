@@ -67,12 +67,16 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
     }
     return queued;
   };
-  const timer = setInterval(sweep, options.sweepEveryMs ?? 30_000);
-  timer.unref();
+  // One sweep per period across every worker process and host (a lock in Redis), not one per process.
+  const timer = runtime.singleton(
+    'pending-sweeper',
+    options.sweepEveryMs ?? runtime.config.PENDING_SWEEP_INTERVAL_MS,
+    sweep,
+  );
   return {
     sweep,
     async close() {
-      clearInterval(timer);
+      timer.stop();
       await sandbox?.close();
     },
   };

@@ -2,6 +2,7 @@
  * Configuration: read from the environment once, in each process's main, and passed down.
  * No other module reads process.env.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
@@ -10,6 +11,17 @@ const DEV_ENCRYPTION_KEY = Buffer.from('dev-only-encryption-key-32-bytes').toStr
 
 const optionalUrl = z.url().optional();
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+/** A count of processes: a positive integer, or `auto` for one per core the host makes available. */
+const processCount = z.preprocess(
+  emptyAsUndefined,
+  z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(256)], {
+      message: 'must be a positive integer or auto',
+    })
+    .default(1)
+    .transform((v) => (v === 'auto' ? availableParallelism() : v)),
+);
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -188,6 +200,14 @@ const EnvSchema = z.object({
     .default(24 * 3_600_000),
   /** Attempts in flight to one endpoint, per worker process: one slow receiver cannot take every worker slot. */
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().positive().default(10),
+  /** Processes per host for the API (`start:api`, and `npm start`'s HTTP processes), sharing one port. */
+  API_PROCESSES: processCount,
+  /** Processes per host for the gateway alone (`start:gateway`), sharing GATEWAY_PORT. */
+  GATEWAY_PROCESSES: processCount,
+  /** Worker processes per host (`start:worker`, and `npm start`'s worker processes). */
+  WORKER_PROCESSES: processCount,
+  /** How often the pending sweeper runs (once per period across every worker process and host). */
+  PENDING_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** Behind a reverse proxy: the client address is the first of X-Forwarded-For (else the socket's peer). */
   TRUST_PROXY: z
     .enum(['true', 'false'])

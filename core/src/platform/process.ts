@@ -16,7 +16,7 @@ export async function runProcess(
     const running = await start();
     let stopping = false;
     const stop = async (signal: NodeJS.Signals) => {
-      if (stopping) return;
+      if (stopping) return; // a second signal (npm forwarding the group's, an impatient ^C) leaves the drain be
       stopping = true;
       const deadline = setTimeout(() => {
         console.error(
@@ -33,8 +33,9 @@ export async function runProcess(
       }
       process.exit(0);
     };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
+    // `on`, not `once`: with no listener left, a second signal would kill the process mid-drain.
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

@@ -1,8 +1,12 @@
 /** Everything a process shares: built once in main from the config, closed on shutdown. */
 import { type Database, migrateRegistry, openDatabase } from '@comms/db';
 import { type AuthVerifier, createAuthVerifier } from './auth.js';
-import { type AuthFailureLimiter, createAuthFailureLimiter } from './auth-failures.js';
+import { Redis } from 'ioredis';
+import { type AuthFailureLimiter, createAuthFailureLimiter, createRedisAuthFailureLimiter } from './auth-failures.js';
+import { createLocalRateLimiter, createRedisRateLimiter, type RateLimiter } from './limits.js';
+import { type SingletonJob, scheduleSingleton } from './singleton.js';
 import { createInProcessBus, createRedisBus, DEFAULT_REPLAY_WINDOW, type EventBus } from './bus/index.js';
+import { joinClusterMetrics } from './cluster.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMediaService, type MediaService } from './media/service.js';
@@ -31,6 +35,10 @@ export interface Runtime {
   auth: AuthVerifier;
   /** Refused tokens per client address (AUTH_FAILURE_LIMIT a minute), for the API and the WebSocket upgrade. */
   authFailures: AuthFailureLimiter;
+  /** Per-account send rates, shared by every process and host through Redis (in this process when embedded). */
+  rateLimits: RateLimiter;
+  /** A periodic job that runs once per period across every process and host (see singleton.ts). */
+  singleton(name: string, everyMs: number, job: () => Promise<unknown>): SingletonJob;
   /** Prometheus registry of this process: /metrics serves it, the worker adds its send latency. */
   metrics: Registry;
   /** Who is connected over WebSocket (notifications skip them). */
@@ -72,8 +80,14 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       : createInProcessQueues(log));
   const secrets = createSecretBox(config.ENCRYPTION_KEY);
   const media = createMediaService(config, overrides.mediaBackend);
+  // One connection for what processes coordinate on (rate limits, locks), one for the auth-failure channel.
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : null;
+  redis?.on('error', (err) => log.debug({ err: err.message }, 'redis (coordination) error'));
+  const subscriber = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }) : null;
+  subscriber?.on('error', (err) => log.debug({ err: err.message }, 'redis (coordination subscriber) error'));
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
+  joinClusterMetrics(metrics);
   const runtime: Runtime = {
     config,
     log,
@@ -91,7 +105,17 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
     }),
-    authFailures: createAuthFailureLimiter(config.AUTH_FAILURE_LIMIT),
+    authFailures:
+      redis && subscriber
+        ? createRedisAuthFailureLimiter(redis, subscriber, {
+            limit: config.AUTH_FAILURE_LIMIT,
+            prefix: config.QUEUE_PREFIX,
+          })
+        : createAuthFailureLimiter(config.AUTH_FAILURE_LIMIT),
+    rateLimits: redis ? createRedisRateLimiter(redis, config.QUEUE_PREFIX) : createLocalRateLimiter(),
+    singleton(name, everyMs, job) {
+      return scheduleSingleton({ name, everyMs, log, redis, prefix: config.QUEUE_PREFIX, metrics }, job);
+    },
     context(tenant, extra = {}) {
       const ctxLog = extra.log ?? log;
       return {
@@ -110,6 +134,8 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       await queues.close();
       await bus.close();
       await runtime.presence.close();
+      await runtime.authFailures.close();
+      redis?.disconnect();
       await database.close();
     },
   };

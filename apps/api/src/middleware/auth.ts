@@ -27,7 +27,7 @@ export function authenticate(): MiddlewareHandler<ApiEnv> {
     try {
       c.set('principal', await runtime.auth.verify(token));
     } catch (err) {
-      if (err instanceof AppError && err.code === 'unauthorized') runtime.authFailures.failed(address);
+      if (err instanceof AppError && err.code === 'unauthorized') await runtime.authFailures.failed(address);
       throw err;
     }
     await next();

@@ -81,8 +81,8 @@ export function attachRealtime(server: Server, runtime: Runtime, options: Realti
     const address = upgradeAddress(req, runtime.config.TRUST_PROXY);
     const wait = runtime.authFailures.retryAfter(address);
     if (wait) throw new AppError('too_many_requests', `too many refused tokens from this address; retry in ${wait} s`);
-    const principal: Principal = await runtime.auth.verify(token).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === 'unauthorized') runtime.authFailures.failed(address);
+    const principal: Principal = await runtime.auth.verify(token).catch(async (err: unknown) => {
+      if (err instanceof AppError && err.code === 'unauthorized') await runtime.authFailures.failed(address);
       throw err;
     });
     let slug: string;

@@ -4,7 +4,7 @@ import { prepareOutbound, recordFailed, recordSent, resolveCredentials, webhookP
 import { PermanentJobError, type Runtime, type TenantContext } from '@comms/core/platform';
 import { Histogram } from 'prom-client';
 import { type TenantJobHandler, tenantJob } from '../job.js';
-import { DEFAULT_RATES, RateLimiter } from '../rate-limit.js';
+import { DEFAULT_RATES } from '../rate-limit.js';
 import type { SandboxTransport } from '../sandbox.js';
 import { type Senders, senderOf } from '../senders.js';
 
@@ -42,7 +42,6 @@ export function createOutboundSendProcessor(
   senders: Senders,
   sandbox: SandboxTransport | null = null,
 ) {
-  const limiter = new RateLimiter();
   const latency = new Histogram({
     name: 'outbound_send_seconds',
     help: 'From the reply being accepted to the provider accepting it',
@@ -81,7 +80,7 @@ export function createOutboundSendProcessor(
     const sender = senderOf(senders, work.channel, work.account.transport);
     const credentials = resolveCredentials(ctx, work.account, runtime.config);
     const rate = Number(work.account.settings.rate_limit_per_second) || DEFAULT_RATES[work.channel];
-    await limiter.take(`${tenant.slug}:${work.account.id}`, rate);
+    await runtime.rateLimits.take(`${tenant.slug}:${work.account.id}`, rate);
     const started = Date.now();
     let providerMessageId: string;
     try {

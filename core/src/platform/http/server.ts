@@ -32,7 +32,12 @@ export interface ListenOptions {
   /** Where refusals by the HTTP parser are counted (`http_client_errors_total`). */
   metrics?: Registry;
   log?: Logger;
+  /** How long `close` lets requests in flight finish before cutting their connections (ms). */
+  drainMs?: number;
 }
+
+/** Under the 8 s stop deadline of a process, with time left to close its database and queues. */
+const DRAIN_MS = 6_000;
 
 /** The listen options a runtime's configuration gives: its timeouts, its metrics and its logger. */
 export function serverLimits(runtime: {
@@ -71,10 +76,19 @@ export function listen(fetch: FetchHandler, options: ListenOptions): Promise<Run
           server: server as Server,
           port: info.port,
           url: `http://${host}:${info.port}`,
+          // Requests in flight finish (SIGTERM loses no accepted request); idle keep-alive sockets close at once
+          // and the others as soon as their response is out; past `drainMs` whatever is left is cut.
           close: () =>
             new Promise<void>((done) => {
-              (server as Server).close(() => done());
-              (server as Server).closeAllConnections?.();
+              const s = server as Server;
+              const idle = setInterval(() => s.closeIdleConnections(), 50);
+              const cut = setTimeout(() => s.closeAllConnections(), options.drainMs ?? DRAIN_MS);
+              s.close(() => {
+                clearInterval(idle);
+                clearTimeout(cut);
+                done();
+              });
+              s.closeIdleConnections();
             }),
         });
       },
