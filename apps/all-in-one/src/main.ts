@@ -43,6 +43,7 @@ await runProcess(async () => {
     );
     console.log(`\nCommunication Service is running (${runtime.database.kind}, ${runtime.queues.kind} queue)`);
     for (const warning of config.warnings) console.log(`  Note:       ${warning}`);
+    console.log(`  Console:    ${base}/console/#token=${token}`);
     console.log(`  API docs:   ${base}/docs   (ReDoc: ${base}/redoc, OpenAPI: ${base}/openapi.json)`);
     console.log(`  Inbox:      ${base}/api/v1/tenants/${DEMO_TENANT}/communications/conversations`);
     console.log(`  Webhooks:   ${base}/webhooks/${DEMO_TENANT}/{whatsapp|messenger|twilio|sendgrid/inbound}`);

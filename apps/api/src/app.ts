@@ -17,6 +17,7 @@ import { authenticate, tenantScope } from './middleware/auth.js';
 import { adminQueueRoutes } from './routes/admin-queues.js';
 import { channelAccountRoutes } from './routes/channel-accounts.js';
 import { chatRoutes } from './routes/chat/index.js';
+import { consoleRoutes } from './routes/console.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { docsRoutes } from './routes/docs.js';
 import { messageRoutes } from './routes/messages.js';
@@ -101,6 +102,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   });
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   app.route('/', docsRoutes);
+  app.route('/', consoleRoutes());
   app.route('/', adminQueueRoutes(runtime));
 
   // GET and HEAD carry no body; asking for one would make the Node adapter build a full
