@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, onTestFailed } from 'vitest';
 import { hasChromium, launchChromium, openPage, screenshot, type WatchedPage } from './browser.js';
 import { api } from './harness.js';
-import { fake, h, useProviderStack } from './provider-stack.js';
+import { h, useProviderStack } from './provider-stack.js';
 import { createAccount } from './stack.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 

@@ -133,7 +133,7 @@ export function ChatComposer(p: {
           id="chat-input"
           ref={box}
           rows={2}
-          placeholder="Message… (@ mentions a member)"
+          placeholder="Message… (@ to mention)"
           value={text}
           aria-controls={options.length ? 'mention-list' : undefined}
           aria-activedescendant={options[active] ? `mention-${options[active].id}` : undefined}

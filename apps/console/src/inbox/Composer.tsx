@@ -144,7 +144,8 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
           id="reply"
           ref={box}
           rows={2}
-          placeholder="Reply… (type / for quick replies, Enter sends, Shift+Enter for a new line)"
+          placeholder="Reply… (/ for quick replies)"
+          aria-describedby="reply-help"
           value={text}
           aria-controls={options.length ? 'qr-list' : undefined}
           aria-activedescendant={options[active] ? `qr-${options[active].id}` : undefined}
@@ -159,6 +160,9 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
           Send
         </button>
       </div>
+      <p id="reply-help" className="sr-only">
+        Enter sends, Shift+Enter starts a new line. Type / to pick a quick reply with the arrow keys and Enter.
+      </p>
       <ErrorNote error={send.error} />
     </form>
   );

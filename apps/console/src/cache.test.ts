@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { upsertEntry, upsertMessage } from './cache';
+import type { Entry, Message } from './types';
+
+const msg = (id: number, status: Message['status']) => ({ id, conversation_id: 1, status }) as Message;
+
+describe('the live cache', () => {
+  it('adds new messages in id order and moves statuses forward only', () => {
+    expect(upsertMessage([msg(1, 'read'), msg(3, 'sent')], msg(2, 'pending'))?.map((m) => m.id)).toEqual([1, 2, 3]);
+    expect(upsertMessage([msg(3, 'sent')], msg(3, 'delivered'))?.[0]?.status).toBe('delivered');
+    expect(upsertMessage([msg(3, 'read')], msg(3, 'delivered'))?.[0]?.status).toBe('read');
+    expect(upsertMessage([msg(3, 'sent')], msg(3, 'failed'))?.[0]?.status).toBe('failed');
+    expect(upsertMessage(undefined, msg(3, 'sent'))).toBeUndefined();
+  });
+  it('replaces edited entries in place', () => {
+    const e = (id: number, content: string) => ({ id, content }) as Entry;
+    const c = upsertEntry({ entries: [e(1, 'a'), e(2, 'b')], older: null }, e(2, 'b, edited'));
+    expect(c?.entries.map((x) => x.content)).toEqual(['a', 'b, edited']);
+  });
+});
