@@ -90,7 +90,7 @@ describe('the agent console: team chat', () => {
       () => tenantGet(tenant, `/channels/${channel}`, bob.token),
       (c) => c.unread_count === 0,
     );
-    await screenshot(a.page, 'chat-channel-1280');
+    await screenshot(a.page, 'chat-two-agents-1280');
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 });
@@ -155,9 +155,17 @@ describe('the agent console: settings and quality', () => {
     });
     const bob = await agent(tenant);
     const channel = await teamChannel(tenant, [admin, bob], 'Lisbon desk');
-    await h.request('POST', api(tenant, `/chat/channels/${channel}/messages`), {
+    const ask = await h.request('POST', api(tenant, `/chat/channels/${channel}/messages`), {
       token: bob.token,
       body: { content: `<@${admin.id}> can you call the Friday group about the pickup time?` },
+    });
+    const answer = await h.request('POST', api(tenant, `/chat/channels/${channel}/messages`), {
+      token: admin.token,
+      body: { content: 'On it: calling them now, pickup moves to 9:30.', reply_to_id: ask.body.id },
+    });
+    await h.request('POST', api(tenant, `/chat/messages/${answer.body.id}/reactions`), {
+      token: bob.token,
+      body: { emoji: '👍' },
     });
 
     const views: [string, string][] = [

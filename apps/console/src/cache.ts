@@ -2,7 +2,8 @@
  * Live events applied to the query cache: messages and entries are patched in place (so a status tick or a new
  * line shows at once, without a refetch), lists whose order or counts change are refetched.
  */
-import type { QueryClient } from '@tanstack/react-query';
+import type { InfiniteData, QueryClient } from '@tanstack/react-query';
+import type { Page } from './api';
 import type { LiveEvent } from './live';
 import { clearTyping, noteTyping } from './typing';
 import type { Conversation, Entry, Message } from './types';
@@ -39,6 +40,34 @@ export function upsertEntry(cache: EntryCache | undefined, e: Entry): EntryCache
   return { ...cache, entries };
 }
 
+type ConversationPages = InfiniteData<Page<Conversation>, string | null>;
+
+/** Whether a list's query asks for nothing but the default (no filter, no search). */
+function unfiltered(query: unknown): boolean {
+  return !query || Object.values(query as Record<string, unknown>).every((v) => v === undefined);
+}
+
+/**
+ * A conversation from an event placed in the cached lists at once (moved to the top when it is newer), so it
+ * shows without waiting for a refetch; the refetch that follows settles filters and order.
+ */
+export function placeConversation(data: ConversationPages | undefined, c: Conversation, showNew: boolean) {
+  if (!data?.pages.length) return data;
+  const present = data.pages.some((p) => p.data.some((x) => x.id === c.id));
+  if (!present && !showNew) return data;
+  const pages = data.pages.map((p) => ({ ...p, data: p.data.filter((x) => x.id !== c.id) }));
+  pages[0] = { ...pages[0]!, data: [c, ...pages[0]!.data] };
+  return { ...data, pages };
+}
+
+function showConversation(qc: QueryClient, c: Conversation) {
+  for (const [key, data] of qc.getQueriesData<ConversationPages>({ queryKey: ['conversations'] })) {
+    const visible = unfiltered(key[1]) && c.status !== 'archived' && !c.is_spam;
+    qc.setQueryData(key, placeConversation(data, c, visible));
+  }
+  void qc.invalidateQueries({ queryKey: ['conversations'] });
+}
+
 export function applyEvent(qc: QueryClient, e: LiveEvent, me: string): void {
   const d = e.data;
   switch (e.type) {
@@ -49,7 +78,8 @@ export function applyEvent(qc: QueryClient, e: LiveEvent, me: string): void {
     case 'message_failed': {
       const m = d as unknown as Message;
       qc.setQueryData<Message[]>(['messages', m.conversation_id], (list) => upsertMessage(list, m));
-      if (e.type === 'message_received') void qc.invalidateQueries({ queryKey: ['conversations'] });
+      const c = (d as { conversation?: Conversation }).conversation;
+      if (e.type === 'message_received' && c) showConversation(qc, c);
       return;
     }
     case 'conversation_created':
@@ -58,8 +88,9 @@ export function applyEvent(qc: QueryClient, e: LiveEvent, me: string): void {
     case 'conversation_assigned':
     case 'conversation_qualified': {
       const c = d as unknown as Conversation;
-      if (typeof c.id === 'number') qc.setQueryData(['conversation', c.id], c);
-      void qc.invalidateQueries({ queryKey: ['conversations'] });
+      if (typeof c.id !== 'number') return;
+      qc.setQueryData(['conversation', c.id], c);
+      showConversation(qc, c);
       return;
     }
     case 'entry_created':

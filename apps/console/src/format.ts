@@ -148,6 +148,13 @@ export function mentionSegments(content: string, members: Pick<Member, 'user_id'
   return out;
 }
 
+/** Content with its mentions written as names, for one-line quotes. */
+export function plainText(content: string | null, members: Pick<Member, 'user_id' | 'nickname'>[]): string {
+  return mentionSegments(content ?? '', members)
+    .map((s) => ('mention' in s ? s.mention : s.text))
+    .join('');
+}
+
 /** The `@word` being typed just before the caret, for mention autocomplete. */
 export function mentionQuery(text: string, caret: number): { query: string; start: number } | null {
   const m = /(^|\s)@([\p{L}\p{N}._-]*)$/u.exec(text.slice(0, caret));

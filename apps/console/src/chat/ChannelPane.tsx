@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api } from '../api';
 import { type EntryCache, upsertEntry } from '../cache';
 import { ErrorNote } from '../components';
-import { memberName, mentionSegments, shortTime } from '../format';
+import { memberName, mentionSegments, plainText, shortTime } from '../format';
 import { useSession } from '../live-context';
 import { hrefOf, onLinkClick } from '../router';
 import { useTypers } from '../typing';
@@ -184,7 +184,8 @@ function EntryItem(p: { e: Entry; members: Member[]; parent?: Entry; onReply: ()
       </div>
       {p.parent && (
         <p className="reply-quote small muted">
-          ↪ {memberName(p.parent.user_id, members)}: {p.parent.content?.slice(0, 80) ?? 'deleted message'}
+          ↪ {memberName(p.parent.user_id, members)}:{' '}
+          {plainText(p.parent.content, members).slice(0, 80) || 'deleted message'}
         </p>
       )}
       {e.is_deleted ? (

@@ -2,7 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { type KeyboardEvent, useRef, useState } from 'react';
 import { api } from '../api';
 import { ErrorNote } from '../components';
-import { encodeMentions, memberName, mentionQuery } from '../format';
+import { encodeMentions, memberName, mentionQuery, plainText } from '../format';
 import { useLive, useSession } from '../live-context';
 import type { Entry, Member } from '../types';
 
@@ -99,7 +99,7 @@ export function ChatComposer(p: {
     >
       {p.replyTo && (
         <p className="small muted replying">
-          Replying to {memberName(p.replyTo.user_id, p.members)}: {p.replyTo.content?.slice(0, 60)}{' '}
+          Replying to {memberName(p.replyTo.user_id, p.members)}: {plainText(p.replyTo.content, p.members).slice(0, 60)}{' '}
           <button type="button" className="ghost" onClick={p.onCancelReply}>
             Cancel reply
           </button>

@@ -50,7 +50,7 @@ export function ConversationList({ selected }: { selected: number | null }) {
   const list = useInfiniteQuery({
     queryKey: ['conversations', query],
     queryFn: ({ pageParam }) =>
-      api.get<Page<Conversation>>('/conversations', { ...query, limit: 30, cursor: pageParam ?? undefined }),
+      api.get<Page<Conversation>>('/conversations', { ...query, limit: 50, cursor: pageParam ?? undefined }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
   });
