@@ -16,10 +16,10 @@ import {
   randomWaId,
   signIn,
   tenantGet,
+  until,
   useConsoleStack,
   whatsappTenant,
 } from '../support/console-stack.js';
-import { eventually } from '../support/wait.js';
 
 useConsoleStack();
 
@@ -86,10 +86,14 @@ describe('the agent console: team chat', () => {
       .waitFor({ timeout: 10_000 });
 
     // Read state: Bob has read everything, so the channel shows no unread count for him.
-    await eventually(
-      () => tenantGet(tenant, `/channels/${channel}`, bob.token),
-      (c) => c.unread_count === 0,
-    );
+    expect(
+      (
+        await until(
+          () => tenantGet(tenant, `/channels/${channel}`, bob.token),
+          (c) => c.unread_count === 0,
+        )
+      ).unread_count,
+    ).toBe(0);
     await screenshot(a.page, 'chat-two-agents-1280');
     expect([...a.errors, ...b.errors]).toEqual([]);
   });

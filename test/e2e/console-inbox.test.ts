@@ -15,10 +15,10 @@ import {
   randomWaId,
   signIn,
   tenantGet,
+  until,
   useConsoleStack,
   whatsappTenant,
 } from '../support/console-stack.js';
-import { eventually } from '../support/wait.js';
 
 useConsoleStack();
 
@@ -130,31 +130,31 @@ describe('the agent console: inbox', () => {
     const p = await page();
     await signIn(p, admin);
     const rows = p.page.getByRole('list', { name: 'Conversations' }).getByRole('link');
-    await eventually(
+    await until(
       () => rows.count(),
       (n) => n === 2,
     );
 
     await p.page.locator('summary', { hasText: 'Filters' }).click();
     await p.page.getByLabel('Priority').selectOption('high');
-    await eventually(
+    await until(
       () => rows.allTextContents(),
       (t) => t.length === 1 && t[0]!.includes('Carla Dias'),
     );
     await p.page.getByLabel('Priority').selectOption('');
     await p.page.getByLabel('Spam').check();
-    await eventually(
+    await until(
       () => rows.allTextContents(),
       (t) => t.length === 1 && t[0]!.includes('Davi Rocha'),
     );
     await p.page.getByLabel('Spam').uncheck();
     await p.page.getByLabel('Search conversations').fill('bruno');
-    await eventually(
+    await until(
       () => rows.allTextContents(),
       (t) => t.length === 1 && t[0]!.includes('Bruno Lima'),
     );
     await p.page.getByLabel('Search conversations').fill('');
-    await eventually(
+    await until(
       () => rows.count(),
       (n) => n === 2,
     );
@@ -195,7 +195,7 @@ describe('the agent console: inbox', () => {
     });
 
     await p.page.locator('#prio').selectOption('high');
-    await eventually(
+    await until(
       () => tenantGet(tenant, `/conversations/${conv.id}`),
       (c) => c.priority === 'high',
     );

@@ -10,12 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { signedMetaWebhook, whatsappStatus, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, onTestFailed } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { hasChromium, launchChromium, openPage, screenshot, type WatchedPage } from './browser.js';
 import { api } from './harness.js';
 import { h, useProviderStack } from './provider-stack.js';
 import { createAccount } from './stack.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { eventually } from './wait.js';
 
 export { fake, h } from './provider-stack.js';
 export { api } from './harness.js';
@@ -53,8 +54,13 @@ export function useConsoleStack(): void {
     base = `http://127.0.0.1:${proxy.port}`;
     browser = await launchChromium();
   }, 120_000);
-  afterEach(async () => {
-    for (const p of pages.splice(0)) await p.context.close().catch(() => {});
+  afterEach(async ({ task }) => {
+    const failed = task.result?.state === 'fail' || (task.result?.errors?.length ?? 0) > 0;
+    const open = pages.splice(0);
+    for (const [i, p] of open.entries()) {
+      if (failed) await screenshot(p.page, `failed-${task.name}-${i}`).catch(() => {});
+      await p.context.close().catch(() => {});
+    }
   });
   afterAll(async () => {
     await browser?.close();
@@ -66,9 +72,6 @@ export function useConsoleStack(): void {
 export async function page(viewport?: { width: number; height: number }): Promise<WatchedPage> {
   const p = await openPage(browser, viewport);
   pages.push(p);
-  onTestFailed(async ({ task }) => {
-    await screenshot(p.page, `failed-${task.name}-${pages.indexOf(p)}`).catch(() => {});
-  });
   return p;
 }
 
@@ -124,3 +127,10 @@ export const tenantGet = async (tenant: string, path: string, token?: string) =>
   (await h.request('GET', api(tenant, path), token ? { token } : {})).body;
 
 export const randomWaId = () => `55119${Math.floor(1e7 + Math.random() * 9e7)}`;
+
+/** Polls until `ok` holds, and fails the test with the last value when it does not within `ms`. */
+export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const v = await eventually(fn, ok, ms);
+  if (!ok(v)) throw new Error(`still not as expected after ${ms} ms: ${JSON.stringify(v)}`);
+  return v;
+}

@@ -83,7 +83,11 @@ export function ConversationPane({ id }: { id: number }) {
           <select
             id="prio"
             value={c.priority}
-            onChange={(e) => act.mutate(() => api.put(`/conversations/${id}`, { priority: e.target.value }))}
+            onChange={(e) => {
+              // Read now: the controlled select is set back to the current priority before the call runs.
+              const priority = e.target.value;
+              act.mutate(() => api.put(`/conversations/${id}`, { priority }));
+            }}
           >
             <option value="high">High priority</option>
             <option value="normal">Normal priority</option>
