@@ -151,7 +151,7 @@ describe('the agent console: settings and quality', () => {
       ['Ana Souza', 'Is the Lisbon tour still available on Friday?'],
       ['Carlos Mendes', 'Can I change my booking to two adults and a child?'],
       ['Júlia Costa', 'Thanks, the transfer was perfect!'],
-    ])
+    ] as const)
       await customerWrites(tenant, randomWaId(), name, text);
     const conv = (await tenantGet(tenant, '/conversations?q=Ana')).data[0];
     await h.request('POST', api(tenant, '/messages'), {
@@ -193,8 +193,8 @@ describe('the agent console: settings and quality', () => {
         expect(
           violations.map((v) => `${name}@${width}: ${v.id} ${v.help} ${JSON.stringify(v.nodes.map((n) => n.target))}`),
         ).toEqual([]);
-        const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        expect(overflow, `${name} at ${width} px overflows`).toBeLessThanOrEqual(0);
+        const overflow = await p.page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+        expect(overflow as number, `${name} at ${width} px overflows`).toBeLessThanOrEqual(0);
         await screenshot(p.page, `${name}-${width}`);
       }
       expect(p.errors.filter((e) => !/404.*webhook-endpoints/.test(e))).toEqual([]);

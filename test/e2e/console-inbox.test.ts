@@ -34,7 +34,7 @@ describe('the agent console: inbox', () => {
       await signIn(p, admin);
       expect(p.page.url()).toBe(`${base}/console/`);
       expect(p.page.url()).not.toContain('token');
-      expect(await p.page.evaluate(() => sessionStorage.getItem('comms.console.session'))).toContain(admin.token);
+      expect(await p.page.evaluate("sessionStorage.getItem('comms.console.session')")).toContain(admin.token);
       await p.page.getByRole('heading', { name: 'Inbox' }).waitFor();
       // `/` redirects to the console; the page is never cached, its hashed assets are, for a year.
       const root = await fetch(`${base}/`, { redirect: 'manual' });
@@ -162,7 +162,7 @@ describe('the agent console: inbox', () => {
     // Keyboard: the arrows move through the list, Enter opens the focused conversation.
     await rows.first().focus();
     await p.page.keyboard.press('ArrowDown');
-    const focused = await p.page.evaluate(() => document.activeElement?.textContent ?? '');
+    const focused = String(await p.page.evaluate("document.activeElement?.textContent ?? ''"));
     await p.page.keyboard.press('Enter');
     await p.page
       .getByRole('heading', { level: 2 })

@@ -1,5 +1,5 @@
 /** Pure helpers the views share: names, times, ticks, the reply window, templates, mentions. */
-import type { Attachment, Conversation, Member, Message } from './types';
+import type { Attachment, Channel, Conversation, Member, Message } from './types';
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Channels whose providers only take free-form replies within 24 hours of the customer's last message. */
@@ -185,4 +185,9 @@ export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function channelTitle(c: Pick<Channel, 'id' | 'name' | 'type'>): string {
+  if (c.type === 'direct') return c.name?.trim() || `Direct message ${c.id}`;
+  return `# ${c.name ?? c.id}`;
 }

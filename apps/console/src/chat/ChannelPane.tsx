@@ -3,12 +3,11 @@ import { useEffect, useRef, useState } from 'react';
 import { api } from '../api';
 import { type EntryCache, upsertEntry } from '../cache';
 import { ErrorNote } from '../components';
-import { memberName, mentionSegments, plainText, shortTime } from '../format';
+import { channelTitle, memberName, mentionSegments, plainText, shortTime } from '../format';
 import { useSession } from '../live-context';
 import { hrefOf, onLinkClick } from '../router';
 import { useTypers } from '../typing';
 import type { Channel, Entry, EntryPage, Member } from '../types';
-import { channelTitle } from './ChatView';
 import { ChatComposer } from './ChatComposer';
 
 const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉'];

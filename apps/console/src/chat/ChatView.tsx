@@ -2,15 +2,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Page } from '../api';
 import { Badge, ErrorNote, onListKeys } from '../components';
+import { channelTitle } from '../format';
 import { useSession } from '../live-context';
 import { hrefOf, navigate, onLinkClick } from '../router';
 import type { Channel } from '../types';
 import { ChannelPane } from './ChannelPane';
-
-export function channelTitle(c: Channel): string {
-  if (c.type === 'direct') return c.name?.trim() || `Direct message ${c.id}`;
-  return `# ${c.name ?? c.id}`;
-}
 
 export function ChatView({ id }: { id: number | null }) {
   const channels = useQuery({
