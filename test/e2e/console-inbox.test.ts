@@ -107,6 +107,50 @@ describe('the agent console: inbox', () => {
     expect(p.errors).toEqual([]);
   });
 
+  it('shows a failed reply with the provider’s reason, and sends it again with Retry', T, async () => {
+    const { tenant, admin } = await whatsappTenant();
+    const from = randomWaId();
+    await customerWrites(tenant, from, 'Hugo Alves', 'Do you have a transfer from the airport?');
+    const conv = (await tenantGet(tenant, '/conversations')).data[0];
+    // WhatsApp's answer to an undeliverable message (a permanent error): https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+    let calls = 0;
+    fake.respond((req, n) =>
+      req.json?.to === from && ++calls === 1
+        ? {
+            status: 400,
+            body: {
+              error: {
+                message: '(#131026) Message undeliverable',
+                type: 'OAuthException',
+                code: 131026,
+                fbtrace_id: 'A',
+              },
+            },
+          }
+        : {
+            status: 200,
+            body: {
+              messaging_product: 'whatsapp',
+              contacts: [{ input: from, wa_id: from }],
+              messages: [{ id: `wamid.retry${n}` }],
+            },
+          },
+    );
+    const p = await page();
+    await signIn(p, admin, `inbox/${conv.id}`);
+    const reply = p.page.getByLabel('Reply');
+    await reply.fill('Yes, at any hour.');
+    await reply.press('Enter');
+    const sent = p.page.locator('li.msg-out', { hasText: 'Yes, at any hour.' });
+    await sent.getByText(/Not delivered: .*Message undeliverable.*131026/).waitFor({ timeout: 15_000 });
+    expect(await sent.locator('.tick').getAttribute('data-status')).toBe('failed');
+    await sent.getByRole('button', { name: 'Retry' }).click();
+    await sent.locator('.tick[data-status="sent"]').waitFor({ timeout: 15_000 });
+    expect(await sent.getByText('Not delivered').count()).toBe(0);
+    expect(fake.requests.filter((r) => r.json?.to === from)).toHaveLength(2);
+    expect(p.errors).toEqual([]);
+  });
+
   it('narrows the list with the filters and the search', T, async () => {
     const { tenant, admin } = await whatsappTenant();
     const make = async (name: string, extra: Record<string, unknown> = {}) =>
