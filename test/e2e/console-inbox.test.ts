@@ -19,6 +19,8 @@ import {
   useConsoleStack,
   whatsappTenant,
 } from '../support/console-stack.js';
+import { db } from '../support/provider-stack.js';
+import { schemaOf } from '../support/wait.js';
 
 useConsoleStack();
 
@@ -148,6 +150,32 @@ describe('the agent console: inbox', () => {
     await sent.locator('.tick[data-status="sent"]').waitFor({ timeout: 15_000 });
     expect(await sent.getByText('Not delivered').count()).toBe(0);
     expect(fake.requests.filter((r) => r.json?.to === from)).toHaveLength(2);
+    expect(p.errors).toEqual([]);
+  });
+
+  it('offers a template once the 24-hour window is closed, and sends it', T, async () => {
+    const { tenant, admin } = await whatsappTenant();
+    const from = randomWaId();
+    await customerWrites(tenant, from, 'Iris Prado', 'Thanks, see you in Porto');
+    const conv = (await tenantGet(tenant, '/conversations')).data[0];
+    // The customer wrote two days ago: as if the gateway had recorded that message then.
+    await db.query(`update "${schemaOf(tenant)}".inbox_conversations set last_inbound_at = $1 where id = $2`, [
+      new Date(Date.now() - 48 * 3600_000),
+      conv.id,
+    ]);
+    const p = await page();
+    await signIn(p, admin, `inbox/${conv.id}`);
+    await p.page.getByTestId('reply-window').filter({ hasText: 'window is closed' }).waitFor();
+    expect(await p.page.getByLabel('Reply').count()).toBe(0);
+    await p.page.getByLabel('Template name').fill('booking_update');
+    await p.page.getByLabel('Language').fill('pt_BR');
+    await p.page.getByRole('button', { name: 'Send template' }).click();
+    await p.page.locator('li.msg-out .tick[data-status="sent"]').waitFor({ timeout: 15_000 });
+    const out = fake.requests.find((r) => r.json?.to === from)!;
+    expect(out.json).toMatchObject({
+      type: 'template',
+      template: { name: 'booking_update', language: { code: 'pt_BR' } },
+    });
     expect(p.errors).toEqual([]);
   });
 
