@@ -3,7 +3,7 @@
 // the JavaScript a first visit loads, gzipped, against the budget (issue 18: under 250 KB).
 // `node apps/console/build.mjs --force` builds regardless; `--check` only prints whether a build is needed.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +11,8 @@ import { gzipSync } from 'node:zlib';
 const here = dirname(fileURLToPath(import.meta.url));
 export const DIST = join(here, 'dist');
 const STAMP = join(DIST, '.sources');
+/** Held while building: two processes starting at once (two test files, two `npm start`s) build once. */
+const LOCK = join(here, '.build-lock');
 /** The first-load JavaScript budget, gzipped. */
 export const BUDGET_BYTES = 250 * 1024;
 
@@ -81,7 +83,31 @@ export async function buildConsole() {
   return true;
 }
 
+/** Runs `fn` holding the build lock (a directory: made atomically); waits up to 3 minutes for another holder. */
+async function withLock(fn) {
+  const until = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      if (Date.now() > until) rmSync(LOCK, { recursive: true, force: true }); // left by a killed build
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await withLock(main);
+}
+
+async function main() {
   const force = process.argv.includes('--force');
   if (process.argv.includes('--check')) {
     console.log(isStale() ? 'console: a build is needed' : 'console: up to date');

@@ -70,7 +70,6 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
     });
     socket.start();
     setLive(socket);
-    (window as unknown as { __consoleLive?: LiveSocket }).__consoleLive = socket;
     return () => socket.stop();
   }, [session, qc]);
 
