@@ -12,6 +12,20 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'console-uses-only-the-public-api',
+      severity: 'error',
+      comment:
+        'the agent console is a browser client of the public REST and WebSocket API: it imports no package of ours, and no app imports it',
+      from: { path: '^apps/console/' },
+      to: { path: '^(apps/(?!console/)|core|db|adapters|tools|test)/' },
+    },
+    {
+      name: 'nothing-imports-the-console',
+      severity: 'error',
+      from: { path: '^(apps/(?!console/)|core|db|adapters|tools)/' },
+      to: { path: '^apps/console/' },
+    },
+    {
       name: 'apps-reach-db-through-core',
       severity: 'error',
       comment: 'apps and tools use core services; only core (and db itself) imports @comms/db',

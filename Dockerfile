@@ -9,6 +9,7 @@ COPY apps/api/package.json apps/api/
 COPY apps/gateway/package.json apps/gateway/
 COPY apps/worker/package.json apps/worker/
 COPY apps/all-in-one/package.json apps/all-in-one/
+COPY apps/console/package.json apps/console/
 COPY adapters/kit/package.json adapters/kit/
 COPY adapters/meta-graph/package.json adapters/meta-graph/
 COPY adapters/whatsapp/package.json adapters/whatsapp/
@@ -24,7 +25,7 @@ RUN npm ci --no-audit --no-fund
 
 FROM deps AS build
 COPY . .
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build && node apps/console/build.mjs --force && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
@@ -33,6 +34,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # What the bundles read beside their sources: the SQL migrations, and each package's manifest (workspace links).
 COPY --from=build /app/db ./db
+# The agent console's built files, which the API serves at /console.
+COPY --from=build /app/apps/console/dist ./apps/console/dist
 COPY --from=build /app/package.json ./
 USER node
 EXPOSE 8003 8004

@@ -33,9 +33,10 @@ async function printBanner(config: Config, kinds: string) {
   );
   console.log(`\nCommunication Service is running (${kinds})`);
   for (const warning of config.warnings) console.log(`  Note:       ${warning}`);
+  console.log(`  Console:    ${base}/console/#token=${token}`);
   console.log(`  API docs:   ${base}/docs   (ReDoc: ${base}/redoc, OpenAPI: ${base}/openapi.json)`);
   console.log(`  Inbox:      ${base}/api/v1/tenants/${DEMO_TENANT}/communications/conversations`);
-  console.log(`  Webhooks:   ${base}/webhooks/${DEMO_TENANT}/{whatsapp|messenger|twilio|sendgrid/inbound}`);
+  console.log(`  Webhooks:   ${base}/webhooks/${DEMO_TENANT}/{whatsapp|messenger|twilio|sendgrid/inbound|ses}`);
   console.log(`  Try:        npm run simulate -- whatsapp --tenant ${DEMO_TENANT} --text "Hello"`);
   if (config.SANDBOX_TRANSPORT)
     console.log(

@@ -18,6 +18,7 @@ import { authenticate, tenantScope } from './middleware/auth.js';
 import { adminQueueRoutes } from './routes/admin-queues.js';
 import { channelAccountRoutes } from './routes/channel-accounts.js';
 import { chatRoutes } from './routes/chat/index.js';
+import { consoleRoutes } from './routes/console.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { docsRoutes } from './routes/docs.js';
 import { MEDIA_UPLOAD_PATH, mediaRoutes } from './routes/media.js';
@@ -107,6 +108,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   // With several processes per host, every process's metrics summed (cluster.ts).
   app.get('/metrics', async (c) => c.text(await metricsText(registry), 200, { 'content-type': registry.contentType }));
   app.route('/', docsRoutes);
+  app.route('/', consoleRoutes());
   app.route('/', adminQueueRoutes(runtime));
 
   // GET and HEAD carry no body; asking for one would make the Node adapter build a full

@@ -1,0 +1,156 @@
+import { useMutation } from '@tanstack/react-query';
+import { type KeyboardEvent, useRef, useState } from 'react';
+import { api } from '../api';
+import { ErrorNote } from '../components';
+import { encodeMentions, memberName, mentionQuery, plainText } from '../format';
+import { useLive, useSession } from '../live-context';
+import type { Entry, Member } from '../types';
+
+const TYPING_EVERY_MS = 2000;
+
+export function ChatComposer(p: {
+  channelId: number;
+  members: Member[];
+  replyTo: Entry | null;
+  onSent: (e: Entry) => void;
+  onCancelReply: () => void;
+}) {
+  const session = useSession();
+  const live = useLive();
+  const [text, setText] = useState('');
+  const [caret, setCaret] = useState(0);
+  const [active, setActive] = useState(0);
+  const picked = useRef(new Map<string, string>());
+  const lastTyping = useRef(0);
+  const box = useRef<HTMLTextAreaElement>(null);
+
+  const mq = mentionQuery(text, caret);
+  const options = mq
+    ? p.members
+        .filter((m) => m.user_id !== session.userId)
+        .map((m) => ({ id: m.user_id, name: memberName(m.user_id, p.members) }))
+        .filter((m) => m.name.toLowerCase().includes(mq.query))
+        .slice(0, 6)
+    : [];
+
+  const send = useMutation({
+    mutationFn: (content: string) =>
+      api.post<Entry>(`/chat/channels/${p.channelId}/messages`, {
+        content,
+        reply_to_id: p.replyTo?.id,
+        client_msg_id: crypto.randomUUID(),
+      }),
+    onSuccess: (entry) => {
+      setText('');
+      picked.current.clear();
+      p.onSent(entry);
+      box.current?.focus();
+    },
+  });
+
+  const pick = (o: { id: string; name: string }) => {
+    if (!mq) return;
+    const before = text.slice(0, mq.start);
+    const after = text.slice(caret);
+    picked.current.set(o.name, o.id);
+    const next = `${before}@${o.name} ${after}`;
+    setText(next);
+    setActive(0);
+    const pos = before.length + o.name.length + 2;
+    setCaret(pos);
+    requestAnimationFrame(() => box.current?.setSelectionRange(pos, pos));
+  };
+
+  const typing = () => {
+    const now = Date.now();
+    if (now - lastTyping.current < TYPING_EVERY_MS) return;
+    lastTyping.current = now;
+    live?.send({ type: 'typing', channel_id: p.channelId });
+  };
+
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (options.length) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        pick(options[Math.min(active, options.length - 1)]!);
+        return;
+      }
+    }
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      const content = encodeMentions(text.trim(), picked.current);
+      if (content && !send.isPending) send.mutate(content);
+    }
+  };
+
+  return (
+    <form
+      className="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const content = encodeMentions(text.trim(), picked.current);
+        if (content) send.mutate(content);
+      }}
+    >
+      {p.replyTo && (
+        <p className="small muted replying">
+          Replying to {memberName(p.replyTo.user_id, p.members)}: {plainText(p.replyTo.content, p.members).slice(0, 60)}{' '}
+          <button type="button" className="ghost" onClick={p.onCancelReply}>
+            Cancel reply
+          </button>
+        </p>
+      )}
+      {options.length > 0 && (
+        <div className="quick-replies" role="listbox" id="mention-list" aria-label="Mention a member">
+          {options.map((o, i) => (
+            <div
+              key={o.id}
+              tabIndex={-1}
+              id={`mention-${o.id}`}
+              role="option"
+              aria-selected={i === active}
+              className={i === active ? 'active' : ''}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                pick(o);
+              }}
+            >
+              @{o.name}
+            </div>
+          ))}
+        </div>
+      )}
+      <label htmlFor="chat-input" className="sr-only">
+        Message
+      </label>
+      <div className="composer-row">
+        <textarea
+          id="chat-input"
+          ref={box}
+          rows={2}
+          placeholder="Message… (@ to mention)"
+          value={text}
+          aria-controls={options.length ? 'mention-list' : undefined}
+          aria-activedescendant={options[active] ? `mention-${options[active].id}` : undefined}
+          onChange={(e) => {
+            setText(e.target.value);
+            setCaret(e.target.selectionStart);
+            setActive(0);
+            if (e.target.value) typing();
+          }}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+          onKeyDown={onKey}
+        />
+        <button type="submit" className="primary" disabled={!text.trim() || send.isPending}>
+          Send
+        </button>
+      </div>
+      <ErrorNote error={send.error} />
+    </form>
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * What the console's browser tests share: the whole service as `npm start` runs it (API with the console's built
+ * files, gateway, worker; real PostgreSQL and Redis), a fake WhatsApp Cloud API on loopback, a TCP proxy in front of
+ * the service (so a test can cut the browser's connections), and Chromium. Call `useConsoleStack()` at the top of
+ * a test file. A failing test leaves screenshots of its pages under test/e2e/screenshots/.
+ * WhatsApp's documented shapes: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { signedMetaWebhook, whatsappStatus, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { hasChromium, launchChromium, openPage, screenshot, type WatchedPage } from './browser.js';
+import { api } from './harness.js';
+import { h, useProviderStack } from './provider-stack.js';
+import { createAccount } from './stack.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { eventually } from './wait.js';
+
+export { fake, h } from './provider-stack.js';
+export { api } from './harness.js';
+
+export const APP_SECRET = 'wa-console-secret';
+export const PHONE_ID = '106540352242922';
+
+const CONSOLE_BUILD = fileURLToPath(new URL('../../apps/console/build.mjs', import.meta.url));
+
+export let browser: Browser;
+export let proxy: TcpProxy;
+/** The service as the browser reaches it: through the proxy. */
+export let base: string;
+const pages: WatchedPage[] = [];
+
+export function useConsoleStack(): void {
+  if (!hasChromium()) throw new Error('Chromium is missing at /usr/bin/chromium: apt-get install -y chromium');
+  useProviderStack({
+    responder: (_req, n) => ({
+      status: 200,
+      body: {
+        messaging_product: 'whatsapp',
+        contacts: [{ input: '5511999990000', wa_id: '5511999990000' }],
+        messages: [{ id: `wamid.console${n}` }],
+      },
+    }),
+    worker: { sweepAfterMs: 0 },
+  });
+  beforeAll(async () => {
+    // As `npm start` does it, in a process of its own (its production NODE_ENV is not this test's).
+    const build = spawnSync(process.execPath, [CONSOLE_BUILD], { encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`the console build failed: ${build.stderr}`);
+    const port = Number(new URL(h.url).port);
+    proxy = await startTcpProxy('127.0.0.1', port);
+    base = `http://127.0.0.1:${proxy.port}`;
+    browser = await launchChromium();
+  }, 120_000);
+  afterEach(async ({ task }) => {
+    const failed = task.result?.state === 'fail' || (task.result?.errors?.length ?? 0) > 0;
+    const open = pages.splice(0);
+    for (const [i, p] of open.entries()) {
+      if (failed) await screenshot(p.page, `failed-${task.name}-${i}`).catch(() => {});
+      await p.context.close().catch(() => {});
+    }
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.close();
+  });
+}
+
+/** A page whose screenshot is saved when the test fails, closed after the test. */
+export async function page(viewport?: { width: number; height: number }): Promise<WatchedPage> {
+  const p = await openPage(browser, viewport);
+  pages.push(p);
+  return p;
+}
+
+export interface Agent {
+  id: string;
+  token: string;
+}
+
+/** A tenant with a WhatsApp account, and an admin of it. */
+export async function whatsappTenant(): Promise<{ tenant: string; admin: Agent }> {
+  const tenant = await h.createTenant('console');
+  await createAccount(h, tenant, {
+    provider: 'whatsapp',
+    identifier: PHONE_ID,
+    credentials: { app_secret: APP_SECRET, access_token: 'EAAG-console' },
+  });
+  const id = randomUUID();
+  return { tenant, admin: { id, token: await h.token({ tenant, role: 'tenant_admin', sub: id }) } };
+}
+
+export async function agent(tenant: string, role: 'tenant_user' | 'tenant_admin' = 'tenant_user'): Promise<Agent> {
+  const id = randomUUID();
+  return { id, token: await h.token({ tenant, role, sub: id }) };
+}
+
+/** Signs in through the development link (`/console/#token=…`) and waits for the inbox. */
+export async function signIn(p: WatchedPage, who: Agent, path = ''): Promise<void> {
+  await p.page.goto(`${base}/console/${path}#token=${who.token}`);
+  await p.page.getByRole('heading', { level: 1 }).first().waitFor();
+}
+
+/** A customer's WhatsApp text, posted to the gateway signed as Meta signs it. */
+export async function customerWrites(tenant: string, from: string, name: string, text: string, target = h.url) {
+  const webhook = signedMetaWebhook(
+    whatsappWebhook([whatsappText({ from, name, text })], { phoneNumberId: PHONE_ID }),
+    APP_SECRET,
+  );
+  const res = await fetch(`${target}/webhooks/${tenant}/whatsapp`, { method: 'POST', ...webhook });
+  expect(res.status).toBe(200);
+}
+
+/** The provider reports a status of our outbound message, as a signed status webhook. */
+export async function providerReports(tenant: string, wamid: string, recipient: string, status: 'delivered' | 'read') {
+  const webhook = signedMetaWebhook(
+    whatsappWebhook([whatsappStatus({ id: wamid, status, recipient })], { phoneNumberId: PHONE_ID }),
+    APP_SECRET,
+  );
+  const res = await fetch(`${h.url}/webhooks/${tenant}/whatsapp`, { method: 'POST', ...webhook });
+  expect(res.status).toBe(200);
+}
+
+export const tenantGet = async (tenant: string, path: string, token?: string) =>
+  (await h.request('GET', api(tenant, path), token ? { token } : {})).body;
+
+export const randomWaId = () => `55119${Math.floor(1e7 + Math.random() * 9e7)}`;
+
+/** Polls until `ok` holds, and fails the test with the last value when it does not within `ms`. */
+export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const v = await eventually(fn, ok, ms);
+  if (!ok(v)) throw new Error(`still not as expected after ${ms} ms: ${JSON.stringify(v)}`);
+  return v;
+}
