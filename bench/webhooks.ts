@@ -4,6 +4,7 @@
 // half that rate for the event-to-receipt latency; and the receivers' count of every webhook-id (0 lost, and
 // duplicates only where an answer was lost, which none is here).
 import { createServer, type Server } from 'node:http';
+import os from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -257,6 +258,8 @@ export async function run(): Promise<void> {
       concurrency: CONCURRENCY,
       receivers: 'node:http servers on loopback answering 204 at once',
       queue: 'BullMQ on Redis, one worker process',
+      // What else the machine ran: figures taken under load compare only within their own run.
+      load_average_at_end: os.loadavg().map((n) => Math.round(n * 10) / 10),
     },
     targets: { min_fraction_of_bare: 0.5, p99_ms_below: 250, lost: 0 },
     results: rows,
