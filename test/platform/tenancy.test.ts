@@ -39,6 +39,9 @@ describe('tenant provisioning', () => {
       'inbox_quick_replies',
       'mentions',
       'schema_migrations',
+      'webhook_deliveries',
+      'webhook_delivery_attempts',
+      'webhook_endpoints',
       'webhook_events',
     ]);
     const migrations = await db.query(`select name from "${schema}".schema_migrations order by name`);
@@ -46,6 +49,7 @@ describe('tenant provisioning', () => {
       '0000_init',
       '0001_ingest_function',
       '0002_channel_account_sandbox',
+      '0005_webhooks',
     ]);
     // The functions are the tenant's own: schema-qualified, nothing in public.
     const functions = await db.query(

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { newWamid, signedMetaWebhook, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/harness.js';
+import { rememberSecrets } from '../support/log-capture.js';
 import { createAccount, type Stack, startStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 import { type Receiver, startReceiver } from '../support/webhook-receiver.js';
@@ -44,6 +45,8 @@ async function receiver(answer?: Parameters<typeof startReceiver>[0]): Promise<R
 async function endpoint(tenant: string, body: Record<string, unknown>) {
   const res = await h.request('POST', api(tenant, '/webhook-endpoints'), { body });
   expect(res.status, res.text).toBe(201);
+  // The suite's teardown scans every log line of the run for it (test/support/log-capture.ts).
+  rememberSecrets([res.body.secret, res.body.secret.slice('whsec_'.length)]);
   return res.body as { id: number; secret: string; url: string };
 }
 
@@ -184,6 +187,7 @@ describe('outgoing webhooks', () => {
     const rotated = await h.request('POST', api(tenant, `/webhook-endpoints/${ep.id}/rotate-secret`));
     expect(rotated.status, rotated.text).toBe(200);
     const fresh = rotated.body.secret as string;
+    rememberSecrets([fresh, fresh.slice('whsec_'.length)]);
     expect(fresh).toMatch(/^whsec_/);
     expect(fresh).not.toBe(ep.secret);
     expect(rotated.body.previous_secret_expires_at).not.toBeNull();

@@ -6,10 +6,10 @@
  *
  * Order is not promised: retries overtake, and workers run in parallel (README, "Outgoing webhooks").
  */
-import { and, eq, isNull, lt, lte, or, sql } from '@comms/db';
+import { and, eq, rawRows, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
 import { forgetSubscribers } from '../platform/outbox.js';
-import { type EndpointRow, secretsOf } from './endpoints.js';
+import { secretsOf } from './endpoints.js';
 import { sendWebhook } from './send.js';
 
 export interface DeliverySettings {
@@ -44,6 +44,19 @@ export function retryDelayMs(settings: DeliverySettings, index: number): number 
   return Math.round(seconds * 1000 * (0.8 + Math.random() * 0.4));
 }
 
+interface ClaimRow {
+  event_id: string;
+  payload: string;
+  attempts: number;
+  endpoint_id: number;
+  enabled: boolean | null;
+  url: string;
+  secret_encrypted: string;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: string | Date | null;
+  failing_since: string | Date | null;
+}
+
 export type AttemptOutcome =
   /** Nothing done: not pending, not due, in flight elsewhere, or gone. */
   | { kind: 'skipped' }
@@ -64,29 +77,38 @@ export async function attemptDelivery(
   id: number,
   options: { force?: boolean } = {},
 ): Promise<AttemptOutcome> {
-  const { webhookDeliveries: d, webhookEndpoints: e, webhookDeliveryAttempts: a } = ctx.tenant.tables;
+  const { webhookDeliveries: d, webhookEndpoints: e } = ctx.tenant.tables;
   const now = new Date();
-  const [claimed] = await ctx.db
-    .update(d)
-    .set({ lockedUntil: new Date(now.getTime() + settings.timeoutMs + 30_000) })
-    .where(
-      and(
-        eq(d.id, id),
-        eq(d.status, 'pending'),
-        or(isNull(d.lockedUntil), lt(d.lockedUntil, now)),
-        options.force ? undefined : lte(d.nextAttemptAt, new Date(now.getTime() + 1_000)),
-      ),
-    )
-    .returning();
+  // The claim and the endpoint in one round trip: on a busy worker the database's round trips are the cost.
+  const s = sql.identifier(ctx.tenant.schemaName);
+  const [claimed] = await rawRows<ClaimRow>(
+    ctx.db,
+    sql`with c as (
+          update ${s}.webhook_deliveries
+             set locked_until = ${new Date(now.getTime() + settings.timeoutMs + 30_000)}
+           where id = ${id} and status = 'pending' and (locked_until is null or locked_until < ${now})
+             ${options.force ? sql`` : sql`and next_attempt_at <= ${new Date(now.getTime() + 1_000)}`}
+          returning id, endpoint_id, event_id, payload, attempts)
+        select c.event_id, c.payload, c.attempts, e.id as endpoint_id, e.enabled, e.url, e.secret_encrypted,
+               e.previous_secret_encrypted, e.previous_secret_expires_at, e.failing_since
+          from c left join ${s}.webhook_endpoints e on e.id = c.endpoint_id`,
+  );
   if (!claimed) return { kind: 'skipped' };
-  const [endpoint] = await ctx.db.select().from(e).where(eq(e.id, claimed.endpointId));
-  if (!endpoint?.enabled) {
+  if (!claimed.enabled) {
     await ctx.db
       .update(d)
       .set({ status: 'failed', lockedUntil: null, nextAttemptAt: null, lastError: 'the endpoint is disabled' })
       .where(eq(d.id, id));
     return { kind: 'failed' };
   }
+  const endpoint = {
+    id: claimed.endpoint_id,
+    url: claimed.url,
+    secretEncrypted: claimed.secret_encrypted,
+    previousSecretEncrypted: claimed.previous_secret_encrypted,
+    previousSecretExpiresAt: claimed.previous_secret_expires_at ? new Date(claimed.previous_secret_expires_at) : null,
+    failingSince: claimed.failing_since,
+  };
   const key = `${ctx.tenant.schemaName}:${endpoint.id}`;
   if ((inFlight.get(key) ?? 0) >= settings.endpointConcurrency) {
     await ctx.db.update(d).set({ lockedUntil: null }).where(eq(d.id, id));
@@ -97,7 +119,7 @@ export async function attemptDelivery(
   try {
     res = await sendWebhook({
       url: endpoint.url,
-      id: claimed.eventId,
+      id: claimed.event_id,
       body: claimed.payload,
       secrets: secretsOf(ctx, endpoint),
       timeoutMs: settings.timeoutMs,
@@ -111,40 +133,35 @@ export async function attemptDelivery(
   const attempts = claimed.attempts + 1;
   const ok = res.statusCode !== null && res.statusCode >= 200 && res.statusCode < 300;
   const error = ok ? null : (res.error ?? `the receiver answered ${res.statusCode}`);
-  await ctx.db.insert(a).values({
-    deliveryId: id,
-    attemptedAt: now,
-    statusCode: res.statusCode,
-    durationMs: res.durationMs,
-    responseBody: res.body,
-    error,
-  });
-  const last = { attempts, lastAttemptAt: now, lastStatusCode: res.statusCode, lastError: error, lockedUntil: null };
+  // The attempt is logged in the statement that writes the delivery's outcome (one round trip).
+  const finish = async (set: { status: 'succeeded' | 'failed' | 'pending'; nextAttemptAt: Date | null }) => {
+    await ctx.db.execute(
+      sql`with attempt as (
+            insert into ${s}.webhook_delivery_attempts
+                   (delivery_id, attempted_at, status_code, duration_ms, response_body, error)
+            values (${id}, ${now}, ${res.statusCode}, ${res.durationMs}, ${res.body}, ${error}))
+          update ${s}.webhook_deliveries
+             set status = ${set.status}, attempts = ${attempts}, next_attempt_at = ${set.nextAttemptAt},
+                 locked_until = null, last_attempt_at = ${now}, last_status_code = ${res.statusCode},
+                 last_error = ${error}
+           where id = ${id}`,
+    );
+  };
   if (ok) {
-    await ctx.db
-      .update(d)
-      .set({ ...last, status: 'succeeded', nextAttemptAt: null })
-      .where(eq(d.id, id));
+    await finish({ status: 'succeeded', nextAttemptAt: null });
     if (endpoint.failingSince) await ctx.db.update(e).set({ failingSince: null }).where(eq(e.id, endpoint.id));
     return { kind: 'delivered' };
   }
   if (res.statusCode === 410) {
-    await ctx.db
-      .update(d)
-      .set({ ...last, status: 'failed', nextAttemptAt: null })
-      .where(eq(d.id, id));
+    await finish({ status: 'failed', nextAttemptAt: null });
     await disableEndpoint(ctx, endpoint, 'the receiver answered 410 Gone');
     return { kind: 'failed' };
   }
   const delayMs = retryDelayMs(settings, attempts);
-  await ctx.db
-    .update(d)
-    .set({
-      ...last,
-      status: delayMs === null ? 'failed' : 'pending',
-      nextAttemptAt: delayMs === null ? null : new Date(Date.now() + delayMs),
-    })
-    .where(eq(d.id, id));
+  await finish({
+    status: delayMs === null ? 'failed' : 'pending',
+    nextAttemptAt: delayMs === null ? null : new Date(Date.now() + delayMs),
+  });
   // Failing since the first failure after the last success; past WEBHOOK_DISABLE_AFTER_MS, disabled.
   const [marked] = await ctx.db
     .update(e)
@@ -163,7 +180,7 @@ export async function attemptDelivery(
 }
 
 /** Disables the endpoint (once) and tells the tenant's admins over the WebSocket. */
-export async function disableEndpoint(ctx: TenantContext, endpoint: EndpointRow, reason: string): Promise<void> {
+export async function disableEndpoint(ctx: TenantContext, endpoint: { id: number }, reason: string): Promise<void> {
   const e = ctx.tenant.tables.webhookEndpoints;
   const [row] = await ctx.db
     .update(e)

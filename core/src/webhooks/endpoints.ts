@@ -164,10 +164,27 @@ export async function rotateSecret(
   return { ...endpointView(row), secret };
 }
 
+// Opened secrets by their sealed form (a rotation seals a new value, so an entry never goes stale): the worker
+// signs every delivery, and AES-GCM per request adds up. Bounded; in memory only, like the key itself.
+const opened = new Map<string, string>();
+function open(ctx: TenantContext, sealed: string): string {
+  let plain = opened.get(sealed);
+  if (plain === undefined) {
+    plain = ctx.secrets.open(sealed);
+    if (opened.size >= 1_000) opened.clear();
+    opened.set(sealed, plain);
+  }
+  return plain;
+}
+
 /** The secrets that sign a request now, newest first. */
-export function secretsOf(ctx: TenantContext, row: EndpointRow, now = new Date()): string[] {
-  const secrets = [ctx.secrets.open(row.secretEncrypted)];
+export function secretsOf(
+  ctx: TenantContext,
+  row: Pick<EndpointRow, 'secretEncrypted' | 'previousSecretEncrypted' | 'previousSecretExpiresAt'>,
+  now = new Date(),
+): string[] {
+  const secrets = [open(ctx, row.secretEncrypted)];
   if (row.previousSecretEncrypted && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now)
-    secrets.push(ctx.secrets.open(row.previousSecretEncrypted));
+    secrets.push(open(ctx, row.previousSecretEncrypted));
   return secrets;
 }
