@@ -66,7 +66,7 @@ beforeAll(async () => {
     /Dev token/,
     ['NODE_ENV', 'SANDBOX_TRANSPORT'],
   );
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   service?.kill();

@@ -48,7 +48,7 @@ async function startAndStop(c: Case, signal: NodeJS.Signals) {
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${c.name}: not ready within 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`${c.name}: not ready within 120 s:\n${out}`)), 120_000);
     const check = () => {
       if (c.ready.test(out)) {
         clearTimeout(timer);
@@ -191,6 +191,6 @@ describe('a supervisor stops the service with one signal to the pid it holds', (
       if (index >= 2 && index <= 4)
         expect(JSON.parse(line ?? 'null'), `${c.name}: a JSON log line`).toMatchObject({ level: 30 });
     },
-    90_000,
+    150_000,
   );
 });

@@ -113,7 +113,7 @@ export async function startService(
     },
   };
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within 90 s:\n${out}`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`not ready within 150 s:\n${out}`)), 150_000);
     const check = () => {
       if (ready.test(out)) {
         clearTimeout(timer);

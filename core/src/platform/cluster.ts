@@ -157,11 +157,15 @@ async function runPrimary<R extends string>(options: ServeOptions<R>, config: Co
     setTimeout(() => !stopping && fork(role), pause).unref();
   });
 
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const done = () => {
-    log.info('every process stopped');
-    finish();
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  let over = false;
+  const done = (code = 0) => {
+    if (over) return;
+    over = true;
+    if (code) log.error('processes not drained in time were killed');
+    else log.info('every process stopped');
+    finish(code);
   };
 
   const stop = (signal: NodeJS.Signals) => {
@@ -175,15 +179,14 @@ async function runPrimary<R extends string>(options: ServeOptions<R>, config: Co
     // Each process exits by its own deadline; this one is for a process that could not.
     setTimeout(() => {
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
-      done();
+      done(1);
     }, STOP_DEADLINE_MS + 1_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
   for (const [role, count] of Object.entries(groups) as [R, number][]) for (let i = 0; i < count; i++) fork(role);
-  await finished;
-  process.exit(0);
+  process.exit(await finished);
 }
 
 const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>();
