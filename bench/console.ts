@@ -77,7 +77,14 @@ export async function run(): Promise<void> {
     const link = `${server.url}/console/#token=${token}`;
     const rows = 'ul[aria-label="Conversations"] a.row';
     const rendered = (page: import('playwright-core').Page) =>
-      page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 50, rows, { polling: 'raf' });
+      // Functions run in the page (this package's TypeScript has no DOM types; strings would meet the CSP's no-eval).
+      page.waitForFunction(
+        ([sel, n]) => (globalThis as any).document.querySelectorAll(sel).length >= n,
+        [rows, ROWS] as const,
+        {
+          polling: 'raf',
+        },
+      );
 
     const first: number[] = [];
     const warm: number[] = [];
@@ -109,7 +116,9 @@ export async function run(): Promise<void> {
         }),
         APP_SECRET,
       );
-      const shown = page.waitForFunction((m) => document.body.innerText.includes(m), marker, { polling: 'raf' });
+      const shown = page.waitForFunction((m) => (globalThis as any).document.body.innerText.includes(m), marker, {
+        polling: 'raf',
+      });
       const t = performance.now();
       const res = await fetch(`${server.url}/webhooks/${tenant}/whatsapp`, { method: 'POST', ...webhook });
       if (res.status !== 200) throw new Error(`webhook ${res.status}`);
