@@ -5,8 +5,8 @@ import { type AuthFailureLimiter, createAuthFailureLimiter } from './auth-failur
 import { createInProcessBus, createRedisBus, DEFAULT_REPLAY_WINDOW, type EventBus } from './bus/index.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMediaService, type MediaService } from './media/service.js';
-import type { MediaBackend } from './media/store.js';
+import { createMediaService } from './media/service.js';
+import type { MediaBackend, MediaService } from './media/store.js';
 import { createBullQueues } from './queue/bullmq.js';
 import { createInProcessQueues } from './queue/in-process.js';
 import type { Queues } from './queue/index.js';

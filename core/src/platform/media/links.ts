@@ -13,7 +13,11 @@ export interface MediaLinkSigner {
   verify(tenant: string, id: number, expires: string | undefined, signature: string | undefined, now?: number): boolean;
 }
 
-export function createMediaLinkSigner(encryptionKey: string, publicBaseUrl: string, ttlSeconds: number): MediaLinkSigner {
+export function createMediaLinkSigner(
+  encryptionKey: string,
+  publicBaseUrl: string,
+  ttlSeconds: number,
+): MediaLinkSigner {
   const key = createHmac('sha256', Buffer.from(encryptionKey, 'base64')).update('media-links/v1').digest();
   const base = publicBaseUrl.replace(/\/$/, '');
   const sign = (tenant: string, id: number, expires: number) =>

@@ -7,18 +7,10 @@ import { eq } from '@comms/db';
 import type { Config } from '../config.js';
 import type { TenantContext } from '../context.js';
 import { createFileServiceStore } from './file-service.js';
-import { createMediaLinkSigner, type MediaLinkSigner } from './links.js';
+import { createMediaLinkSigner } from './links.js';
 import { createLocalMediaStore } from './local.js';
 import { baseMimeType, mimeAllowList } from './policy.js';
-import { type MediaBackend, MediaRefusal, spool, tooLarge } from './store.js';
-
-export interface MediaService {
-  backend: MediaBackend;
-  /** Signed public links for providers that fetch files themselves. */
-  links: MediaLinkSigner;
-  maxBytes: number;
-  isAllowed(mime: string): boolean;
-}
+import { type MediaBackend, MediaRefusal, type MediaService, spool, tooLarge } from './store.js';
 
 /** The configured store: the File Service when FILE_SERVICE_URL is set, else files under MEDIA_DIR. */
 export function createMediaService(config: Config, backend?: MediaBackend): MediaService {

@@ -10,6 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { MediaLinkSigner } from './links.js';
 
 /** A file spooled to disk: where, its sha256 (hex) and its size in bytes. */
 export interface Spooled {
@@ -34,6 +35,15 @@ export interface MediaBackend {
   readonly spoolDir: string;
 }
 
+/** The configured store, its limits and its link signer: what every tenant context carries. */
+export interface MediaService {
+  backend: MediaBackend;
+  /** Signed public links for providers that fetch files themselves. */
+  links: MediaLinkSigner;
+  maxBytes: number;
+  isAllowed(mime: string): boolean;
+}
+
 /** Why a file was not stored: recorded on the attachment item (`status: rejected`) or answered 413/415/422. */
 export class MediaRefusal extends Error {
   override name = 'MediaRefusal';
@@ -56,7 +66,9 @@ export class MediaMissingError extends Error {
  */
 export async function spool(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  dir: string, maxBytes: number): Promise<Spooled> {
+  dir: string,
+  maxBytes: number,
+): Promise<Spooled> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${randomUUID()}.part`);
   const hash = createHash('sha256');
