@@ -22,7 +22,7 @@ describe('/admin/queues', () => {
     const res = await embedded.request('GET', '/admin/queues', { token: admin });
     expect(res.status).toBe(200);
     expect(res.body.mode).toBe('in-process');
-    expect(Object.keys(res.body.queues).sort()).toEqual(['notifications', 'outbound-send', 'status-update']);
+    expect(Object.keys(res.body.queues).sort()).toEqual(['media-fetch', 'notifications', 'outbound-send', 'status-update']);
   });
 
   it('serves Bull Board over the BullMQ queues, the token kept in a cookie for its API calls', async () => {
@@ -35,7 +35,7 @@ describe('/admin/queues', () => {
     const queues = await fetch(`${redis.url}/admin/queues/api/queues`, { headers: { cookie } });
     expect(queues.status).toBe(200);
     const body = (await queues.json()) as { queues: { name: string }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(['notifications', 'outbound-send', 'status-update']);
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['media-fetch', 'notifications', 'outbound-send', 'status-update']);
     expect((await fetch(`${redis.url}/admin/queues/api/queues`)).status).toBe(401);
   });
 

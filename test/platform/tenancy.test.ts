@@ -37,6 +37,7 @@ describe('tenant provisioning', () => {
       'inbox_conversations',
       'inbox_messages',
       'inbox_quick_replies',
+      'media',
       'mentions',
       'schema_migrations',
       'webhook_events',
@@ -46,6 +47,7 @@ describe('tenant provisioning', () => {
       '0000_init',
       '0001_ingest_function',
       '0002_channel_account_sandbox',
+      '0004_media',
     ]);
     // The functions are the tenant's own: schema-qualified, nothing in public.
     const functions = await db.query(
