@@ -85,7 +85,7 @@ it('streams a 20 MiB upload to the store as it arrives', async () => {
   expect(spooled()).toBeGreaterThan(SIZE / 2 - 1024 * 1024);
   resume();
   const res = await response;
-  const stored = await res.json();
+  const stored = (await res.json()) as { url: string };
   expect(res.status).toBe(201);
   expect(stored).toMatchObject({ size: SIZE, sha256: hash.digest('hex'), mime_type: 'video/mp4' });
 
