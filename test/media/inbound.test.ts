@@ -390,4 +390,12 @@ describe('inbound media', () => {
     expect(got.bytes.equals(pdf)).toBe(true);
     expect(got.headers.get('content-disposition')).toMatch(/filename="tickets.pdf"/);
   });
+
+  it('leaves nothing for the sweep: every item settled, none pending to queue again', async () => {
+    const pending = await db.query(
+      `select external_id, attachments from "tenant_${tenant.replaceAll('-', '_')}".inbox_messages where attachments @> '[{"status":"pending"}]'`,
+    );
+    expect(pending.rows).toEqual([]);
+    expect(await h.worker!.sweep()).toBe(0);
+  });
 });

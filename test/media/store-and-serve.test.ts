@@ -109,6 +109,39 @@ function suite(name: string, setup: () => Promise<{ h: Harness; fileService: Fak
       expect(notMultipart.status).toBe(415);
     });
 
+    it('chat messages attach uploaded files by media id; an unknown id is 422', async () => {
+      const bytes = jpegBytes(3_000);
+      const up = await uploadMedia(h, tenant, bytes, 'image/jpeg', 'room.jpg', userToken);
+      const channel = await h.request('POST', api(tenant, '/channels'), {
+        token: userToken,
+        body: { name: `media ${Date.now()}`, type: 'public' },
+      });
+      expect(channel.status).toBe(201);
+      const posted = await h.request('POST', api(tenant, `/chat/channels/${channel.body.id}/messages`), {
+        token: userToken,
+        body: { content: 'the room', media_ids: [up.body.id] },
+      });
+      expect(posted.status).toBe(201);
+      expect(posted.body.attachments).toEqual([
+        {
+          file_id: String(up.body.id),
+          url: up.body.url,
+          name: 'room.jpg',
+          size: bytes.length,
+          mime_type: 'image/jpeg',
+          id: up.body.id,
+          sha256: sha256(bytes),
+          filename: 'room.jpg',
+          status: 'stored',
+        },
+      ]);
+      const missing = await h.request('POST', api(tenant, `/chat/channels/${channel.body.id}/messages`), {
+        token: userToken,
+        body: { media_ids: [up.body.id + 1000] },
+      });
+      expect(missing.status).toBe(422);
+    });
+
     it('stores the same bytes once: same id, one file', async () => {
       const bytes = jpegBytes(5_000);
       const a = await uploadMedia(h, tenant, bytes, 'image/jpeg', 'a.jpg');

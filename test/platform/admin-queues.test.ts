@@ -23,6 +23,7 @@ describe('/admin/queues', () => {
     expect(res.status).toBe(200);
     expect(res.body.mode).toBe('in-process');
     expect(Object.keys(res.body.queues).sort()).toEqual([
+      'media-fetch',
       'notifications',
       'outbound-send',
       'status-update',
@@ -42,6 +43,7 @@ describe('/admin/queues', () => {
     expect(queues.status).toBe(200);
     const body = (await queues.json()) as { queues: { name: string }[] };
     expect(body.queues.map((q) => q.name).sort()).toEqual([
+      'media-fetch',
       'notifications',
       'outbound-send',
       'status-update',

@@ -37,6 +37,7 @@ describe('tenant provisioning', () => {
       'inbox_conversations',
       'inbox_messages',
       'inbox_quick_replies',
+      'media',
       'mentions',
       'schema_migrations',
       'webhook_deliveries',
@@ -49,6 +50,8 @@ describe('tenant provisioning', () => {
       '0000_init',
       '0001_ingest_function',
       '0002_channel_account_sandbox',
+      '0003_ses_transport',
+      '0004_media',
       '0005_webhooks',
     ]);
     // The functions are the tenant's own: schema-qualified, nothing in public.

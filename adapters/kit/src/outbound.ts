@@ -26,6 +26,8 @@ export const OutboundMessage = z.object({
   references: z.array(z.string()).default([]),
   /** Where the provider should post delivery statuses (Twilio statusCallback). */
   status_callback_url: z.string().nullable().default(null),
+  /** Email only: files sent as real MIME attachments (the bytes base64-encoded, as SendGrid's API takes them). */
+  attachments: z.array(z.object({ filename: z.string(), type: z.string(), content_base64: z.string() })).optional(),
 });
 export type OutboundMessage = z.infer<typeof OutboundMessage>;
 

@@ -43,13 +43,25 @@ export async function sendSendGrid(
   if (message.in_reply_to) headers['In-Reply-To'] = bracket(message.in_reply_to);
   if (message.references.length) headers.References = message.references.map(bracket).join(' ');
   const text = message.text ?? '';
+  const files = message.attachments ?? [];
   try {
     const [response] = await mail.send({
       to: message.to,
       from,
       subject: message.subject ?? 'Re: your message',
-      text: message.media_url ? `${text}\n\n${message.media_url}`.trim() : text,
+      // Files go as attachments; a bare media_url (a link the agent gave) stays a link in the text.
+      text: message.media_url && !files.length ? `${text}\n\n${message.media_url}`.trim() : text,
       headers,
+      ...(files.length
+        ? {
+            attachments: files.map((a) => ({
+              filename: a.filename,
+              type: a.type,
+              content: a.content_base64,
+              disposition: 'attachment',
+            })),
+          }
+        : {}),
       customArgs: { tenant: message.tenant, message_id: String(message.message_id) },
     });
     const id = response.headers['x-message-id'];

@@ -21,7 +21,7 @@ import { chatRoutes } from './routes/chat/index.js';
 import { consoleRoutes } from './routes/console.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { docsRoutes } from './routes/docs.js';
-import { MEDIA_UPLOAD_PATH, mediaRoutes } from './routes/media.js';
+import { MEDIA_UPLOAD_PATH, mediaLinkRoutes, mediaRoutes } from './routes/media.js';
 import { messageRoutes } from './routes/messages.js';
 import { quickReplyRoutes } from './routes/quick-replies.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -110,6 +110,7 @@ export function createApiApp(runtime: Runtime, options: ApiAppOptions = {}) {
   app.route('/', docsRoutes);
   app.route('/', consoleRoutes());
   app.route('/', adminQueueRoutes(runtime));
+  app.route('/', mediaLinkRoutes(runtime));
 
   // GET and HEAD carry no body; asking for one would make the Node adapter build a full
   // fetch Request (abort signal included) on every read, a measurable share of a list call.

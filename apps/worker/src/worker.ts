@@ -1,5 +1,5 @@
 /** Wires the processors to the queues and runs the pending sweeper. */
-import { sweepPendingMessages } from '@comms/core/inbox';
+import { sweepPendingMedia, sweepPendingMessages } from '@comms/core/inbox';
 import type { Runtime } from '@comms/core/platform';
 import { listActiveTenants } from '@comms/core/tenancy';
 import { type MediaSource, mediaSourcesFor } from './media-sources.js';
@@ -58,8 +58,9 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
       for (const tenant of await listActiveTenants(runtime)) {
         queued += await sweepPendingMessages(runtime.context(tenant), sweepAfterMs);
         queued += await sweepWebhooks(runtime.context(tenant), options.webhookSweepAfterMs ?? 30_000);
+        queued += await sweepPendingMedia(runtime.context(tenant), sweepAfterMs);
       }
-      if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies and webhook deliveries');
+      if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies, webhook deliveries and media fetches');
     } catch (err) {
       runtime.log.warn({ err: String(err) }, 'sweep failed; will try again');
     } finally {

@@ -15,6 +15,7 @@ import {
   visibleChannel,
   visibleEntry,
 } from './access.js';
+import { findMedia, mediaView } from '../platform/media/service.js';
 import { announceEntries } from './events.js';
 import { announceMentions, parseMentions, writeMentions } from './mentions.js';
 import { enqueueNotifications } from './notifications.js';
@@ -23,11 +24,35 @@ import { type Attachment, type EntryRow, type EntryView, entryView, type Reactio
 export interface PostEntryInput {
   content?: string | null | undefined;
   attachments?: Attachment[] | undefined;
+  /** Files of the tenant's media store (uploads): attached with their download URL. */
+  media_ids?: number[] | undefined;
   reply_to_id?: number | null | undefined;
   /** The client's id for this send: a retry with the same one returns the first entry. */
   client_msg_id?: string | null | undefined;
   /** Users mentioned besides the `<@UUID>`s in the content. */
   mentions?: string[] | undefined;
+}
+
+/** The media store's files as chat attachments: the chat's fields, and the shared contract's. 422 for an unknown id. */
+async function mediaAttachments(ctx: TenantContext, ids: number[]): Promise<Attachment[]> {
+  const out: Attachment[] = [];
+  for (const id of ids) {
+    const row = await findMedia(ctx, id);
+    if (!row)
+      throw new AppError('unprocessable', `media ${id} not found: upload the file first (POST .../media)`, {
+        errors: [{ field: 'media_ids', message: `no media ${id}` }],
+      });
+    const view = mediaView(ctx.tenant.slug, row);
+    out.push({
+      file_id: String(view.id),
+      url: view.url,
+      name: view.filename ?? `media-${view.id}`,
+      size: view.size,
+      mime_type: view.mime_type,
+      ...{ id: view.id, sha256: view.sha256, filename: view.filename, status: 'stored' },
+    });
+  }
+  return out;
 }
 
 /**
@@ -44,7 +69,9 @@ export async function postEntry(
   const me = actorId(ctx);
   const access = await visibleChannel(ctx, channelId);
   requirePoster(ctx, access, 'post in it');
-  if (!input.content?.trim() && !input.attachments?.length)
+  const files = await mediaAttachments(ctx, input.media_ids ?? []);
+  const attachments = [...(input.attachments ?? []), ...files];
+  if (!input.content?.trim() && !attachments.length)
     throw new AppError('bad_request', 'a message needs content or attachments', {
       errors: [{ field: 'content', message: 'required unless there are attachments' }],
     });
@@ -79,7 +106,7 @@ export async function postEntry(
           channelId,
           userId: me,
           content,
-          attachments: (input.attachments ?? []) as unknown as Record<string, unknown>[],
+          attachments: attachments as unknown as Record<string, unknown>[],
           replyToId: input.reply_to_id ?? null,
           clientMsgId,
         })

@@ -5,6 +5,7 @@ export * from './ingest.js';
 export * from './media-items.js';
 export * from './messages.js';
 export * from './outbound.js';
+export * from './outbound-media.js';
 export * from './quick-replies.js';
 export * from './receive.js';
 export * from './settings.js';

@@ -150,3 +150,22 @@ export const recordAttachmentProblem = (
 ) => settleAttachment(ctx, messageId, index, { status, error });
 
 export type { Media };
+
+/**
+ * Queues again the fetches of inbound items still pending after `olderThanMs` (their job was never queued: Redis was
+ * away when the webhook was stored). Looks back one day; jobs already queued are not duplicated (job ids).
+ */
+export async function sweepPendingMedia(ctx: TenantContext, olderThanMs: number, limit = 500): Promise<number> {
+  const t = ctx.tenant.tables.inboxMessages;
+  const now = Date.now();
+  const rows = await ctx.db
+    .select({ id: t.id, attachments: t.attachments })
+    .from(t)
+    .where(
+      sql`${t.direction} = 'in' and ${t.createdAt} < ${new Date(now - olderThanMs)} and ${t.createdAt} > ${new Date(now - 86_400_000)}
+          and ${t.attachments} @> '[{"status":"pending"}]'::jsonb`,
+    )
+    .orderBy(t.createdAt)
+    .limit(limit);
+  return enqueueMediaFetches(ctx, rows);
+}

@@ -1,5 +1,5 @@
 /** Inbox messages: the agent's outbound replies, the list per conversation, and status changes. */
-import type { DeliveryStatus, MessageType } from '@comms/adapter-kit';
+import type { Channel, DeliveryStatus, MessageType } from '@comms/adapter-kit';
 import {
   and,
   asc,
@@ -18,7 +18,9 @@ import type { TenantContext } from '../platform/context.js';
 import type { Tenant } from '../platform/tenants.js';
 import { AppError, notFound } from '../platform/errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../platform/pagination.js';
+import { findMedia } from '../platform/media/service.js';
 import { findConversation } from './conversations.js';
+import { checkProviderAccepts, messageTypeOf, outboundAttachment } from './outbound-media.js';
 import { canMoveStatus, statusPredecessors } from './status.js';
 import { conversationView, type MessageRow, type MessageView, messageView } from './views.js';
 
@@ -31,6 +33,8 @@ export interface SendMessageInput {
   type: MessageType;
   content?: string | null;
   media_url?: string | null;
+  /** A file of the tenant's media store (an agent's upload): sent the way the conversation's provider takes files. */
+  media_id?: number | null;
   quick_reply_id?: number | null;
   /** WhatsApp template, for replies outside the 24-hour window. */
   template?: { name: string; language: string; components?: unknown[] } | null;
@@ -43,15 +47,25 @@ export interface SendMessageInput {
  */
 export async function sendMessage(ctx: TenantContext, input: SendMessageInput): Promise<MessageView> {
   const { inboxMessages: m, inboxConversations: c } = ctx.tenant.tables;
-  if (input.type === 'text' && !input.content?.trim() && !input.template)
+  if (input.type === 'text' && !input.content?.trim() && !input.template && !input.media_id)
     throw new AppError('unprocessable', 'a text message needs content', {
       errors: [{ field: 'content', message: 'required for type text' }],
     });
-  if (input.type !== 'text' && input.type !== 'location' && !input.media_url)
-    throw new AppError('unprocessable', `a ${input.type} message needs media_url`, {
-      errors: [{ field: 'media_url', message: `required for type ${input.type}` }],
-    });
   const conversation = await findConversation(ctx, input.conversation_id);
+  const file = input.media_id ? await findMedia(ctx, input.media_id) : null;
+  if (input.media_id && !file)
+    throw new AppError('unprocessable', `media ${input.media_id} not found: upload the file first (POST .../media)`, {
+      errors: [{ field: 'media_id', message: 'no such media' }],
+    });
+  if (file) {
+    checkProviderAccepts(conversation.channel as Channel, file);
+  }
+  // A file makes the message its kind, unless the agent named one.
+  const type = file && input.type === 'text' ? messageTypeOf(file.mimeType) : input.type;
+  if (type !== 'text' && type !== 'location' && !input.media_url && !file)
+    throw new AppError('unprocessable', `a ${type} message needs media_url or media_id`, {
+      errors: [{ field: 'media_url', message: `required for type ${type}` }],
+    });
   if (WINDOWED_CHANNELS.has(conversation.channel) && !input.template) {
     const last = conversation.lastInboundAt;
     if (!last || Date.now() - last.getTime() > REPLY_WINDOW_MS) {
@@ -69,7 +83,7 @@ export async function sendMessage(ctx: TenantContext, input: SendMessageInput): 
     });
 
   const now = new Date();
-  const preview = input.content ?? (input.template ? `[template ${input.template.name}]` : `[${input.type}]`);
+  const preview = input.content ?? (input.template ? `[template ${input.template.name}]` : `[${type}]`);
   const { message, conversationRow } = await ctx.db.transaction(async (tx) => {
     const [message] = await tx
       .insert(m)
@@ -77,13 +91,14 @@ export async function sendMessage(ctx: TenantContext, input: SendMessageInput): 
         conversationId: conversation.id,
         channelAccountId: conversation.channelAccountId,
         direction: 'out',
-        type: input.type,
+        type,
         content: input.content ?? null,
         mediaUrl: input.media_url ?? null,
         status: 'pending',
         statusUpdatedAt: now,
         sentBy: ctx.actor?.userId ?? null,
         quickReplyId: input.quick_reply_id ?? null,
+        attachments: file ? [outboundAttachment(ctx.tenant.slug, file)] : [],
         metadata: input.template ? { template: { components: [], ...input.template } } : {},
       })
       .returning();

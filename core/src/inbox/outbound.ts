@@ -4,6 +4,7 @@ import { and, type Db, eq, isNull, lt, rawRows, rowFromJson, sql, tenantTables }
 import { batched, perOwner } from '../platform/batch.js';
 import type { TenantContext } from '../platform/context.js';
 import { enqueueSend } from './messages.js';
+import { withOutboundMedia } from './outbound-media.js';
 import { type ChannelAccountRow, conversationView, type MessageRow, messageView } from './views.js';
 
 /**
@@ -124,24 +125,26 @@ export async function prepareOutbound(
     inReplyTo = em.message_id ?? null;
     references = [...(em.references ?? []), ...(em.message_id ? [em.message_id] : [])];
   }
+  const outbound: OutboundMessage = {
+    message_id: message.id,
+    tenant: ctx.tenant.slug,
+    to: row.contactIdentifier,
+    from: account.identifier,
+    type: message.type as OutboundMessage['type'],
+    text: message.content,
+    media_url: message.mediaUrl,
+    template: meta.template ? { components: [], ...meta.template } : null,
+    subject,
+    in_reply_to: inReplyTo,
+    references,
+    status_callback_url: options.statusCallbackUrl?.(channel) ?? null,
+  };
+  // An agent's file: a signed link for the providers that fetch it, the bytes for email.
   return {
     kind: 'send',
     channel,
     account,
-    message: {
-      message_id: message.id,
-      tenant: ctx.tenant.slug,
-      to: row.contactIdentifier,
-      from: account.identifier,
-      type: message.type as OutboundMessage['type'],
-      text: message.content,
-      media_url: message.mediaUrl,
-      template: meta.template ? { components: [], ...meta.template } : null,
-      subject,
-      in_reply_to: inReplyTo,
-      references,
-      status_callback_url: options.statusCallbackUrl?.(channel) ?? null,
-    },
+    message: await withOutboundMedia(ctx, channel, message.attachments, outbound),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Db } from '@comms/db';
 import type { Principal } from './auth.js';
 import type { EventBus } from './bus/index.js';
 import type { Logger } from './logger.js';
-import type { MediaService } from './media/service.js';
+import type { MediaService } from './media/store.js';
 import type { Queues } from './queue/index.js';
 import type { SecretBox } from './secrets.js';
 import type { Tenant } from './tenants.js';

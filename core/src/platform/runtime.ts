@@ -9,8 +9,8 @@ import { createInProcessBus, createRedisBus, DEFAULT_REPLAY_WINDOW, type EventBu
 import { joinClusterMetrics } from './cluster.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMediaService, type MediaService } from './media/service.js';
-import type { MediaBackend } from './media/store.js';
+import { createMediaService } from './media/service.js';
+import type { MediaBackend, MediaService } from './media/store.js';
 import { createBullQueues } from './queue/bullmq.js';
 import { createInProcessQueues } from './queue/in-process.js';
 import type { Queues } from './queue/index.js';

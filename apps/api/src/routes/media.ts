@@ -18,6 +18,7 @@ import {
   mediaView,
   safeFilename,
   storeMedia,
+  type Runtime,
   type TenantContext,
 } from '@comms/core/platform';
 import { createRoute, z } from '@hono/zod-openapi';
@@ -102,6 +103,24 @@ mediaRoutes.openAPIRegistry.registerPath({
   },
   responses: { 201: jsonResponse(Media, 'The stored file'), ...problems(404, 413, 415) },
 });
+
+/**
+ * `GET /media-links/{tenant}/{id}?expires=…&signature=…`: one file, without a bearer token, for a provider that
+ * fetches it (Twilio's MediaUrl, WhatsApp and Messenger by link). The link is signed and expires
+ * (MEDIA_LINK_TTL_SECONDS); anything else is 404, so a guessed id learns nothing.
+ */
+export function mediaLinkRoutes(runtime: Runtime) {
+  const app = router();
+  app.get('/media-links/:tenant/:id', async (c) => {
+    const { tenant: slug, id: rawId } = c.req.param();
+    const id = /^\d{1,10}$/.test(rawId) ? Number(rawId) : 0;
+    const valid = id > 0 && runtime.media.links.verify(slug, id, c.req.query('expires'), c.req.query('signature'));
+    if (!valid) return problemResponse(404, 'no such media link, or it has expired');
+    const tenant = await runtime.tenants.resolve(slug);
+    return serve(c, runtime.context(tenant, { log: runtime.log.child({ tenant: slug, media_link: id }) }), id);
+  });
+  return app;
+}
 
 async function serve(c: Context, ctx: TenantContext, id: number): Promise<Response> {
   const row = await findMedia(ctx, id);

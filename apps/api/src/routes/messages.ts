@@ -60,6 +60,9 @@ const SendMessage = z
     type: MessageType.default('text'),
     content: z.string().max(4096).nullish(),
     media_url: PublicUrl.nullish(),
+    media_id: z.number().int().positive().max(2_147_483_647).nullish().openapi({
+      description: 'A file uploaded with POST .../media: sent as the provider takes files (422 past its limits)',
+    }),
     quick_reply_id: z.number().int().positive().nullish(),
     template: Template.nullish().openapi({ description: 'WhatsApp only: required outside the 24-hour window' }),
   })

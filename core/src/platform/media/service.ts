@@ -7,15 +7,10 @@ import { eq } from '@comms/db';
 import type { Config } from '../config.js';
 import type { TenantContext } from '../context.js';
 import { createFileServiceStore } from './file-service.js';
+import { createMediaLinkSigner } from './links.js';
 import { createLocalMediaStore } from './local.js';
 import { baseMimeType, mimeAllowList } from './policy.js';
-import { type MediaBackend, MediaRefusal, spool, tooLarge } from './store.js';
-
-export interface MediaService {
-  backend: MediaBackend;
-  maxBytes: number;
-  isAllowed(mime: string): boolean;
-}
+import { type MediaBackend, MediaRefusal, type MediaService, spool, tooLarge } from './store.js';
 
 /** The configured store: the File Service when FILE_SERVICE_URL is set, else files under MEDIA_DIR. */
 export function createMediaService(config: Config, backend?: MediaBackend): MediaService {
@@ -28,7 +23,12 @@ export function createMediaService(config: Config, backend?: MediaBackend): Medi
           spoolDir: config.MEDIA_DIR,
         })
       : createLocalMediaStore(config.MEDIA_DIR));
-  return { backend: store, maxBytes: config.MEDIA_MAX_BYTES, isAllowed: mimeAllowList(config.MEDIA_ALLOWED_TYPES) };
+  return {
+    backend: store,
+    links: createMediaLinkSigner(config.ENCRYPTION_KEY, config.PUBLIC_BASE_URL, config.MEDIA_LINK_TTL_SECONDS),
+    maxBytes: config.MEDIA_MAX_BYTES,
+    isAllowed: mimeAllowList(config.MEDIA_ALLOWED_TYPES),
+  };
 }
 
 export interface MediaRow {

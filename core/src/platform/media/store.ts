@@ -10,6 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { MediaLinkSigner } from './links.js';
 
 /** A file spooled to disk: where, its sha256 (hex) and its size in bytes. */
 export interface Spooled {
@@ -32,6 +33,15 @@ export interface MediaBackend {
   open(key: string, range?: ByteRange): Promise<Readable>;
   /** Where temporary files are spooled. */
   readonly spoolDir: string;
+}
+
+/** The configured store, its limits and its link signer: what every tenant context carries. */
+export interface MediaService {
+  backend: MediaBackend;
+  /** Signed public links for providers that fetch files themselves. */
+  links: MediaLinkSigner;
+  maxBytes: number;
+  isAllowed(mime: string): boolean;
 }
 
 /** Why a file was not stored: recorded on the attachment item (`status: rejected`) or answered 413/415/422. */

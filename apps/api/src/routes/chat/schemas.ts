@@ -152,6 +152,16 @@ export const Attachment = z
   .strict()
   .openapi('ChatAttachment', { description: 'File Service metadata; the file itself stays in the File Service' });
 
+/** An attachment as entries show it: the posted metadata, or a file of the media store (`media_ids`) with its id. */
+export const ChatAttachmentView = Attachment.extend({
+  id: z.number().int().optional().openapi({ description: 'The media id, for files of the media store' }),
+  sha256: z.string().optional(),
+  filename: z.string().nullable().optional(),
+  status: z.literal('stored').optional(),
+})
+  .strip()
+  .openapi('ChatAttachmentView');
+
 export const Reactions = z
   .record(z.string(), z.array(Uuid))
   .openapi('ChatReactions', { description: '{emoji: [user ids, in the order they reacted]}', example: {} });
@@ -163,7 +173,7 @@ export const Entry = z
     user_id: Uuid.nullable(),
     entry_type: z.enum(ENTRY_TYPES).openapi({ description: '`message`, or the `join`/`leave` system entries' }),
     content: z.string().nullable().openapi({ description: 'null once deleted' }),
-    attachments: z.array(Attachment).openapi({ description: 'Empty once deleted' }),
+    attachments: z.array(ChatAttachmentView).openapi({ description: 'Empty once deleted' }),
     reply_to_id: z.number().int().nullable(),
     client_msg_id: z.string().nullable(),
     is_edited: z.boolean(),
@@ -183,6 +193,11 @@ export const PostMessage = z
   .object({
     content: text(10_000).nullish().openapi({ description: 'Required unless there are attachments' }),
     attachments: z.array(Attachment).max(20).optional(),
+    media_ids: z
+      .array(z.number().int().positive().max(2_147_483_647))
+      .max(20)
+      .optional()
+      .openapi({ description: 'Files uploaded with POST .../media, attached with their download URL' }),
     reply_to_id: EntryId.nullish().openapi({ description: 'An entry of the same channel' }),
     client_msg_id: text(100)
       .min(1)
