@@ -1,5 +1,5 @@
 // The media store behind the API, on both backends: local files under MEDIA_DIR, and the platform's File Service
-// (a fake on loopback speaking docs/adr/0006-media-store.md). Uploads, downloads byte-identical, tenants apart,
+// (a fake on loopback speaking docs/adr/0007-media-store.md). Uploads, downloads byte-identical, tenants apart,
 // ETag, ranges, limits, the allow-list, and the same bytes stored once.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * A fake of the platform's File Service on loopback, speaking the contract in docs/adr/0006-media-store.md:
+ * A fake of the platform's File Service on loopback, speaking the contract in docs/adr/0007-media-store.md:
  * `POST /files` (multipart, part `file`, field `sha256`, Bearer token) → 201 {id, download_url, size, sha256};
  * `GET /files/{id}/content` → the bytes, with Range (206). Records every request.
  */

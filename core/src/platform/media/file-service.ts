@@ -1,5 +1,5 @@
 /**
- * The platform's File Service as the media store (docs/adr/0006-media-store.md has the contract):
+ * The platform's File Service as the media store (docs/adr/0007-media-store.md has the contract):
  *   POST {FILE_SERVICE_URL}/files             multipart/form-data, one part `file` (filename, Content-Type), and a
  *                                             `sha256` field; Authorization: Bearer FILE_SERVICE_TOKEN.
  *                                             201 {"id": "…", "download_url": "…", "size": n, "sha256": "…"}
