@@ -60,7 +60,8 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
         queued += await sweepWebhooks(runtime.context(tenant), options.webhookSweepAfterMs ?? 30_000);
         queued += await sweepPendingMedia(runtime.context(tenant), sweepAfterMs);
       }
-      if (queued) runtime.log.info({ queued }, 'sweeper re-enqueued pending replies, webhook deliveries and media fetches');
+      if (queued)
+        runtime.log.info({ queued }, 'sweeper re-enqueued pending replies, webhook deliveries and media fetches');
     } catch (err) {
       runtime.log.warn({ err: String(err) }, 'sweep failed; will try again');
     } finally {
