@@ -112,7 +112,9 @@ export function createOutboundSendProcessor(
     // send it again, so the record is retried on its own (a database restart takes seconds).
     await recordSentPatiently(ctx, data.message_id, providerMessageId);
     latency.observe({ channel: work.channel, outcome: 'sent' }, (Date.now() - started) / 1000);
-    if (work.account.sandbox && sandbox)
+    // SES statuses come through SNS, signed by a certificate only the simulator serves: `npm run simulate -- ses
+    // --event …` plays them.
+    if (work.account.sandbox && sandbox && work.account.transport !== 'ses')
       sandbox.playStatuses(ctx, work, { provider_message_id: providerMessageId }, credentials);
   };
   return tenantJob(runtime, 'outbound-send', send, {
