@@ -27,7 +27,9 @@ export const APP_SECRET = 'fuzz-app-secret';
 export const AUTH_TOKEN = 'fuzz-auth-token';
 export const keys = sendgridEventKeys();
 /** SNS signs with RSA; no certificate is served here, so verify refuses, and parse is what is fuzzed. */
-const snsKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+const snsKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 const SES_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:fuzz-ses';
 const SES_MAIL = { to: 'support@inbound.acme.example', from: 'ana@example.com', text: 'Hi, rooms in May?' };
 

@@ -137,7 +137,7 @@ describe('SES inbound mail', () => {
     const other = 'arn:aws:sns:eu-west-1:999999999999:other-agency';
     const wrongTopic = await notify(tenant, sesReceived(mail('y@mail.example.com', 'hi')), { topic: other });
     expect(wrongTopic.status).toBe(403);
-    expect((await wrongTopic.json()).detail).toMatch(/topic/);
+    expect(((await wrongTopic.json()) as { detail: string }).detail).toMatch(/topic/);
     // Unknown tenant, malformed bodies.
     expect((await notify('no-such-agency', sesReceived(mail('z@mail.example.com', 'hi')))).status).toBe(404);
     expect((await postSns(tenant, { body: '{"Type":"Notification"', headers: {} })).status).toBe(400);

@@ -1,5 +1,5 @@
 /** outbound-send: one agent reply to the provider, exactly once as far as the provider allows. */
-import { type Channel, ProviderError } from '@comms/adapter-kit';
+import { ProviderError } from '@comms/adapter-kit';
 import { prepareOutbound, recordFailed, recordSent, resolveCredentials, webhookPath } from '@comms/core/inbox';
 import { PermanentJobError, type Runtime, type TenantContext } from '@comms/core/platform';
 import { Histogram } from 'prom-client';
