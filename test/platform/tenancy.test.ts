@@ -46,6 +46,7 @@ describe('tenant provisioning', () => {
       '0000_init',
       '0001_ingest_function',
       '0002_channel_account_sandbox',
+      '0003_ses_transport',
     ]);
     // The functions are the tenant's own: schema-qualified, nothing in public.
     const functions = await db.query(
