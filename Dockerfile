@@ -15,7 +15,9 @@ COPY adapters/meta-graph/package.json adapters/meta-graph/
 COPY adapters/whatsapp/package.json adapters/whatsapp/
 COPY adapters/messenger/package.json adapters/messenger/
 COPY adapters/twilio/package.json adapters/twilio/
+COPY adapters/email/package.json adapters/email/
 COPY adapters/sendgrid/package.json adapters/sendgrid/
+COPY adapters/ses/package.json adapters/ses/
 COPY core/package.json core/
 COPY db/package.json db/
 COPY tools/package.json tools/

@@ -7,6 +7,7 @@ import { signedMetaWebhook, whatsappText, whatsappWebhook } from '@comms/adapter
 import { createTenant, findTenant, migrateRegistry, openDatabase, purgeTenant, schemaNameFor } from '@comms/db';
 import { signToken } from '@comms/core/platform';
 import pg from 'pg';
+import { createSesBenchAccount, startSesBench } from './gateway-ses.js';
 import { BENCH_DB_URL, ensureBenchDatabase, printTable, startServer, writeResult } from './lib.js';
 
 const DB_URL = BENCH_DB_URL;
@@ -190,7 +191,9 @@ export async function run(): Promise<void> {
   await createTenant(database.db, { slug, name: 'Bench gateway' });
   await database.close();
 
+  const ses = await startSesBench();
   const gateway = await startServer('gateway', {
+    ...ses.gatewayEnv,
     DATABASE_URL: DB_URL,
     REDIS_URL,
     JWT_SECRET: SECRET,
@@ -211,8 +214,13 @@ export async function run(): Promise<void> {
     }),
   });
   const accountId = ((await created.json()) as { id: number }).id;
+  await createSesBenchAccount(apiServer.url, slug, token);
   await apiServer.stop();
 
+  // Signed before anything is driven: RSA signing is CPU work that would idle the kept-alive connections meanwhile.
+  const sesWarm = ses.workload(300, 1_000_000, CONTACTS);
+  const sesSaturated = ses.workload(3_000, 0, CONTACTS);
+  const sesPaced = ses.workload(5_000, 100_000, CONTACTS);
   const url = new URL(`${gateway.url}/webhooks/${slug}/whatsapp`);
   const viaGateway = (w: Webhook) => post(url, w);
   const warm = workload(500, 1_000_000);
@@ -221,6 +229,14 @@ export async function run(): Promise<void> {
   const full = await drive(saturated, viaGateway);
   const paced = workload(5_000, 100_000);
   const at500 = await drive(paced, viaGateway, 500);
+  // SES: signed SNS notifications of inbound mail, saturated, then at the same paced rate.
+  const sesUrl = new URL(`${gateway.url}/webhooks/${slug}/ses`);
+  const viaSes = (w: Webhook) => post(sesUrl, w);
+  await drive(sesWarm, viaSes);
+  const sesFull = await drive(sesSaturated, viaSes);
+  const sesAt500 = await drive(sesPaced, viaSes, 500);
+  const certificateFetches = ses.endpoint.requests.length;
+  await ses.endpoint.close();
   await gateway.stop();
 
   const schema = schemaNameFor(slug);
@@ -232,14 +248,28 @@ export async function run(): Promise<void> {
   );
   const duplicated = stored.rows.filter((r) => r.n > 1).length;
   const lost = [...expected].filter((id) => !stored.rows.some((r) => r.external_id === id)).length;
+  const sesExpected = new Set([...sesWarm, ...sesSaturated, ...sesPaced].map((w) => w.wamid));
+  const sesStored = await db.query(
+    `select external_id, count(*)::int as n from "${schema}".inbox_messages where external_id like 'ses.bench.%' group by 1`,
+  );
+  const sesIds = new Set(sesStored.rows.map((r) => r.external_id as string));
+  const sesIntegrity = {
+    webhooks_sent: sesWarm.length + sesSaturated.length + sesPaced.length,
+    unique_messages: sesExpected.size,
+    stored: sesStored.rowCount,
+    lost: [...sesExpected].filter((id) => !sesIds.has(id)).length,
+    duplicated: sesStored.rows.filter((r) => r.n > 1).length,
+    certificate_fetches: certificateFetches,
+    statuses: { saturated: sesFull.statuses, paced: sesAt500.statuses },
+  };
   const conversations = (
     await db.query(
-      `select count(*)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%'`,
+      `select count(*)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%' and channel = 'whatsapp'`,
     )
   ).rows[0].n;
   const counters = (
     await db.query(
-      `select coalesce(sum(message_count), 0)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%'`,
+      `select coalesce(sum(message_count), 0)::int as n from "${schema}".inbox_conversations where contact_identifier not like 'c-%' and channel = 'whatsapp'`,
     )
   ).rows[0].n;
   await db.end();
@@ -280,6 +310,12 @@ export async function run(): Promise<void> {
       p99_ms: at500.p99_ms,
       vs_ceiling: '',
     },
+    {
+      run: `gateway, SES (SNS), ${CONCURRENCY} connections, saturated`,
+      ...figures(sesFull),
+      vs_ceiling: pct(sesFull.per_sec),
+    },
+    { run: 'gateway, SES (SNS), paced at 500/s', ...figures(sesAt500), vs_ceiling: '' },
   ];
   printTable(rows);
   const integrity = {
@@ -294,6 +330,7 @@ export async function run(): Promise<void> {
     statuses: { saturated: full.statuses, paced: at500.statuses },
   };
   console.table([integrity]);
+  console.table([{ provider: 'ses', ...sesIntegrity, statuses: JSON.stringify(sesIntegrity.statuses) }]);
   writeResult('gateway', {
     setup: {
       concurrency: CONCURRENCY,
@@ -307,5 +344,6 @@ export async function run(): Promise<void> {
     targets: { min_fraction_of_ceiling: 0.5, p99_ms_below_at_500_per_sec: 50, lost: 0, duplicated: 0 },
     results: rows,
     integrity,
+    ses_integrity: sesIntegrity,
   });
 }

@@ -13,16 +13,25 @@ import {
   sendgridInboundForm,
   signedSendGridEvents,
 } from '@comms/adapter-sendgrid/testing';
+import { createSesInbound } from '@comms/adapter-ses';
+import { mimeMessage, sesEvent, sesReceived, signedSnsNotification } from '@comms/adapter-ses/testing';
 import { twilioInbound, twilioStatus } from '@comms/adapter-twilio';
 import { signedTwilioWebhook, twilioInboundParams, twilioStatusParams } from '@comms/adapter-twilio/testing';
 import { whatsappInbound } from '@comms/adapter-whatsapp';
 import { whatsappStatus, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
+import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { anyJson, tooDeep } from './schema-arbitraries.js';
 
 export const APP_SECRET = 'fuzz-app-secret';
 export const AUTH_TOKEN = 'fuzz-auth-token';
 export const keys = sendgridEventKeys();
+/** SNS signs with RSA; no certificate is served here, so verify refuses, and parse is what is fuzzed. */
+const snsKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+const SES_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:fuzz-ses';
+const SES_MAIL = { to: 'support@inbound.acme.example', from: 'ana@example.com', text: 'Hi, rooms in May?' };
 
 export type Body =
   | { kind: 'json'; value: unknown }
@@ -177,6 +186,29 @@ export function webhookTargets(base: string, tenant: string): Target[] {
           headers,
           body: new TextEncoder().encode(text),
         };
+      },
+    },
+    {
+      name: 'SES (SNS)',
+      adapter: createSesInbound({
+        trust: { hosts: ['127.0.0.1'] },
+        // Mail an S3 action stored: the same MIME message as the SNS action's.
+        s3: async () => Buffer.from(mimeMessage(SES_MAIL)),
+      }),
+      credentials: {},
+      seeds: [
+        { kind: 'json', value: sesReceived(SES_MAIL, { topicArn: SES_TOPIC }) },
+        { kind: 'json', value: sesReceived(SES_MAIL, { topicArn: SES_TOPIC, encoding: 'BASE64' }) },
+        { kind: 'json', value: sesEvent('Bounce', '0100018c-fuzz-000000') },
+        { kind: 'json', value: sesEvent('DeliveryDelay', '0100018c-fuzz-000000') },
+      ],
+      // The SES notification is the SNS Message, a JSON string inside the signed envelope.
+      async request(body) {
+        const { body: text, headers } = signedSnsNotification(SES_TOPIC, (body as { value: unknown }).value ?? null, {
+          key: snsKey,
+          certUrl: 'https://127.0.0.1:1/SimpleNotificationService-fuzz.pem',
+        });
+        return { url: at('ses'), headers, body: new TextEncoder().encode(text) };
       },
     },
   ];

@@ -163,6 +163,25 @@ describe('SES inbound mail', () => {
     expect(called[0]).toContain(`TopicArn=${TOPIC}`);
     expect(await count(tenant, 'webhook_events')).toBe(1);
 
+    // A SubscribeURL that fails: 503 (SNS redelivers), and the redelivery tries it again.
+    const broken = snsRequest(
+      signSnsMessage(
+        {
+          Type: 'SubscriptionConfirmation',
+          MessageId: randomUUID(),
+          Token: 'token',
+          TopicArn: TOPIC,
+          Message: 'confirm',
+          SubscribeURL: `${sns.url}/gone`,
+          Timestamp: new Date().toISOString(),
+        },
+        signing,
+      ),
+    );
+    expect((await postSns(tenant, broken)).status).toBe(503);
+    expect((await postSns(tenant, broken)).status).toBe(503);
+    expect(sns.requests.filter((p) => p === '/gone')).toHaveLength(2);
+
     expect((await postSns(tenant, signedSnsSubscription(TOPIC, signing, 'UnsubscribeConfirmation'))).status).toBe(200);
     const account = (await h.request('GET', api(tenant, `/channel-accounts/${accountId}`))).body;
     expect(Object.keys(account.ses.unsubscribed_topics)).toEqual([TOPIC]);

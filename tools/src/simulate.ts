@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig, signToken } from '@comms/core/platform';
 import { commandLine, fail } from './cli.js';
+import { simulateSes } from './simulate-ses.js';
 import { buildSimulatedWebhook, SIMULATED_PROVIDERS, type SimulatedProvider } from './webhooks.js';
 
 const USAGE = `usage: npm run simulate -- <provider> [options]
@@ -20,6 +21,7 @@ providers:
   sms               SMS through Twilio
   twilio_whatsapp   WhatsApp through Twilio
   email             email through SendGrid Inbound Parse
+  ses               email through Amazon SES (an SNS notification), or with --event a sending event
 
 options:
   --tenant <slug>   the tenant (default demo)
@@ -27,6 +29,8 @@ options:
   --name <name>     the customer's name (default Simulated Customer)
   --text <text>     what they write
   --url <url>       where the service listens (default PUBLIC_BASE_URL, http://localhost:8003)
+  --event <event>   ses only: delivery, open, bounce, complaint, reject, delay or send, for a reply
+  --message-id <id> ses only: the reply's SES id (default: the contact's latest sent reply)
   -h, --help        this text`;
 
 const { values, positionals } = commandLine(
@@ -37,12 +41,14 @@ const { values, positionals } = commandLine(
     name: { type: 'string', default: 'Simulated Customer' },
     text: { type: 'string', default: 'Hello! I would like to book a trip to Lisbon.' },
     url: { type: 'string' },
+    event: { type: 'string' },
+    'message-id': { type: 'string' },
   },
   true,
 );
-const provider = positionals[0] as SimulatedProvider | undefined;
-if (!provider) fail(`name a provider: ${SIMULATED_PROVIDERS.join(', ')} (see --help)`, 2);
-if (!SIMULATED_PROVIDERS.includes(provider))
+const provider = positionals[0] as SimulatedProvider | 'ses' | undefined;
+if (!provider) fail(`name a provider: ${SIMULATED_PROVIDERS.join(', ')}, ses (see --help)`, 2);
+if (provider !== 'ses' && !SIMULATED_PROVIDERS.includes(provider))
   fail(`unknown provider '${provider}': one of ${SIMULATED_PROVIDERS.join(', ')} (see --help)`, 2);
 if (positionals.length > 1) fail(`one provider at a time, not '${positionals.slice(1).join(' ')}' too (see --help)`, 2);
 let config: ReturnType<typeof loadConfig>;
@@ -60,6 +66,21 @@ const token = await signToken(
   '5m',
 );
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+if (provider === 'ses') {
+  await simulateSes({
+    base,
+    api,
+    headers,
+    tenant: values.tenant,
+    from: values.from ?? 'traveller@example.com',
+    name: values.name,
+    text: values.text,
+    event: values.event,
+    messageId: values['message-id'],
+  });
+  process.exit(0);
+}
 
 const webhook = buildSimulatedWebhook(provider, {
   baseUrl: base,

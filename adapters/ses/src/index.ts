@@ -41,7 +41,9 @@ export function createSesInbound(options: SesInboundOptions = {}) {
   const signature = (req: RawRequest) => {
     let verdict = checked.get(req);
     if (!verdict) {
-      verdict = sns.verify(readSnsMessage(req)).catch(() => ({ ok: false, reason: 'unreadable SNS message' }));
+      verdict = Promise.resolve()
+        .then(() => sns.verify(readSnsMessage(req)))
+        .catch(() => ({ ok: false as const, reason: 'not a readable SNS message' }));
       checked.set(req, verdict);
     }
     return verdict;
@@ -59,6 +61,7 @@ export function createSesInbound(options: SesInboundOptions = {}) {
       const verdict = await signature(req);
       if (!verdict.ok) return verdict;
       const topics = settings?.sns_topic_arns;
+      // Read once already by the signature check: it parses here.
       const topic = readSnsMessage(req).TopicArn;
       if (!Array.isArray(topics) || !topics.includes(topic))
         return { ok: false, reason: 'the SNS topic is not one this account lists', forbidden: true };

@@ -3,7 +3,6 @@
  * https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html
  * Errors: https://docs.aws.amazon.com/ses/latest/APIReference-V2/CommonErrors.html and SendEmail's Errors section.
  */
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import {
   type Credentials,
   type OutboundMessage,
@@ -46,6 +45,8 @@ export async function sendSes(
   );
   if (!parsed.success) throw new ProviderError('bad_settings', 'the account has no valid SES settings', false);
   const settings = parsed.data;
+  // Loaded on the first SES send: the SDK is large, and processes without an SES account never pay for it.
+  const { SESv2Client, SendEmailCommand } = await import('@aws-sdk/client-sesv2');
   const client = new SESv2Client({
     region: settings.region,
     ...(options.baseUrl ? { endpoint: options.baseUrl } : {}),

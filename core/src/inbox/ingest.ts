@@ -215,15 +215,15 @@ export async function recordRejectedWebhook(
 }
 
 /**
- * A subscription message's receipt (SNS SubscriptionConfirmation, UnsubscribeConfirmation): 'duplicate' when it was
- * handled before, else `processed` to call once what it asks is done. A receipt whose handling failed is taken up
- * again when the provider redelivers it.
+ * A subscription message's receipt (SNS SubscriptionConfirmation, UnsubscribeConfirmation), claimed for handling: the
+ * receipt is stored and marked processed in one step, so of two deliveries racing only one handles it; 'duplicate'
+ * when another has (or is). `release` gives the claim back when the handling failed, so a redelivery tries again.
  */
-export async function storeSubscriptionReceipt(
+export async function claimSubscriptionReceipt(
   ctx: TenantContext,
   account: ChannelAccountRow,
   receipt: WebhookReceipt,
-): Promise<'duplicate' | { processed(): Promise<void> }> {
+): Promise<'duplicate' | { release(): Promise<void> }> {
   const w = ctx.tenant.tables.webhookEvents;
   const dedupeKey = receiptKey(account, receipt);
   await ctx.db
@@ -236,17 +236,15 @@ export async function storeSubscriptionReceipt(
       contentType: receipt.contentType,
     })
     .onConflictDoNothing();
-  const [row] = await ctx.db
-    .select({ id: w.id, processedAt: w.processedAt })
-    .from(w)
-    .where(and(eq(w.provider, receipt.provider), eq(w.dedupeKey, dedupeKey)));
-  if (!row || row.processedAt) return 'duplicate';
+  const [claimed] = await ctx.db
+    .update(w)
+    .set({ processedAt: new Date() })
+    .where(and(eq(w.provider, receipt.provider), eq(w.dedupeKey, dedupeKey), isNull(w.processedAt)))
+    .returning({ id: w.id });
+  if (!claimed) return 'duplicate';
   return {
-    processed: async () => {
-      await ctx.db
-        .update(w)
-        .set({ processedAt: new Date() })
-        .where(and(eq(w.id, row.id), isNull(w.processedAt)));
+    release: async () => {
+      await ctx.db.update(w).set({ processedAt: null }).where(eq(w.id, claimed.id));
     },
   };
 }

@@ -21,7 +21,7 @@ import { AppError } from '../platform/errors.js';
 import { jsonNestsDeeperThan, TOO_DEEP } from '../platform/json-depth.js';
 import type { Runtime } from '../platform/runtime.js';
 import { findAccountsByIdentifier, markUnsubscribed, resolveCredentials } from './channel-accounts.js';
-import { ingestWebhook, recordRejectedWebhook, storeSubscriptionReceipt, type WebhookReceipt } from './ingest.js';
+import { claimSubscriptionReceipt, ingestWebhook, recordRejectedWebhook, type WebhookReceipt } from './ingest.js';
 import type { ChannelAccountRow } from './views.js';
 import type { WebhookRoute } from './webhook-routes.js';
 
@@ -102,9 +102,10 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
   }
 
   /**
-   * A subscription message (SNS): its receipt stored first, then, the first time only, the confirmation called, so a
-   * redelivered SubscriptionConfirmation confirms nothing twice. A confirmation that fails leaves the receipt
-   * unprocessed and answers 503: the provider redelivers it and the confirmation is tried again.
+   * A subscription message (SNS): its receipt claimed first, then, the first time only, what it asks done (the
+   * SubscribeURL called, or the unsubscription recorded), so a redelivered SubscriptionConfirmation confirms nothing
+   * twice. A confirmation that fails gives the claim back and answers 503: the provider redelivers, and it is tried
+   * again.
    */
   async function subscribe(
     ctx: TenantContext,
@@ -112,19 +113,26 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
     receipt: WebhookReceipt,
     subscription: Subscription,
   ): Promise<ReceiveOutcome> {
+    let claim: Awaited<ReturnType<typeof claimSubscriptionReceipt>>;
     try {
-      const stored = await storeSubscriptionReceipt(ctx, account, receipt);
-      if (stored === 'duplicate') return { outcome: 'stored', events: 0 };
-      if (subscription.kind === 'confirm') await subscription.confirm();
-      else {
+      claim = await claimSubscriptionReceipt(ctx, account, receipt);
+    } catch (err) {
+      ctx.log.error({ err }, 'subscription receipt not stored');
+      return UNAVAILABLE;
+    }
+    if (claim === 'duplicate') return { outcome: 'stored', events: 0 };
+    try {
+      if (subscription.kind === 'confirm') {
+        await subscription.confirm();
+        ctx.log.info({ account: account.id }, 'subscription confirmed');
+      } else {
         await markUnsubscribed(ctx, account, subscription.topic);
         ctx.log.warn({ account: account.id }, 'the provider confirmed an unsubscription: no more notifications');
       }
-      await stored.processed();
-      if (subscription.kind === 'confirm') ctx.log.info({ account: account.id }, 'subscription confirmed');
       return { outcome: 'stored', events: 0 };
     } catch (err) {
       ctx.log.error({ err: String(err) }, 'subscription message not handled');
+      await claim.release().catch(() => undefined);
       return UNAVAILABLE;
     }
   }

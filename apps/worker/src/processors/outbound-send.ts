@@ -1,5 +1,5 @@
 /** outbound-send: one agent reply to the provider, exactly once as far as the provider allows. */
-import { type Channel, ProviderError } from '@comms/adapter-kit';
+import { ProviderError } from '@comms/adapter-kit';
 import { prepareOutbound, recordFailed, recordSent, resolveCredentials, webhookPath } from '@comms/core/inbox';
 import { PermanentJobError, type Runtime, type TenantContext } from '@comms/core/platform';
 import { Histogram } from 'prom-client';
@@ -111,7 +111,9 @@ export function createOutboundSendProcessor(
     // send it again, so the record is retried on its own (a database restart takes seconds).
     await recordSentPatiently(ctx, data.message_id, providerMessageId);
     latency.observe({ channel: work.channel, outcome: 'sent' }, (Date.now() - started) / 1000);
-    if (work.account.sandbox && sandbox)
+    // SES statuses come through SNS, signed by a certificate only the simulator serves: `npm run simulate -- ses
+    // --event …` plays them.
+    if (work.account.sandbox && sandbox && work.account.transport !== 'ses')
       sandbox.playStatuses(ctx, work, { provider_message_id: providerMessageId }, credentials);
   };
   return tenantJob(runtime, 'outbound-send', send, {
