@@ -18,6 +18,7 @@ import {
   useSesStack,
 } from '../support/ses.js';
 import { createAccount } from '../support/stack.js';
+import { uploadMedia } from '../support/media.js';
 import { eventually } from '../support/wait.js';
 
 useSesStack();
@@ -263,5 +264,27 @@ describe('SES replies and sending events', () => {
     const accounts = (await h.request('GET', api(tenant, '/channel-accounts'))).body.data;
     expect(accounts.map((a: { transport: string }) => a.transport).sort()).toEqual(['sendgrid', 'ses']);
     expect(JSON.stringify(accounts)).not.toContain('ses-secret-key');
+  });
+
+  it('sends an uploaded file as a real attachment (SESv2 Simple content, the bytes base64 in the JSON)', async () => {
+    answerSendEmail(defaultAnswer);
+    const { tenant, conversation } = await customerWrote('ses-file');
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(9_000, 7)]);
+    const up = await uploadMedia(h, tenant, pdf, 'application/pdf', 'voucher.pdf');
+    expect(up.status).toBe(201);
+    const res = await h.request('POST', api(tenant, '/messages'), {
+      body: { conversation_id: conversation, content: 'Your voucher', media_id: up.body.id },
+    });
+    expect(res.status).toBe(202);
+    expect((await sentRow(tenant, res.body.id)).status).toBe('sent');
+    const call = sendEmailCalls().find((r) => r.json.Content.Simple.Body.Text.Data === 'Your voucher')!;
+    expect(call.json.Content.Simple.Attachments).toEqual([
+      {
+        FileName: 'voucher.pdf',
+        ContentType: 'application/pdf',
+        ContentDisposition: 'ATTACHMENT',
+        RawContent: pdf.toString('base64'),
+      },
+    ]);
   });
 });

@@ -58,6 +58,8 @@ export async function sendSes(
   if (message.in_reply_to) headers.push({ Name: 'In-Reply-To', Value: bracket(message.in_reply_to) });
   if (message.references.length) headers.push({ Name: 'References', Value: message.references.map(bracket).join(' ') });
   const text = message.text ?? '';
+  // Files go as real attachments (SESv2 Simple content builds the MIME); a bare media_url stays a link in the text.
+  const files = message.attachments ?? [];
   try {
     const out = await client.send(
       new SendEmailCommand({
@@ -77,6 +79,16 @@ export async function sendSes(
               Text: { Data: message.media_url ? `${text}\n\n${message.media_url}`.trim() : text, Charset: 'UTF-8' },
             },
             ...(headers.length ? { Headers: headers } : {}),
+            ...(files.length
+              ? {
+                  Attachments: files.map((a) => ({
+                    FileName: a.filename,
+                    ContentType: a.type,
+                    ContentDisposition: 'ATTACHMENT' as const,
+                    RawContent: Buffer.from(a.content_base64, 'base64'),
+                  })),
+                }
+              : {}),
           },
         },
       }),
