@@ -28,6 +28,7 @@ import {
   TOPIC,
   useSesStack,
 } from '../support/ses.js';
+import { download } from '../support/media.js';
 import { schemaOf } from '../support/wait.js';
 
 useSesStack();
@@ -79,6 +80,30 @@ describe('SES inbound mail', () => {
     const after = (await h.request('GET', api(tenant, `/conversations/${conv.id}`))).body;
     expect(after).toMatchObject({ status: 'open', message_count: 2, last_message: 'Great, 2 adults.' });
     expect(await conversations(tenant)).toHaveLength(1);
+  });
+
+  it("stores a mail's attachment from the mail itself: the agent opens the same bytes", async () => {
+    const tenant = await h.createTenant('ses-file');
+    await createSesAccount(tenant);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(5_000, 3)]);
+    const withFile = {
+      ...mail('file@mail.example.com', 'My passport'),
+      attachments: [{ filename: 'passport.pdf', type: 'application/pdf', content: pdf }],
+    };
+    expect((await notify(tenant, sesReceived(withFile))).status).toBe(200);
+    const [conv] = await conversations(tenant);
+    const [msg] = (await h.request('GET', api(tenant, `/messages/conversation/${conv.id}`))).body.data;
+    expect(msg.attachments).toEqual([
+      expect.objectContaining({
+        status: 'stored',
+        filename: 'passport.pdf',
+        mime_type: 'application/pdf',
+        size: pdf.length,
+      }),
+    ]);
+    const file = await download(h, msg.attachments[0].url, h.serviceToken);
+    expect(file.status).toBe(200);
+    expect(file.bytes.equals(pdf)).toBe(true);
   });
 
   it('reads large mail from the S3 object the receipt names; S3 away is a 503 and nothing is stored', async () => {

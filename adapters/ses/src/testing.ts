@@ -184,10 +184,34 @@ export interface SesMailOptions {
   messageId?: string;
   inReplyTo?: string;
   references?: string[];
+  /** Files attached (multipart/mixed, each part base64 as mail clients send them). */
+  attachments?: { filename: string; type: string; content: Buffer }[];
 }
 
 /** The raw MIME message a customer's mail client sends. */
 export function mimeMessage(o: SesMailOptions): string {
+  const boundary = `b-${randomBytes(8).toString('hex')}`;
+  const files = o.attachments ?? [];
+  const body = files.length
+    ? [
+        `Content-Type: multipart/mixed; boundary="${boundary}"`,
+        '',
+        `--${boundary}`,
+        'Content-Type: text/plain; charset=UTF-8',
+        '',
+        o.text,
+        ...files.flatMap((f) => [
+          `--${boundary}`,
+          `Content-Type: ${f.type}; name="${f.filename}"`,
+          `Content-Disposition: attachment; filename="${f.filename}"`,
+          'Content-Transfer-Encoding: base64',
+          '',
+          ...(f.content.toString('base64').match(/.{1,76}/g) ?? []),
+        ]),
+        `--${boundary}--`,
+        '',
+      ]
+    : ['Content-Type: text/plain; charset=UTF-8', '', o.text, ''];
   return [
     `From: ${o.name ?? 'Ana Lima'} <${o.from}>`,
     `To: ${o.to}`,
@@ -197,10 +221,7 @@ export function mimeMessage(o: SesMailOptions): string {
     ...(o.references?.length ? [`References: ${o.references.map((r) => `<${r}>`).join(' ')}`] : []),
     `Date: ${new Date().toUTCString()}`,
     'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=UTF-8',
-    '',
-    o.text,
-    '',
+    ...body,
   ].join('\r\n');
 }
 
