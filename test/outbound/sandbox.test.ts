@@ -142,10 +142,13 @@ describe('sandbox transport on', () => {
       );
       expect(row, provider).toMatchObject({ direction: 'out', status: 'read', error: null });
       expect(row.external_id, provider).toMatch(PROVIDER_ID[provider]);
-      // Every step was published in order, as the agents' front end sees it.
-      const steps = ws.frames
-        .filter((f) => f.data?.id === messageId && /^message_(sent|delivered|read)$/.test(f.type))
-        .map((f) => [f.type, f.data?.status]);
+      // Every step was published in order, as the agents' front end sees it (the last frame may still be on its way
+      // when the row already says read: events are published after their change commits).
+      const stepsOf = () =>
+        ws.frames
+          .filter((f) => f.data?.id === messageId && /^message_(sent|delivered|read)$/.test(f.type))
+          .map((f) => [f.type, f.data?.status]);
+      const steps = await eventually(stepsOf, (s) => s.length >= 3, 10_000);
       expect(steps, provider).toEqual([
         ['message_sent', 'sent'],
         ['message_delivered', 'delivered'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { placeConversation, upsertEntry, upsertMessage } from './cache';
+import { addMessage, placeConversation, upsertEntry, upsertMessage } from './cache';
 import type { Conversation, Entry, Message } from './types';
 
 const msg = (id: number, status: Message['status']) => ({ id, conversation_id: 1, status }) as Message;
@@ -11,6 +11,14 @@ describe('the live cache', () => {
     expect(upsertMessage([msg(3, 'read')], msg(3, 'delivered'))?.[0]?.status).toBe('read');
     expect(upsertMessage([msg(3, 'sent')], msg(3, 'failed'))?.[0]?.status).toBe('failed');
     expect(upsertMessage(undefined, msg(3, 'sent'))).toBeUndefined();
+  });
+  it("adds a send's answer only when no live event put the message there first", () => {
+    expect(addMessage([msg(3, 'failed')], msg(3, 'pending'))?.[0]?.status).toBe('failed');
+    expect(addMessage([msg(3, 'sent')], msg(3, 'pending'))?.[0]?.status).toBe('sent');
+    expect(addMessage([msg(1, 'read')], msg(3, 'pending'))?.map((m) => [m.id, m.status])).toEqual([
+      [1, 'read'],
+      [3, 'pending'],
+    ]);
   });
   it('replaces edited entries in place', () => {
     const e = (id: number, content: string) => ({ id, content }) as Entry;

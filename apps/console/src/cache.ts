@@ -25,6 +25,15 @@ export function upsertMessage(list: Message[] | undefined, m: Message): Message[
   return next;
 }
 
+/**
+ * A message from an HTTP answer (the send's `pending`) added to the list, unless a live event already put it there:
+ * the event is newer than the answer it overtook (a `message_failed` must not turn back into `pending`).
+ */
+export function addMessage(list: Message[] | undefined, m: Message): Message[] | undefined {
+  if (!list || list.some((x) => x.id === m.id)) return list;
+  return [...list, m].sort((a, b) => a.id - b.id);
+}
+
 export interface EntryCache {
   entries: Entry[];
   older: string | null;

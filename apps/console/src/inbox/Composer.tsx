@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { api, type Page } from '../api';
-import { upsertMessage } from '../cache';
+import { addMessage } from '../cache';
 import { ErrorNote } from '../components';
 import { conversationVariables, duration, renderVariables, replyWindow, slashQuery } from '../format';
 import type { Conversation, Message, QuickReply } from '../types';
@@ -54,7 +54,7 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
       return api.post<Message>('/messages', { conversation_id: c.id, type: 'text', ...body });
     },
     onSuccess: (m) => {
-      if (m) qc.setQueryData<Message[]>(['messages', c.id], (l) => upsertMessage(l, m));
+      if (m) qc.setQueryData<Message[]>(['messages', c.id], (l) => addMessage(l, m));
       setText('');
       setPicked(null);
       void qc.invalidateQueries({ queryKey: ['conversations'] });
@@ -181,7 +181,7 @@ function TemplatePicker({ conversation: c, canTemplate }: { conversation: Conver
         template: { name: name.trim(), language },
       }),
     onSuccess: (m) => {
-      qc.setQueryData<Message[]>(['messages', c.id], (l) => upsertMessage(l, m));
+      qc.setQueryData<Message[]>(['messages', c.id], (l) => addMessage(l, m));
       setName('');
     },
   });

@@ -126,8 +126,13 @@ function MessageItem({ m }: { m: Message }) {
   const qc = useQueryClient();
   const retry = useMutation({
     mutationFn: () => api.post<Message>(`/messages/${m.id}/retry`),
-    onSuccess: (msg) =>
-      qc.setQueryData<Message[]>(['messages', m.conversation_id], (l) => l?.map((x) => (x.id === msg.id ? msg : x))),
+    // `pending` is shown before the request leaves, so the live `message_sent` or `message_failed` that may arrive
+    // before the answer is applied over it, and the answer itself changes nothing.
+    onMutate: () =>
+      qc.setQueryData<Message[]>(['messages', m.conversation_id], (l) =>
+        l?.map((x) => (x.id === m.id ? { ...x, status: 'pending', error: null } : x)),
+      ),
+    onError: () => qc.invalidateQueries({ queryKey: ['messages', m.conversation_id] }),
   });
   const tick = m.direction === 'out' ? statusTick(m.status) : null;
   return (
