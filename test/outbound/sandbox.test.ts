@@ -144,7 +144,7 @@ describe('sandbox transport on', () => {
       expect(row.external_id, provider).toMatch(PROVIDER_ID[provider]);
       // Every step was published in order, as the agents' front end sees it (the last frame may still be on its way
       // when the row already says read: events are published after their change commits).
-      const stepsOf = () =>
+      const stepsOf = async () =>
         ws.frames
           .filter((f) => f.data?.id === messageId && /^message_(sent|delivered|read)$/.test(f.type))
           .map((f) => [f.type, f.data?.status]);
