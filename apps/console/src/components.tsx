@@ -1,5 +1,5 @@
 /** Small pieces the views share. */
-import { useEffect, useState } from 'react';
+import { type KeyboardEvent, type ReactNode, useEffect, useState } from 'react';
 import { ApiError, fetchBlobUrl } from './api';
 import { attachmentView } from './format';
 import type { Attachment } from './types';
@@ -115,4 +115,70 @@ export function onListKeys(e: React.KeyboardEvent<HTMLElement>, selector: string
           : Math.max(0, i - 1);
   e.preventDefault();
   items[next]?.focus();
+}
+
+/**
+ * Suggestions under a text box (mentions, quick replies): the arrow keys move the active one, Enter or Tab picks it,
+ * Escape dismisses them (when the caller can). `onKey` answers whether it handled the key.
+ */
+export function useSuggestions<T>(options: T[], pick: (o: T) => void, dismiss?: () => void) {
+  const [active, setActive] = useState(0);
+  const choose = (o: T) => {
+    setActive(0);
+    pick(o);
+  };
+  const onKey = (e: KeyboardEvent<HTMLElement>): boolean => {
+    if (!options.length) return false;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length);
+    } else if (e.key === 'Enter' || e.key === 'Tab') {
+      choose(options[Math.min(active, options.length - 1)]!);
+    } else if (e.key === 'Escape' && dismiss) {
+      dismiss();
+    } else return false;
+    e.preventDefault();
+    return true;
+  };
+  return { active, choose, onKey, reset: () => setActive(0) };
+}
+
+/** The listbox of `useSuggestions`; the text box points at it with `suggestionAria`. */
+export function SuggestionList<T extends { id: string | number }>(p: {
+  id: string;
+  label: string;
+  options: T[];
+  active: number;
+  onPick: (o: T) => void;
+  children: (o: T) => ReactNode;
+}) {
+  if (!p.options.length) return null;
+  return (
+    <div className="quick-replies" role="listbox" id={p.id} aria-label={p.label}>
+      {p.options.map((o, i) => (
+        <div
+          key={o.id}
+          tabIndex={-1}
+          id={`${p.id}-${o.id}`}
+          role="option"
+          aria-selected={i === p.active}
+          className={i === p.active ? 'active' : ''}
+          onMouseDown={(e) => {
+            e.preventDefault();
+            p.onPick(o);
+          }}
+        >
+          {p.children(o)}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** What the text box says of its `SuggestionList`. */
+export function suggestionAria(id: string, options: { id: string | number }[], active: number) {
+  const current = options[active];
+  return {
+    'aria-controls': options.length ? id : undefined,
+    'aria-activedescendant': current ? `${id}-${current.id}` : undefined,
+  };
 }

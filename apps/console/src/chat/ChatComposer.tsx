@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { type KeyboardEvent, useRef, useState } from 'react';
 import { api } from '../api';
-import { ErrorNote } from '../components';
+import { ErrorNote, SuggestionList, suggestionAria, useSuggestions } from '../components';
 import { encodeMentions, memberName, mentionQuery, plainText } from '../format';
 import { useLive, useSession } from '../live-context';
 import type { Entry, Member } from '../types';
@@ -19,7 +19,6 @@ export function ChatComposer(p: {
   const live = useLive();
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
-  const [active, setActive] = useState(0);
   const picked = useRef(new Map<string, string>());
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -55,7 +54,6 @@ export function ChatComposer(p: {
     picked.current.set(o.name, o.id);
     const next = `${before}@${o.name} ${after}`;
     setText(next);
-    setActive(0);
     const pos = before.length + o.name.length + 2;
     setCaret(pos);
     requestAnimationFrame(() => box.current?.setSelectionRange(pos, pos));
@@ -68,19 +66,10 @@ export function ChatComposer(p: {
     live?.send({ type: 'typing', channel_id: p.channelId });
   };
 
+  const suggestions = useSuggestions(options, pick);
+
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (options.length) {
-      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-        e.preventDefault();
-        setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length);
-        return;
-      }
-      if (e.key === 'Enter' || e.key === 'Tab') {
-        e.preventDefault();
-        pick(options[Math.min(active, options.length - 1)]!);
-        return;
-      }
-    }
+    if (suggestions.onKey(e)) return;
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       const content = encodeMentions(text.trim(), picked.current);
@@ -105,26 +94,15 @@ export function ChatComposer(p: {
           </button>
         </p>
       )}
-      {options.length > 0 && (
-        <div className="quick-replies" role="listbox" id="mention-list" aria-label="Mention a member">
-          {options.map((o, i) => (
-            <div
-              key={o.id}
-              tabIndex={-1}
-              id={`mention-${o.id}`}
-              role="option"
-              aria-selected={i === active}
-              className={i === active ? 'active' : ''}
-              onMouseDown={(e) => {
-                e.preventDefault();
-                pick(o);
-              }}
-            >
-              @{o.name}
-            </div>
-          ))}
-        </div>
-      )}
+      <SuggestionList
+        id="mention-list"
+        label="Mention a member"
+        options={options}
+        active={suggestions.active}
+        onPick={suggestions.choose}
+      >
+        {(o) => `@${o.name}`}
+      </SuggestionList>
       <label htmlFor="chat-input" className="sr-only">
         Message
       </label>
@@ -135,12 +113,11 @@ export function ChatComposer(p: {
           rows={2}
           placeholder="Message… (@ to mention)"
           value={text}
-          aria-controls={options.length ? 'mention-list' : undefined}
-          aria-activedescendant={options[active] ? `mention-${options[active].id}` : undefined}
+          {...suggestionAria('mention-list', options, suggestions.active)}
           onChange={(e) => {
             setText(e.target.value);
             setCaret(e.target.selectionStart);
-            setActive(0);
+            suggestions.reset();
             if (e.target.value) typing();
           }}
           onSelect={(e) => setCaret(e.currentTarget.selectionStart)}

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { api, type Page } from '../api';
 import { addMessage } from '../cache';
-import { ErrorNote } from '../components';
+import { ErrorNote, SuggestionList, suggestionAria, useSuggestions } from '../components';
 import { conversationVariables, duration, renderVariables, replyWindow, slashQuery } from '../format';
 import type { Conversation, Message, QuickReply } from '../types';
 
@@ -24,7 +24,6 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
   const qc = useQueryClient();
   const [text, setText] = useState('');
   const [picked, setPicked] = useState<{ id: number; rendered: string } | null>(null);
-  const [active, setActive] = useState(0);
   const [now, setNow] = useState(Date.now());
   const box = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
@@ -66,9 +65,9 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
     const { text: rendered } = renderVariables(r.content, vars);
     setText(rendered);
     setPicked({ id: r.id, rendered });
-    setActive(0);
     box.current?.focus();
   };
+  const suggestions = useSuggestions(options, choose, () => setText(''));
 
   const submit = () => {
     const content = text.trim();
@@ -77,23 +76,7 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
   };
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (options.length) {
-      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-        e.preventDefault();
-        setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length);
-        return;
-      }
-      if (e.key === 'Enter' || e.key === 'Tab') {
-        e.preventDefault();
-        choose(options[Math.min(active, options.length - 1)]!);
-        return;
-      }
-      if (e.key === 'Escape') {
-        e.preventDefault();
-        setText('');
-        return;
-      }
-    }
+    if (suggestions.onKey(e)) return;
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       submit();
@@ -115,27 +98,20 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
           24-hour window open: closes in {duration(win.remainingMs)}
         </p>
       )}
-      {options.length > 0 && (
-        <div className="quick-replies" role="listbox" id="qr-list" aria-label="Quick replies">
-          {options.map((r, i) => (
-            <div
-              key={r.id}
-              tabIndex={-1}
-              id={`qr-${r.id}`}
-              role="option"
-              aria-selected={i === active}
-              className={i === active ? 'active' : ''}
-              onMouseDown={(e) => {
-                e.preventDefault();
-                choose(r);
-              }}
-            >
-              <strong>{r.title}</strong>
-              <span className="muted small">{renderVariables(r.content, vars).text}</span>
-            </div>
-          ))}
-        </div>
-      )}
+      <SuggestionList
+        id="qr-list"
+        label="Quick replies"
+        options={options}
+        active={suggestions.active}
+        onPick={suggestions.choose}
+      >
+        {(r) => (
+          <>
+            <strong>{r.title}</strong>
+            <span className="muted small">{renderVariables(r.content, vars).text}</span>
+          </>
+        )}
+      </SuggestionList>
       <label htmlFor="reply" className="sr-only">
         Reply
       </label>
@@ -147,12 +123,11 @@ export function Composer({ conversation: c }: { conversation: Conversation }) {
           placeholder="Reply… (/ for quick replies)"
           aria-describedby="reply-help"
           value={text}
-          aria-controls={options.length ? 'qr-list' : undefined}
-          aria-activedescendant={options[active] ? `qr-${options[active].id}` : undefined}
+          {...suggestionAria('qr-list', options, suggestions.active)}
           aria-autocomplete={slash !== null ? 'list' : undefined}
           onChange={(e) => {
             setText(e.target.value);
-            setActive(0);
+            suggestions.reset();
           }}
           onKeyDown={onKey}
         />
