@@ -7,7 +7,8 @@
  * - its signature (ECDSA P-256 over timestamp + body, base64 in X-Twilio-Email-Event-Webhook-Signature):
  *   https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features
  */
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { fromHeader, type InboundEmailOptions, mailHeaders } from '@comms/adapter-email/testing';
 
 // The events and their signing are production code (the sandbox transport plays events back).
 export {
@@ -17,48 +18,15 @@ export {
   signedSendGridEvents,
 } from './webhook.js';
 
-/** A new Message-ID (without the angle brackets). */
-export function newMessageId(domain = 'mail.example.com'): string {
-  return `${randomBytes(12).toString('hex')}@${domain}`;
-}
-
-export interface InboundEmailOptions {
-  /** The inbound address the email was sent to: how the gateway finds the channel account. */
-  to: string;
-  /** The sender's address. */
-  from: string;
-  /** The sender's display name. */
-  name?: string;
-  subject?: string;
-  text: string;
-  /** The Message-ID, without angle brackets; a new one by default. */
-  messageId?: string;
-  /** The Message-ID this email answers (In-Reply-To), and the thread before it (References). */
-  inReplyTo?: string;
-  references?: string[];
-  /** The Date header; none by default, so the email is dated when it is received. */
-  date?: Date;
-}
+export { type InboundEmailOptions, newMessageId } from '@comms/adapter-email/testing';
 
 /** The multipart fields Inbound Parse posts for one email, as a form `fetch` sends as multipart/form-data. */
 export function sendgridInboundForm(o: InboundEmailOptions): FormData {
-  const from = `${o.name ?? 'Ana Lima'} <${o.from}>`;
-  const subject = o.subject ?? 'Trip enquiry';
-  const headers = [
-    `Message-ID: <${o.messageId ?? newMessageId()}>`,
-    ...(o.date ? [`Date: ${o.date.toUTCString()}`] : []),
-    `From: ${from}`,
-    `To: ${o.to}`,
-    `Subject: ${subject}`,
-    'MIME-Version: 1.0',
-    ...(o.inReplyTo ? [`In-Reply-To: <${o.inReplyTo}>`] : []),
-    ...(o.references?.length ? [`References: ${o.references.map((id) => `<${id}>`).join(' ')}`] : []),
-  ];
   const form = new FormData();
-  form.set('headers', headers.join('\n'));
-  form.set('from', from);
+  form.set('headers', mailHeaders(o).join('\n'));
+  form.set('from', fromHeader(o));
   form.set('to', o.to);
-  form.set('subject', subject);
+  form.set('subject', o.subject ?? 'Trip enquiry');
   form.set('text', o.text);
   form.set('envelope', JSON.stringify({ to: [o.to], from: o.from }));
   form.set('charsets', JSON.stringify({ to: 'UTF-8', from: 'UTF-8', subject: 'UTF-8', text: 'UTF-8' }));

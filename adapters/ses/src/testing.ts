@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type InboundEmailOptions, mimeMessage } from '@comms/adapter-email/testing';
 import type { SignedWebhook } from '@comms/adapter-kit';
 import { canonicalString, type SnsMessage } from './sns.js';
 
@@ -173,57 +174,7 @@ export function signedSnsSubscription(
   );
 }
 
-export interface SesMailOptions {
-  /** The inbound address (the receipt's recipient). */
-  to: string;
-  from: string;
-  name?: string;
-  subject?: string;
-  text: string;
-  /** Without angle brackets; a new one by default. */
-  messageId?: string;
-  inReplyTo?: string;
-  references?: string[];
-  /** Files attached (multipart/mixed, each part base64 as mail clients send them). */
-  attachments?: { filename: string; type: string; content: Buffer }[];
-}
-
-/** The raw MIME message a customer's mail client sends. */
-export function mimeMessage(o: SesMailOptions): string {
-  const boundary = `b-${randomBytes(8).toString('hex')}`;
-  const files = o.attachments ?? [];
-  const body = files.length
-    ? [
-        `Content-Type: multipart/mixed; boundary="${boundary}"`,
-        '',
-        `--${boundary}`,
-        'Content-Type: text/plain; charset=UTF-8',
-        '',
-        o.text,
-        ...files.flatMap((f) => [
-          `--${boundary}`,
-          `Content-Type: ${f.type}; name="${f.filename}"`,
-          `Content-Disposition: attachment; filename="${f.filename}"`,
-          'Content-Transfer-Encoding: base64',
-          '',
-          ...(f.content.toString('base64').match(/.{1,76}/g) ?? []),
-        ]),
-        `--${boundary}--`,
-        '',
-      ]
-    : ['Content-Type: text/plain; charset=UTF-8', '', o.text, ''];
-  return [
-    `From: ${o.name ?? 'Ana Lima'} <${o.from}>`,
-    `To: ${o.to}`,
-    `Subject: ${o.subject ?? 'Trip enquiry'}`,
-    `Message-ID: <${o.messageId ?? `${randomBytes(12).toString('hex')}@mail.example.com`}>`,
-    ...(o.inReplyTo ? [`In-Reply-To: <${o.inReplyTo}>`] : []),
-    ...(o.references?.length ? [`References: ${o.references.map((r) => `<${r}>`).join(' ')}`] : []),
-    `Date: ${new Date().toUTCString()}`,
-    'MIME-Version: 1.0',
-    ...body,
-  ].join('\r\n');
-}
+export { type InboundEmailOptions, mimeMessage } from '@comms/adapter-email/testing';
 
 const sesMail = (o: { messageId: string; source: string; destination: string[] }) => ({
   timestamp: new Date().toISOString(),
@@ -240,7 +191,7 @@ const sesMail = (o: { messageId: string; source: string; destination: string[] }
  * S3 action (`s3` says where the message is; no content).
  */
 export function sesReceived(
-  mail: SesMailOptions,
+  mail: InboundEmailOptions,
   o: { encoding?: 'UTF8' | 'BASE64'; topicArn?: string; s3?: { bucket: string; key: string } } = {},
 ): Record<string, unknown> {
   const mime = mimeMessage(mail);
