@@ -5,3 +5,4 @@ export { problemResponse, appErrorResponse } from './lib/problem.js';
 export * as openapi from './lib/openapi.js';
 export { type FetchHandler, listen, type RunningServer } from '@comms/core/http';
 export { attachRealtime, type RealtimeHub } from './ws/hub.js';
+export { type ServedApi, serveApi } from './serve.js';
