@@ -230,13 +230,15 @@ describe('client frames', () => {
     try {
       const slug = await quick.createTenant('rt-ping');
       const token = await quick.token({ tenant: slug });
+      // At least two whole seconds of life (exp is in seconds, so `now + 1` can be a few milliseconds away),
+      // and connected first: on a loaded machine the upgrade itself must not outlive the token.
       const shortLived = await signToken(
         TEST_JWT_SECRET,
         { sub: ana, tenant_slug: slug, role: 'tenant_user' },
-        Math.floor(Date.now() / 1000) + 1,
+        Math.floor(Date.now() / 1000) + 3,
       );
-      const dead = await quick.ws(slug, token, { autoPong: false });
       const expiring = await quick.ws(slug, shortLived);
+      const dead = await quick.ws(slug, token, { autoPong: false });
       const live = await quick.ws(slug, token);
       expect((await dead.closed).code).toBe(1006); // terminated, no closing handshake
       expect(await expiring.closed).toMatchObject({ code: 4401, reason: expect.stringContaining('token expired') });

@@ -109,11 +109,18 @@ export async function startService(
       return { left };
     },
     kill() {
+      // The tree first (a process that left the group still goes), then the group (a child forked meanwhile too).
       for (const pid of service.tree()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {}
     },
   };
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within 150 s:\n${out}`)), 150_000);
+    const timer = setTimeout(() => {
+      service.kill(); // a service that never got ready must not outlive the test that started it
+      reject(new Error(`not ready within 150 s:\n${out}`));
+    }, 150_000);
     const check = () => {
       if (ready.test(out)) {
         clearTimeout(timer);
@@ -122,7 +129,11 @@ export async function startService(
     };
     child.stdout!.on('data', check);
     child.stderr!.on('data', check);
-    child.once('exit', (code) => reject(new Error(`exited ${code} before it was ready:\n${out}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      service.kill();
+      reject(new Error(`exited ${code} before it was ready:\n${out}`));
+    });
   });
   return service;
 }
