@@ -165,21 +165,29 @@ export async function createConversation(
         `channel account ${input.channel_account_id} is a ${account.provider} account, not ${input.channel}`,
       );
   }
-  const [row] = await ctx.db
-    .insert(c)
-    .values({
-      channel: input.channel,
-      contactIdentifier: input.contact_identifier,
-      contactName: input.contact_name ?? null,
-      channelAccountId: input.channel_account_id ?? null,
-      externalId: input.external_id ?? null,
-      priority: input.priority ?? 'normal',
-      tags: input.tags ?? [],
-      contactMetadata: input.contact_metadata ?? {},
-      platformMetadata: input.platform_metadata ?? {},
-    })
-    .onConflictDoNothing()
-    .returning();
+  // The event's outgoing webhooks commit with the conversation (the outbox).
+  const { result: row, events } = await writeWithEvents(
+    ctx,
+    async (db) => {
+      const [row] = await db
+        .insert(c)
+        .values({
+          channel: input.channel,
+          contactIdentifier: input.contact_identifier,
+          contactName: input.contact_name ?? null,
+          channelAccountId: input.channel_account_id ?? null,
+          externalId: input.external_id ?? null,
+          priority: input.priority ?? 'normal',
+          tags: input.tags ?? [],
+          contactMetadata: input.contact_metadata ?? {},
+          platformMetadata: input.platform_metadata ?? {},
+        })
+        .onConflictDoNothing()
+        .returning();
+      return row ?? null;
+    },
+    (row) => (row ? [{ type: 'conversation_created', tenant: ctx.tenant.slug, data: conversationView(row) }] : []),
+  );
   if (!row) {
     const [existing] = await ctx.db
       .select({ id: c.id })
@@ -197,9 +205,8 @@ export async function createConversation(
       `an open conversation with this contact already exists${existing ? ` (id ${existing.id})` : ''}`,
     );
   }
-  const view = conversationView(row);
-  await ctx.bus.publish({ type: 'conversation_created', tenant: ctx.tenant.slug, data: view });
-  return view;
+  for (const event of events) await ctx.bus.publish(event);
+  return conversationView(row);
 }
 
 export interface UpdateConversationInput {

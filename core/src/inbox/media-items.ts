@@ -9,6 +9,7 @@ import type { InboundMessage, Media } from '@comms/adapter-kit';
 import { eq, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
 import { MediaRefusal } from '../platform/media/store.js';
+import { writeWithEvents } from '../platform/outbox.js';
 import { type MediaRow, mediaView, storeMedia } from '../platform/media/service.js';
 import type { MediaFetchJob } from '../platform/queue/definitions.js';
 import { type ChannelAccountRow, type MessageRow, messageView } from './views.js';
@@ -115,16 +116,23 @@ export async function settleAttachment(
 ): Promise<boolean> {
   const t = ctx.tenant.tables.inboxMessages;
   const path = `{${index}}`;
-  const [row] = await ctx.db
-    .update(t)
-    .set({
-      attachments: sql`jsonb_set(${t.attachments}, ${path}::text[], (${t.attachments} -> ${index}::int) || ${JSON.stringify(fields)}::jsonb)`,
-    })
-    .where(sql`${t.id} = ${messageId} and ${t.attachments} -> ${index}::int ->> 'status' = 'pending'`)
-    .returning();
-  if (!row) return false;
-  void ctx.bus.publish({ type: 'message_updated', tenant: ctx.tenant.slug, data: messageView(row) });
-  return true;
+  // The event's outgoing webhooks commit with the change (the outbox).
+  const { result: row, events } = await writeWithEvents(
+    ctx,
+    async (db) => {
+      const [row] = await db
+        .update(t)
+        .set({
+          attachments: sql`jsonb_set(${t.attachments}, ${path}::text[], (${t.attachments} -> ${index}::int) || ${JSON.stringify(fields)}::jsonb)`,
+        })
+        .where(sql`${t.id} = ${messageId} and ${t.attachments} -> ${index}::int ->> 'status' = 'pending'`)
+        .returning();
+      return row ?? null;
+    },
+    (row) => (row ? [{ type: 'message_updated', tenant: ctx.tenant.slug, data: messageView(row) }] : []),
+  );
+  for (const event of events) void ctx.bus.publish(event);
+  return row !== null;
 }
 
 /** Stores a fetched file on its item. */

@@ -19,6 +19,7 @@ import type { Tenant } from '../platform/tenants.js';
 import { AppError, notFound } from '../platform/errors.js';
 import { decodeCursor, type JsonPage, toJsonPage } from '../platform/pagination.js';
 import { findMedia } from '../platform/media/service.js';
+import { writeWithEvents } from '../platform/outbox.js';
 import { findConversation } from './conversations.js';
 import { checkProviderAccepts, messageTypeOf, outboundAttachment } from './outbound-media.js';
 import { canMoveStatus, statusPredecessors } from './status.js';
@@ -84,48 +85,51 @@ export async function sendMessage(ctx: TenantContext, input: SendMessageInput): 
 
   const now = new Date();
   const preview = input.content ?? (input.template ? `[template ${input.template.name}]` : `[${type}]`);
-  const { message, conversationRow } = await ctx.db.transaction(async (tx) => {
-    const [message] = await tx
-      .insert(m)
-      .values({
-        conversationId: conversation.id,
-        channelAccountId: conversation.channelAccountId,
-        direction: 'out',
-        type,
-        content: input.content ?? null,
-        mediaUrl: input.media_url ?? null,
-        status: 'pending',
-        statusUpdatedAt: now,
-        sentBy: ctx.actor?.userId ?? null,
-        quickReplyId: input.quick_reply_id ?? null,
-        attachments: file ? [outboundAttachment(ctx.tenant.slug, file)] : [],
-        metadata: input.template ? { template: { components: [], ...input.template } } : {},
-      })
-      .returning();
-    // An agent's reply: the conversation is `replied` (reopened if it was archived) and read.
-    const [conversationRow] = await tx
-      .update(c)
-      .set({
-        status: 'replied',
-        archivedAt: null,
-        lastMessage: preview,
-        lastMessageAt: now,
-        messageCount: sql`${c.messageCount} + 1`,
-        unreadCount: 0,
-        updatedAt: now,
-      })
-      .where(eq(c.id, conversation.id))
-      .returning();
-    return { message: message!, conversationRow: conversationRow! };
-  });
+  const written = await writeWithEvents(
+    ctx,
+    (db) =>
+      db.transaction(async (tx) => {
+        const [message] = await tx
+          .insert(m)
+          .values({
+            conversationId: conversation.id,
+            channelAccountId: conversation.channelAccountId,
+            direction: 'out',
+            type,
+            content: input.content ?? null,
+            mediaUrl: input.media_url ?? null,
+            status: 'pending',
+            statusUpdatedAt: now,
+            sentBy: ctx.actor?.userId ?? null,
+            quickReplyId: input.quick_reply_id ?? null,
+            attachments: file ? [outboundAttachment(ctx.tenant.slug, file)] : [],
+            metadata: input.template ? { template: { components: [], ...input.template } } : {},
+          })
+          .returning();
+        // An agent's reply: the conversation is `replied` (reopened if it was archived) and read.
+        const [conversationRow] = await tx
+          .update(c)
+          .set({
+            status: 'replied',
+            archivedAt: null,
+            lastMessage: preview,
+            lastMessageAt: now,
+            messageCount: sql`${c.messageCount} + 1`,
+            unreadCount: 0,
+            updatedAt: now,
+          })
+          .where(eq(c.id, conversation.id))
+          .returning();
+        return { message: message!, conversationRow: conversationRow! };
+      }),
+    ({ conversationRow }) => [
+      { type: 'conversation_updated', tenant: ctx.tenant.slug, data: conversationView(conversationRow) },
+    ],
+  );
+  const { message } = written.result;
   await enqueueSend(ctx, message.id);
-  const view = messageView(message);
-  await ctx.bus.publish({
-    type: 'conversation_updated',
-    tenant: ctx.tenant.slug,
-    data: conversationView(conversationRow),
-  });
-  return view;
+  for (const event of written.events) await ctx.bus.publish(event);
+  return messageView(message);
 }
 
 /** Hands a message to the outbound queue; a queue outage is logged and left to the sweeper. */
@@ -217,17 +221,24 @@ export async function applyMessageStatus(
           sql`${m.channelAccountId} is not distinct from ${where.channelAccountId}`,
           eq(m.externalId, where.externalId),
         );
-  const [row] = await ctx.db
-    .update(m)
-    .set({
-      status,
-      statusUpdatedAt: extra.at ?? new Date(),
-      ...(status === 'failed' ? { error: extra.error ?? { code: 'unknown', message: 'failed' } } : {}),
-    })
-    .where(and(match, inArray(m.status, statusPredecessors(status))))
-    .returning();
-  if (!row) return null;
-  await ctx.bus.publish({ type: STATUS_EVENT[status], tenant: ctx.tenant.slug, data: messageView(row) });
+  // The event's outgoing webhooks commit with the change (the outbox).
+  const { result: row, events } = await writeWithEvents(
+    ctx,
+    async (db) => {
+      const [row] = await db
+        .update(m)
+        .set({
+          status,
+          statusUpdatedAt: extra.at ?? new Date(),
+          ...(status === 'failed' ? { error: extra.error ?? { code: 'unknown', message: 'failed' } } : {}),
+        })
+        .where(and(match, inArray(m.status, statusPredecessors(status))))
+        .returning();
+      return row ?? null;
+    },
+    (row) => (row ? [{ type: STATUS_EVENT[status], tenant: ctx.tenant.slug, data: messageView(row) }] : []),
+  );
+  for (const event of events) await ctx.bus.publish(event);
   return row;
 }
 

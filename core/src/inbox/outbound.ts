@@ -1,8 +1,10 @@
 /** What the outbound worker needs around a provider send: load, record sent, record failed. */
 import type { Channel, OutboundMessage } from '@comms/adapter-kit';
-import { and, type Db, eq, isNull, lt, rawRows, rowFromJson, sql, tenantTables } from '@comms/db';
+import { and, type Db, type Executor, eq, isNull, lt, rawRows, rowFromJson, sql, tenantTables } from '@comms/db';
 import { batched, perOwner } from '../platform/batch.js';
+import type { DomainEvent } from '../platform/bus/index.js';
 import type { TenantContext } from '../platform/context.js';
+import { hasSubscribers, writeWithEvents } from '../platform/outbox.js';
 import { enqueueSend } from './messages.js';
 import { withOutboundMedia } from './outbound-media.js';
 import { type ChannelAccountRow, conversationView, type MessageRow, messageView } from './views.js';
@@ -59,32 +61,38 @@ const outboundStore = perOwner((db: Db, schema: string) => {
       }),
     );
   });
-  // key: `${message id} ${provider id}`; a message already holding a provider id is left alone.
+  // key: `${message id} ${provider id}`.
   const markSent = batched(async (keys: string[]) => {
     const pairs = keys.map((k) => {
       const at = k.indexOf(' ');
-      return { id: Number(k.slice(0, at)), pid: k.slice(at + 1) };
+      return { id: Number(k.slice(0, at)), providerId: k.slice(at + 1) };
     });
-    const rows = await rawRows<{ row: Record<string, unknown> }>(
-      db,
-      sql`update ${s}.inbox_messages m
-             set external_id = v.pid,
-                 -- A status event may already have moved it on (it retried until this id existed): keep that.
-                 status = case when m.status = 'pending' then 'sent' else m.status end,
-                 status_updated_at = now(), provider_timestamp = now(), error = null
-            from unnest(${pgArray(pairs.map((p) => p.id))}::integer[], ${pgArray(pairs.map((p) => p.pid))}::text[]) as v(id, pid)
-           where m.id = v.id and m.external_id is null
-       returning to_jsonb(m.*) as row`,
-    );
-    return new Map(
-      rows.map((r): [string, MessageRow] => {
-        const row = rowFromJson(inboxMessages, r.row);
-        return [`${row.id} ${row.externalId}`, row];
-      }),
-    );
+    const rows = await markSentRows(db, schema, pairs);
+    return new Map(rows.map((row): [string, MessageRow] => [`${row.id} ${row.externalId}`, row]));
   });
   return { load, markSent };
 });
+
+/** Stores provider ids and moves the messages pending → sent; a message already holding a provider id is left alone. */
+async function markSentRows(
+  db: Executor,
+  schema: string,
+  pairs: { id: number; providerId: string }[],
+): Promise<MessageRow[]> {
+  const { inboxMessages } = tenantTables(schema);
+  const rows = await rawRows<{ row: Record<string, unknown> }>(
+    db,
+    sql`update ${sql.identifier(schema)}.inbox_messages m
+           set external_id = v.pid,
+               -- A status event may already have moved it on (it retried until this id existed): keep that.
+               status = case when m.status = 'pending' then 'sent' else m.status end,
+               status_updated_at = now(), provider_timestamp = now(), error = null
+          from unnest(${pgArray(pairs.map((p) => p.id))}::integer[], ${pgArray(pairs.map((p) => p.providerId))}::text[]) as v(id, pid)
+         where m.id = v.id and m.external_id is null
+     returning to_jsonb(m.*) as row`,
+  );
+  return rows.map((r) => rowFromJson(inboxMessages, r.row));
+}
 
 export type OutboundWork =
   | { kind: 'send'; channel: Channel; account: ChannelAccountRow; message: OutboundMessage }
@@ -150,9 +158,25 @@ export async function prepareOutbound(
 
 /** The provider accepted the message: store its id and move pending → sent. */
 export async function recordSent(ctx: TenantContext, messageId: number, providerMessageId: string): Promise<void> {
+  const sent = (row: MessageRow): DomainEvent => ({
+    type: 'message_sent',
+    tenant: ctx.tenant.slug,
+    data: messageView(row),
+  });
+  // A tenant with outgoing webhooks: the event's deliveries commit with the change (the outbox), one message per
+  // transaction; the others share one statement with the sends finishing at the same time.
+  if (await hasSubscribers(ctx.db, ctx.tenant)) {
+    const { events } = await writeWithEvents(
+      ctx,
+      (db) => markSentRows(db, ctx.tenant.schemaName, [{ id: messageId, providerId: providerMessageId }]),
+      (rows) => rows.map(sent),
+    );
+    for (const event of events) void ctx.bus.publish(event);
+    return;
+  }
   const row = await outboundStore(ctx.db, ctx.tenant.schemaName).markSent(`${messageId} ${providerMessageId}`);
   // Not awaited: the row is durable; the bus keeps the order and retries on its own.
-  if (row) void ctx.bus.publish({ type: 'message_sent', tenant: ctx.tenant.slug, data: messageView(row) });
+  if (row) void ctx.bus.publish(sent(row));
 }
 
 /** A permanent error, or the last attempt: the message is failed with the provider's code and message. */
@@ -162,20 +186,34 @@ export async function recordFailed(
   error: { code: string; message: string },
 ): Promise<void> {
   const { inboxMessages: m, inboxConversations: c } = ctx.tenant.tables;
-  const [row] = await ctx.db
-    .update(m)
-    .set({ status: 'failed', error, statusUpdatedAt: new Date() })
-    .where(and(eq(m.id, messageId), eq(m.status, 'pending')))
-    .returning();
-  if (!row) return;
-  await ctx.bus.publish({ type: 'message_failed', tenant: ctx.tenant.slug, data: messageView(row) });
-  const [conversation] = await ctx.db.select().from(c).where(eq(c.id, row.conversationId));
-  if (conversation)
-    await ctx.bus.publish({
-      type: 'conversation_updated',
-      tenant: ctx.tenant.slug,
-      data: conversationView(conversation),
-    });
+  // The events' outgoing webhooks commit with the change (the outbox).
+  const { events } = await writeWithEvents(
+    ctx,
+    async (db) => {
+      const [row] = await db
+        .update(m)
+        .set({ status: 'failed', error, statusUpdatedAt: new Date() })
+        .where(and(eq(m.id, messageId), eq(m.status, 'pending')))
+        .returning();
+      if (!row) return null;
+      const [conversation] = await db.select().from(c).where(eq(c.id, row.conversationId));
+      return { row, conversation };
+    },
+    (written) => {
+      if (!written) return [];
+      const events: DomainEvent[] = [
+        { type: 'message_failed', tenant: ctx.tenant.slug, data: messageView(written.row) },
+      ];
+      if (written.conversation)
+        events.push({
+          type: 'conversation_updated',
+          tenant: ctx.tenant.slug,
+          data: conversationView(written.conversation),
+        });
+      return events;
+    },
+  );
+  for (const event of events) await ctx.bus.publish(event);
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The status-update job: a provider's delivery status applied to our outbound message, forward only. */
 import { and, eq, inArray, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
+import { writeWithEvents } from '../platform/outbox.js';
 import type { StatusUpdateJob } from '../platform/queue/definitions.js';
 import { applyMessageStatus } from './messages.js';
 import { statusPredecessors } from './status.js';
@@ -34,22 +35,28 @@ export async function applyStatusUpdate(ctx: TenantContext, job: StatusUpdateJob
   }
   // Watermark (Messenger/Instagram delivery and read receipts): every outbound message to the contact at or before it.
   if (!job.watermark || !job.recipient) return { applied: 0 };
-  const rows = await ctx.db
-    .update(m)
-    .set({ status: job.status, statusUpdatedAt: at })
-    .where(
-      and(
-        eq(m.channelAccountId, job.channel_account_id),
-        eq(m.direction, 'out'),
-        inArray(m.status, statusPredecessors(job.status)),
-        sql`${m.externalId} is not null`,
-        sql`coalesce(${m.providerTimestamp}, ${m.createdAt}) <= ${job.watermark}::timestamptz`,
-        sql`${m.conversationId} in (select ${c.id} from ${c} where ${c.contactIdentifier} = ${job.recipient} and ${c.channelAccountId} = ${job.channel_account_id})`,
-      ),
-    )
-    .returning();
   const type = job.status === 'read' ? 'message_read' : job.status === 'delivered' ? 'message_delivered' : null;
-  if (type) for (const row of rows) await ctx.bus.publish({ type, tenant: ctx.tenant.slug, data: messageView(row) });
+  // The events' outgoing webhooks commit with the change (the outbox).
+  const { result: rows, events } = await writeWithEvents(
+    ctx,
+    (db) =>
+      db
+        .update(m)
+        .set({ status: job.status, statusUpdatedAt: at })
+        .where(
+          and(
+            eq(m.channelAccountId, job.channel_account_id),
+            eq(m.direction, 'out'),
+            inArray(m.status, statusPredecessors(job.status)),
+            sql`${m.externalId} is not null`,
+            sql`coalesce(${m.providerTimestamp}, ${m.createdAt}) <= ${job.watermark}::timestamptz`,
+            sql`${m.conversationId} in (select ${c.id} from ${c} where ${c.contactIdentifier} = ${job.recipient} and ${c.channelAccountId} = ${job.channel_account_id})`,
+          ),
+        )
+        .returning(),
+    (rows) => (type ? rows.map((row) => ({ type, tenant: ctx.tenant.slug, data: messageView(row) })) : []),
+  );
+  for (const event of events) await ctx.bus.publish(event);
   return { applied: rows.length };
 }
 
@@ -61,30 +68,34 @@ export async function applyStatusUpdate(ctx: TenantContext, job: StatusUpdateJob
 async function applyStatusNote(ctx: TenantContext, job: StatusUpdateJob, at: Date): Promise<{ applied: number }> {
   const { inboxMessages: m, inboxConversations: c } = ctx.tenant.tables;
   const note = { kind: job.note!.kind, detail: job.note!.detail, at: at.toISOString() };
-  const [row] = await ctx.db
-    .update(m)
-    .set({
-      metadata: sql`jsonb_set(${m.metadata}, '{delivery_notes}', coalesce(${m.metadata}->'delivery_notes', '[]'::jsonb) || ${JSON.stringify([note])}::jsonb)`,
-    })
-    .where(and(eq(m.channelAccountId, job.channel_account_id), eq(m.externalId, job.external_id!)))
-    .returning();
-  if (!row) throw new StatusTargetMissing(`no message with provider id ${job.external_id} yet`);
-  if (note.kind === 'complaint') {
-    const complaint = { message_id: row.id, detail: note.detail, at: note.at };
-    const [conversation] = await ctx.db
-      .update(c)
-      .set({
-        platformMetadata: sql`${c.platformMetadata} || jsonb_build_object('complaint', ${JSON.stringify(complaint)}::jsonb)`,
-        updatedAt: new Date(),
-      })
-      .where(eq(c.id, row.conversationId))
-      .returning();
-    if (conversation)
-      await ctx.bus.publish({
-        type: 'conversation_updated',
-        tenant: ctx.tenant.slug,
-        data: conversationView(conversation),
-      });
-  }
+  const { events } = await writeWithEvents(
+    ctx,
+    async (db) => {
+      const [row] = await db
+        .update(m)
+        .set({
+          metadata: sql`jsonb_set(${m.metadata}, '{delivery_notes}', coalesce(${m.metadata}->'delivery_notes', '[]'::jsonb) || ${JSON.stringify([note])}::jsonb)`,
+        })
+        .where(and(eq(m.channelAccountId, job.channel_account_id), eq(m.externalId, job.external_id!)))
+        .returning();
+      if (!row) throw new StatusTargetMissing(`no message with provider id ${job.external_id} yet`);
+      if (note.kind !== 'complaint') return { row, conversation: null };
+      const complaint = { message_id: row.id, detail: note.detail, at: note.at };
+      const [conversation] = await db
+        .update(c)
+        .set({
+          platformMetadata: sql`${c.platformMetadata} || jsonb_build_object('complaint', ${JSON.stringify(complaint)}::jsonb)`,
+          updatedAt: new Date(),
+        })
+        .where(eq(c.id, row.conversationId))
+        .returning();
+      return { row, conversation: conversation ?? null };
+    },
+    ({ conversation }) =>
+      conversation
+        ? [{ type: 'conversation_updated', tenant: ctx.tenant.slug, data: conversationView(conversation) }]
+        : [],
+  );
+  for (const event of events) await ctx.bus.publish(event);
   return { applied: 1 };
 }

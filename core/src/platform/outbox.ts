@@ -166,3 +166,56 @@ export async function writeWithEvents<T>(
   if (ids.length) void queueDeliveries(ctx.queues, ctx.tenant.slug, ids, ctx.log);
   return out;
 }
+
+/**
+ * Runs `work` as one transaction whose events are recorded in it (the outbox) and published, in order, only after
+ * it commits: for services that write in several statements and publish as they go (the team chat). The context
+ * `work` gets has the transaction as its `db`, a bus that holds the events back and queues that hold the jobs back
+ * (a job must not run before the rows it reads are visible; one that cannot be added then is logged, as the
+ * services do); a rollback publishes and queues nothing. A tenant without endpoints runs `work` as it is.
+ */
+export async function withOutbox<T>(ctx: TenantContext, work: (scoped: TenantContext) => Promise<T>): Promise<T> {
+  if (!(await hasSubscribers(ctx.db, ctx.tenant))) return work(ctx);
+  const held: DomainEvent[] = [];
+  const jobs: Parameters<Queues['add']>[] = [];
+  let ids: number[] = [];
+  const result = await ctx.db.transaction(async (tx) => {
+    const bus: EventBus = {
+      publish: async (event) => {
+        held.push(event);
+        return null;
+      },
+      subscribe: (handler, options) => ctx.bus.subscribe(handler, options),
+      replay: (tenant, afterId) => ctx.bus.replay(tenant, afterId),
+      close: () => ctx.bus.close(),
+    };
+    const queues: Queues = {
+      kind: ctx.queues.kind,
+      add: async (...job) => void jobs.push(job),
+      process: (name, processor) => ctx.queues.process(name, processor),
+      counts: () => ctx.queues.counts(),
+      ping: () => ctx.queues.ping(),
+      close: () => ctx.queues.close(),
+    };
+    const out = await work({ ...ctx, db: tx, bus, queues });
+    // One statement for all of them; a nested scope has already recorded its own.
+    const unrecorded = held.filter((event) => !recorded.has(event));
+    ids = await recordOutgoing(tx, ctx.tenant, unrecorded);
+    markRecorded(...unrecorded);
+    return out;
+  });
+  if (ids.length) void queueDeliveries(ctx.queues, ctx.tenant.slug, ids, ctx.log);
+  for (const [name, data, options] of jobs)
+    await ctx.queues
+      .add(name, data, options)
+      .catch((err: unknown) => ctx.log.warn({ err: String(err), queue: name }, 'job not queued'));
+  for (const event of held) await ctx.bus.publish(event);
+  return result;
+}
+
+/** `fn` run through `withOutbox`: `export const postEntry = inOutbox(async function postEntry(ctx, …) { … })`. */
+export function inOutbox<A extends unknown[], T>(
+  fn: (ctx: TenantContext, ...args: A) => Promise<T>,
+): (ctx: TenantContext, ...args: A) => Promise<T> {
+  return (ctx, ...args) => withOutbox(ctx, (scoped) => fn(scoped, ...args));
+}
