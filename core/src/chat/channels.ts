@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, type SQL, sql } from '@comms/db';
 import { isTenantAdmin } from '../platform/auth.js';
 import type { TenantContext } from '../platform/context.js';
+import { inOutbox } from '../platform/outbox.js';
 import { AppError, isUniqueViolation } from '../platform/errors.js';
 import { decodeCursor, encodeCursor, type Page } from '../platform/pagination.js';
 import { actorId, canAdminister, visibleChannel } from './access.js';
@@ -62,7 +63,7 @@ export interface CreateChannelInput {
  * A direct channel for a set of users that already has one returns that one (`created: false`): the unique
  * `direct_key` (the sorted member ids) makes concurrent creations meet in a single row.
  */
-export async function createChannel(
+export const createChannel = inOutbox(async function createChannel(
   ctx: TenantContext,
   input: CreateChannelInput,
 ): Promise<{ channel: ChannelWithStanding; created: boolean }> {
@@ -129,7 +130,7 @@ export async function createChannel(
     },
     created: true,
   };
-}
+});
 
 async function createDirect(
   ctx: TenantContext,
@@ -284,7 +285,7 @@ export interface UpdateChannelInput {
 }
 
 /** Channel admins (and the tenant's admins) change a channel. */
-export async function updateChannel(
+export const updateChannel = inOutbox(async function updateChannel(
   ctx: TenantContext,
   id: number,
   input: UpdateChannelInput,
@@ -307,13 +308,17 @@ export async function updateChannel(
   if (!row) throw new AppError('not_found', `channel ${id} not found`); // purged meanwhile
   await ctx.bus.publish({ type: 'channel_updated', tenant: ctx.tenant.slug, channelId: id, data: channelEvent(row) });
   return { ...channelView(row), ...(await standingFor(ctx, id, actorId(ctx))) };
-}
+});
 
 /**
  * Channel admins archive a channel (history stays readable, nothing new is written); with `purge`, the
  * tenant's admins delete it with its entries. Archiving an archived channel changes nothing.
  */
-export async function deleteChannel(ctx: TenantContext, id: number, purge: boolean): Promise<void> {
+export const deleteChannel = inOutbox(async function deleteChannel(
+  ctx: TenantContext,
+  id: number,
+  purge: boolean,
+): Promise<void> {
   const { channels: c } = ctx.tenant.tables;
   const { channel, member } = await visibleChannel(ctx, id);
   if (purge) {
@@ -331,4 +336,4 @@ export async function deleteChannel(ctx: TenantContext, id: number, purge: boole
     channelId: id,
     data: { channel_id: id, purged: purge },
   });
-}
+});

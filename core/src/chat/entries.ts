@@ -4,6 +4,7 @@
  */
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
+import { inOutbox } from '../platform/outbox.js';
 import { AppError, isUniqueViolation, notFound } from '../platform/errors.js';
 import {
   actorId,
@@ -60,7 +61,7 @@ async function mediaAttachments(ctx: TenantContext, ids: number[]): Promise<Atta
  * `client_msg_id` this user already sent in this channel returns that entry with `created: false`, also when
  * the two requests race: the unique (channel_id, user_id, client_msg_id) index lets one insert win.
  */
-export async function postEntry(
+export const postEntry = inOutbox(async function postEntry(
   ctx: TenantContext,
   channelId: number,
   input: PostEntryInput,
@@ -139,7 +140,7 @@ export async function postEntry(
     mentioned.map((x) => x.userId),
   );
   return { entry: entryView(row), created: true };
-}
+});
 
 /** The reactions of these entries, as `{emoji: [user ids]}` in the order they were given. */
 export async function reactionsOf(ctx: TenantContext, ids: number[]): Promise<Map<number, ReactionMap>> {
@@ -262,7 +263,11 @@ export interface EditEntryInput {
  * `chat_entry_edits`, read under the row's lock so two racing edits each record what they replaced. New mentions
  * in the edit are added (and announced); mentions are never taken back by an edit.
  */
-export async function editEntry(ctx: TenantContext, id: number, input: EditEntryInput): Promise<EntryView> {
+export const editEntry = inOutbox(async function editEntry(
+  ctx: TenantContext,
+  id: number,
+  input: EditEntryInput,
+): Promise<EntryView> {
   const { chatEntries: e, chatEntryEdits: h } = ctx.tenant.tables;
   const me = actorId(ctx);
   const access = await visibleEntry(ctx, id);
@@ -293,14 +298,14 @@ export async function editEntry(ctx: TenantContext, id: number, input: EditEntry
   await ctx.bus.publish({ type: 'entry_edited', tenant: ctx.tenant.slug, channelId: row.channelId, data: view });
   await announceMentions(ctx, { id, channelId: row.channelId, authorId: me }, mentioned);
   return view;
-}
+});
 
 /**
  * The author, or the channel's moderators and admins (and the tenant's admins), delete a message. Soft: the row
  * keeps its place, later reads show `is_deleted` with no content, attachments, reactions or edit history, and a
  * pin is lifted. Deleting a deleted message changes nothing.
  */
-export async function deleteEntry(ctx: TenantContext, id: number): Promise<void> {
+export const deleteEntry = inOutbox(async function deleteEntry(ctx: TenantContext, id: number): Promise<void> {
   const { chatEntries: e } = ctx.tenant.tables;
   const me = actorId(ctx);
   const { entry, member } = await visibleEntry(ctx, id);
@@ -327,13 +332,17 @@ export async function deleteEntry(ctx: TenantContext, id: number): Promise<void>
     channelId: row.channelId,
     data: { id, entry_id: id, channel_id: row.channelId, deleted_by: me, deleted_at: row.deletedAt!.toISOString() },
   });
-}
+});
 
 /**
  * Moderators and admins pin (`pinned: true`) or unpin (`pinned: false`) a message: it sets the state, it does not
  * toggle, so a retry does what the first call did. A change is announced as `entry_edited` with the entry.
  */
-export async function pinEntry(ctx: TenantContext, id: number, pinned: boolean): Promise<EntryView> {
+export const pinEntry = inOutbox(async function pinEntry(
+  ctx: TenantContext,
+  id: number,
+  pinned: boolean,
+): Promise<EntryView> {
   const { chatEntries: e } = ctx.tenant.tables;
   const me = actorId(ctx);
   const { entry, channel, member } = await visibleEntry(ctx, id);
@@ -351,7 +360,7 @@ export async function pinEntry(ctx: TenantContext, id: number, pinned: boolean):
   if (row)
     await ctx.bus.publish({ type: 'entry_edited', tenant: ctx.tenant.slug, channelId: row.channelId, data: view });
   return view;
-}
+});
 
 /** A message's earlier versions, oldest first (none for a deleted message: its content is gone from reads). */
 export async function listEdits(ctx: TenantContext, id: number) {

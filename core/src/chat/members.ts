@@ -4,6 +4,7 @@
  */
 import { and, asc, eq, type Executor, rawRows, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
+import { inOutbox } from '../platform/outbox.js';
 import { AppError, notFound } from '../platform/errors.js';
 import type { Page } from '../platform/pagination.js';
 import {
@@ -36,7 +37,7 @@ async function headcount(tx: Executor, ctx: TenantContext, channelId: number) {
  * the moderator or admin role, and any user of the tenant joins a public channel by adding themselves.
  * `max_members` holds under concurrent joins: the count and the insert run under the channel's row lock.
  */
-export async function addMember(
+export const addMember = inOutbox(async function addMember(
   ctx: TenantContext,
   channelId: number,
   input: { user_id: string; role?: MemberRole | undefined },
@@ -75,7 +76,7 @@ export async function addMember(
   await announceMembers(ctx, [row], me);
   await announceEntries(ctx, [entry]);
   return memberView(row);
-}
+});
 
 /** A page of a channel's members, in the order they joined. */
 export async function listMembers(
@@ -136,7 +137,7 @@ export interface UpdateMemberInput {
  * change anyone's, and only they change roles. The last admin of a channel that has other members keeps the
  * role until someone else has it, as with leaving.
  */
-export async function updateMember(
+export const updateMember = inOutbox(async function updateMember(
   ctx: TenantContext,
   channelId: number,
   userId: string,
@@ -184,13 +185,17 @@ export async function updateMember(
     if (!row) throw notFound(`member ${target} of channel ${channelId}`);
     return memberView(row);
   });
-}
+});
 
 /**
  * Channel admins (and the tenant's admins) remove a member; any member leaves by removing themselves. The last
  * admin cannot leave while others remain: they hand the role over first. Writes a `leave` entry.
  */
-export async function removeMember(ctx: TenantContext, channelId: number, userId: string): Promise<void> {
+export const removeMember = inOutbox(async function removeMember(
+  ctx: TenantContext,
+  channelId: number,
+  userId: string,
+): Promise<void> {
   const { channelMembers: m, chatEntries: e } = ctx.tenant.tables;
   const { channel, member } = await visibleChannel(ctx, channelId);
   const me = actorId(ctx);
@@ -225,4 +230,4 @@ export async function removeMember(ctx: TenantContext, channelId: number, userId
     channelId,
     data: { channel_id: channelId, user_id: target, removed_by: me },
   });
-}
+});

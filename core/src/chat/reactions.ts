@@ -1,6 +1,7 @@
 /** Reactions: one per user, entry and emoji (the primary key), so concurrent or repeated toggles settle exactly. */
 import { and, eq } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
+import { inOutbox } from '../platform/outbox.js';
 import { AppError } from '../platform/errors.js';
 import { actorId, requireActive, requireMember, requireMessage, visibleEntry } from './access.js';
 import { reactionsOf } from './entries.js';
@@ -10,7 +11,7 @@ import type { ReactionMap } from './views.js';
  * Adds (`on`) or removes the caller's `emoji` on a message. Adding needs membership of an active channel; anyone
  * may take their own reaction back. Repeating either changes nothing and announces nothing.
  */
-export async function setReaction(
+export const setReaction = inOutbox(async function setReaction(
   ctx: TenantContext,
   id: number,
   emoji: string,
@@ -42,4 +43,4 @@ export async function setReaction(
       data: { channel_id: entry.channelId, entry_id: id, user_id: me, emoji: symbol, reactions },
     });
   return { entry_id: id, channel_id: entry.channelId, reactions };
-}
+});
