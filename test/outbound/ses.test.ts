@@ -2,7 +2,12 @@
 // against the real PostgreSQL and Redis. Event records follow
 // https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html
 import { newSesMessageId, type SesEventType, sesEvent, sesReceived } from '@comms/adapter-ses/testing';
-import { sendgridInboundForm } from '@comms/adapter-sendgrid/testing';
+import {
+  sendgridEvent,
+  sendgridEventKeys,
+  sendgridInboundForm,
+  signedSendGridEvents,
+} from '@comms/adapter-sendgrid/testing';
 import { describe, expect, it } from 'vitest';
 import { api } from '../support/harness.js';
 import {
@@ -229,10 +234,16 @@ describe('SES replies and sending events', () => {
   it('serves a SendGrid and an SES account in one tenant, each mail through its own transport', async () => {
     answerSendEmail(defaultAnswer);
     const { tenant, conversation: viaSes } = await customerWrote('ses-both');
+    const sgKeys = sendgridEventKeys();
     await createAccount(h, tenant, {
       provider: 'email',
       identifier: 'sales@inbound.acme.example',
-      credentials: { api_key: 'SG.key', from_email: 'sales@acme.example', inbound_token: 'sg-token' },
+      credentials: {
+        api_key: 'SG.key',
+        from_email: 'sales@acme.example',
+        inbound_token: 'sg-token',
+        event_public_key: sgKeys.publicKey,
+      },
     });
     const form = sendgridInboundForm({
       to: 'sales@inbound.acme.example',
@@ -261,6 +272,29 @@ describe('SES replies and sending events', () => {
     );
     expect(sendEmailCalls().some((r) => r.json.Content.Simple.Body.Text.Data === 'Cruises: yes.')).toBe(false);
     expect(sendEmailCalls().some((r) => r.json.Content.Simple.Body.Text.Data === 'Rooms: yes.')).toBe(true);
+    // Both transports' status webhooks name no account (the signature or the topic decides), right after each
+    // other: each route finds its own transport's account, never the other's.
+    const sgSent = await sentRow(tenant, sgReply);
+    const sgEvents = signedSendGridEvents(
+      [
+        sendgridEvent({
+          event: 'delivered',
+          email: 'bruno@example.com',
+          sgMessageId: `${sgSent.external_id}.filter0001.1.2.0`,
+        }),
+      ],
+      sgKeys.privateKey,
+    );
+    expect((await fetch(`${h.url}/webhooks/${tenant}/sendgrid/events`, { method: 'POST', ...sgEvents })).status).toBe(
+      200,
+    );
+    const sesSent = await sentRow(tenant, sesReply);
+    expect((await notify(tenant, sesEvent('Delivery', sesSent.external_id))).status).toBe(200);
+    for (const id of [sgReply, sesReply])
+      await eventually(
+        () => sentRow(tenant, id),
+        (row) => row.status === 'delivered',
+      );
     const accounts = (await h.request('GET', api(tenant, '/channel-accounts'))).body.data;
     expect(accounts.map((a: { transport: string }) => a.transport).sort()).toEqual(['sendgrid', 'ses']);
     expect(JSON.stringify(accounts)).not.toContain('ses-secret-key');

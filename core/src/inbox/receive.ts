@@ -76,7 +76,9 @@ export function createInboundPipeline(runtime: Runtime): InboundPipeline {
   const accountCache = new Map<string, { at: number; rows: Candidate[] }>();
 
   async function accountsFor(ctx: TenantContext, adapter: InboundAdapter, identifiers: string[]) {
-    const key = `${ctx.tenant.slug}|${adapter.channels.join(',')}|${identifiers.join(',')}`;
+    // The transport too: SES and SendGrid's events are both `email` routes that name no account, and each must
+    // find its own transport's accounts.
+    const key = `${ctx.tenant.slug}|${adapter.channels.join(',')}|${adapter.transport ?? ''}|${identifiers.join(',')}`;
     const hit = accountCache.get(key);
     if (hit && Date.now() - hit.at < ACCOUNT_TTL_MS) return hit.rows;
     const found = (
