@@ -1,7 +1,9 @@
-// Fuzzing the webhook gateway over HTTP (issue 17): correctly signed webhooks of every provider, mutated as in
+// Fuzzing the webhook gateway over HTTP (issue 17): correctly signed webhooks of every provider (SES's SNS
+// notifications signed with a certificate a loopback "SNS" serves), mutated as in
 // adapters.test.ts, posted to a running service. Properties: never a 5xx; a 2xx only when the webhook was stored
 // (a receipt more) or was a redelivery (nothing changed at all); a 4xx changes no conversation, message or
 // accepted receipt; and the rows never disagree (the conversations' message counts add up to the messages).
+import { type SnsEndpoint, snsTestCertificate, startSnsEndpoint } from '@comms/adapter-ses/testing';
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,17 +11,30 @@ import { connectTestDb } from '../support/env.js';
 import { createAccount, type Stack, startStack } from '../support/stack.js';
 import { schemaOf } from '../support/wait.js';
 import { fuzzOptions } from './options.js';
-import { APP_SECRET, AUTH_TOKEN, keys, rawRequests, type Target, webhookTargets } from './webhooks.js';
+import {
+  APP_SECRET,
+  AUTH_TOKEN,
+  keys,
+  rawRequests,
+  SES_INBOUND,
+  SES_TOPIC,
+  type Target,
+  webhookTargets,
+} from './webhooks.js';
 
 let h: Stack;
 let db: pg.Client;
 let tenant: string;
 let targets: Target[];
+let sns: SnsEndpoint;
+const TLS = snsTestCertificate();
 /** Answers per route, printed at the end: a fuzzer that never reaches a 2xx tests only the refusals. */
 const answers = new Map<string, Map<number, number>>();
 
 beforeAll(async () => {
-  h = await startStack();
+  // SNS certificates fetched from a loopback "SNS" for this test only (test/support/ses.ts does the same).
+  sns = await startSnsEndpoint(TLS);
+  h = await startStack({ env: { SNS_CERT_HOSTS: '127.0.0.1', SNS_CERT_CA: TLS.cert } });
   db = await connectTestDb();
   tenant = await h.createTenant('fzgw');
   const accounts = [
@@ -51,7 +66,17 @@ beforeAll(async () => {
   ] as const;
   for (const account of accounts)
     await createAccount(h, tenant, { ...account, credentials: { ...account.credentials } });
-  targets = webhookTargets(h.runtime.config.PUBLIC_BASE_URL.replace(/\/$/, ''), tenant);
+  await createAccount(h, tenant, {
+    provider: 'email',
+    identifier: SES_INBOUND,
+    credentials: { access_key_id: 'AKIAFUZZ', secret_access_key: 'fuzz-secret-key' },
+    transport: 'ses',
+    ses: { region: 'eu-west-1', from_email: 'desk@acme.example', sns_topic_arns: [SES_TOPIC] },
+  });
+  targets = webhookTargets(h.runtime.config.PUBLIC_BASE_URL.replace(/\/$/, ''), tenant, {
+    key: TLS.key,
+    certUrl: sns.certUrl,
+  });
 });
 
 afterAll(async () => {
@@ -64,6 +89,7 @@ afterAll(async () => {
     );
   await db.end();
   await h.close();
+  await sns.close();
 });
 
 async function counts() {
@@ -85,6 +111,7 @@ describe('the gateway under generated signed webhooks', () => {
     'Twilio status',
     'SendGrid Inbound Parse',
     'SendGrid events',
+    'SES (SNS)',
   ])('%s', async (name) => {
     const target = targets.find((t) => t.name === name)!;
     await fc.assert(

@@ -26,12 +26,19 @@ import { anyJson, tooDeep } from './schema-arbitraries.js';
 export const APP_SECRET = 'fuzz-app-secret';
 export const AUTH_TOKEN = 'fuzz-auth-token';
 export const keys = sendgridEventKeys();
-/** SNS signs with RSA; no certificate is served here, so verify refuses, and parse is what is fuzzed. */
-const snsKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
-const SES_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:fuzz-ses';
-const SES_MAIL = { to: 'support@inbound.acme.example', from: 'ana@example.com', text: 'Hi, rooms in May?' };
+/**
+ * SNS signs with RSA. Unless a test serves the certificate (the gateway fuzz does), none is reachable, verify
+ * refuses, and parse is what is fuzzed.
+ */
+const unservedSigning = {
+  key: generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString(),
+  certUrl: 'https://127.0.0.1:1/SimpleNotificationService-fuzz.pem',
+};
+export const SES_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:fuzz-ses';
+export const SES_INBOUND = 'desk@ses.acme.example';
+const SES_MAIL = { to: SES_INBOUND, from: 'ana@example.com', text: 'Hi, rooms in May?' };
 
 export type Body =
   | { kind: 'json'; value: unknown }
@@ -68,7 +75,12 @@ const twilioRequest =
  * Every inbound route with documented webhooks to start from, signed for `base`/webhooks/`tenant`/… (the URL
  * Twilio signs), and the credentials and account identifiers they need.
  */
-export function webhookTargets(base: string, tenant: string): Target[] {
+export function webhookTargets(
+  base: string,
+  tenant: string,
+  /** How SNS notifications are signed: a key and the URL its certificate is served at. */
+  snsSigning: { key: string; certUrl: string } = unservedSigning,
+): Target[] {
   const at = (route: string) => `${base}/webhooks/${tenant}/${route}`;
   return [
     {
@@ -204,10 +216,11 @@ export function webhookTargets(base: string, tenant: string): Target[] {
       ],
       // The SES notification is the SNS Message, a JSON string inside the signed envelope.
       async request(body) {
-        const { body: text, headers } = signedSnsNotification(SES_TOPIC, (body as { value: unknown }).value ?? null, {
-          key: snsKey,
-          certUrl: 'https://127.0.0.1:1/SimpleNotificationService-fuzz.pem',
-        });
+        const { body: text, headers } = signedSnsNotification(
+          SES_TOPIC,
+          (body as { value: unknown }).value ?? null,
+          snsSigning,
+        );
         return { url: at('ses'), headers, body: new TextEncoder().encode(text) };
       },
     },
