@@ -3,10 +3,14 @@
 // every third-party package stays an import from node_modules. Code that finds files beside its own source
 // (`new URL('../migrations/', import.meta.url)`) keeps finding them: in each bundled file, `import.meta.url` is
 // the URL its source had, relative to the bundle.
+// `--if-stale` (what `npm start` runs) builds only when a source the last build read has changed since, or a bundle
+// is missing: the sources and their hashes are kept in dist/.inputs.json from esbuild's metafile, so a start with
+// nothing changed costs a few hashes instead of compiling TypeScript at run time. One build at a time (a lock).
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = resolve(root, 'dist');
@@ -36,19 +40,79 @@ const ours = {
   },
 };
 
-await build({
-  entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, resolve(root, file)])),
-  outdir,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: true,
-  logLevel: 'warning',
-  plugins: [ours],
+const STAMP = resolve(outdir, '.inputs.json');
+const LOCK = resolve(root, '.build-lock');
+
+const hashOf = (file) =>
+  createHash('sha256')
+    .update(readFileSync(resolve(root, file)))
+    .digest('hex');
+
+/** Whether a bundle is missing, or a source the last build read is gone or changed. */
+function isStale() {
+  if (!existsSync(STAMP)) return true;
+  if (Object.keys(entries).some((name) => !existsSync(resolve(outdir, `${name}.js`)))) return true;
+  const { inputs } = JSON.parse(readFileSync(STAMP, 'utf8'));
+  return Object.entries(inputs).some(([file, hash]) => !existsSync(resolve(root, file)) || hashOf(file) !== hash);
+}
+
+async function bundle() {
+  const started = Date.now();
+  // Loaded only to build: an install without dev dependencies runs the bundles it has.
+  const { build } = await import('esbuild');
+  const { metafile, outputFiles } = await build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, resolve(root, file)])),
+    outdir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning',
+    metafile: true,
+    absWorkingDir: root,
+    plugins: [ours],
+    write: false,
+  });
+  // Each changed file replaced whole (written beside, then renamed): a service starting from dist/ meanwhile
+  // reads the old bundle or the new one, never half of one.
+  mkdirSync(outdir, { recursive: true });
+  for (const file of outputFiles) {
+    if (existsSync(file.path) && readFileSync(file.path).equals(file.contents)) continue;
+    const partial = `${file.path}.${process.pid}.partial`;
+    writeFileSync(partial, file.contents);
+    renameSync(partial, file.path);
+  }
+  const inputs = Object.fromEntries(Object.keys(metafile.inputs).map((file) => [file, hashOf(file)]));
+  writeFileSync(STAMP, `${JSON.stringify({ inputs })}\n`);
+  console.log(
+    `built ${Object.keys(entries)
+      .map((n) => `dist/${n}.js`)
+      .join(', ')} in ${Date.now() - started} ms`,
+  );
+}
+
+/** Runs `fn` holding the build lock (a directory: made atomically); waits up to 3 minutes for another holder. */
+async function withLock(fn) {
+  const until = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      if (Date.now() > until) rmSync(LOCK, { recursive: true, force: true }); // left by a killed build
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+await withLock(async () => {
+  if (process.argv.includes('--if-stale') && !isStale()) return;
+  await bundle();
 });
-console.log(
-  `built ${Object.keys(entries)
-    .map((n) => `dist/${n}.js`)
-    .join(', ')}`,
-);

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const runtime = await createRuntime(testConfig());
   await migrateTenants(runtime);
   await runtime.close();
-  execFileSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'ignore' });
+  execFileSync(process.execPath, ['tools/build.mjs', '--if-stale'], { cwd: root, stdio: 'ignore' });
 }, 120_000);
 
 interface Case {
