@@ -179,6 +179,36 @@ describe('the agent console: inbox', () => {
     expect(p.errors).toEqual([]);
   });
 
+  it('pages the list as it is scrolled: every conversation once, in order, until the last', T, async () => {
+    const { tenant, admin } = await whatsappTenant();
+    // 120 conversations, one a minute: more than two of the console's pages of 50.
+    await db.query(
+      `insert into "${schemaOf(tenant)}".inbox_conversations
+         (channel, contact_identifier, contact_name, status, last_message, last_message_at)
+       select 'sms', '+1415700' || lpad(g::text, 4, '0'), 'Guest ' || g, 'open', 'Hello ' || g,
+              now() - make_interval(mins => g)
+         from generate_series(1, 120) g`,
+    );
+    const p = await page();
+    await signIn(p, admin);
+    const rows = p.page.locator('ul[aria-label="Conversations"] a.row');
+    await until(
+      () => rows.count(),
+      (n) => n === 50,
+    );
+    for (const expected of [100, 120]) {
+      await p.page.locator('li.more').scrollIntoViewIfNeeded();
+      await until(
+        () => rows.count(),
+        (n) => n === expected,
+      );
+    }
+    expect(await p.page.locator('li.more').count()).toBe(0);
+    const names = await p.page.locator('ul[aria-label="Conversations"] .row-name').allTextContents();
+    expect(names).toEqual(Array.from({ length: 120 }, (_, i) => `Guest ${i + 1}`));
+    expect(p.errors).toEqual([]);
+  });
+
   it('narrows the list with the filters and the search', T, async () => {
     const { tenant, admin } = await whatsappTenant();
     const make = async (name: string, extra: Record<string, unknown> = {}) =>
