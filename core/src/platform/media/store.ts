@@ -5,8 +5,7 @@
  * content address.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -69,8 +68,13 @@ export async function spool(
   dir: string,
   maxBytes: number,
 ): Promise<Spooled> {
-  await mkdir(dir, { recursive: true });
   const path = join(dir, `${randomUUID()}.part`);
+  // The directory is made when it is missing, not checked before every file.
+  const file = await open(path, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true });
+    return open(path, 'wx');
+  });
   const hash = createHash('sha256');
   let size = 0;
   async function* counted() {
@@ -82,8 +86,9 @@ export async function spool(
     }
   }
   try {
-    await pipeline(counted, createWriteStream(path));
+    await pipeline(counted, file.createWriteStream());
   } catch (err) {
+    await file.close().catch(() => {});
     await rm(path, { force: true });
     throw err;
   }
