@@ -19,6 +19,7 @@ export function createLocalMediaStore(dir: string): MediaBackend {
   };
   return {
     kind: 'local',
+    contentAddressed: true,
     spoolDir: join(root, 'tmp'),
     async keep(file: Spooled) {
       const target = pathOf(file.sha256);

@@ -77,10 +77,12 @@ export async function storeMedia(
     await rm(spooled.path, { force: true });
     throw new MediaRefusal('empty', 'the file is empty');
   }
-  const existing = await findMediaBySha(ctx, spooled.sha256);
-  if (existing) {
-    await rm(spooled.path, { force: true });
-    return existing;
+  if (!media.backend.contentAddressed) {
+    const existing = await findMediaBySha(ctx, spooled.sha256);
+    if (existing) {
+      await rm(spooled.path, { force: true });
+      return existing;
+    }
   }
   const key = await media.backend.keep(spooled, { mimeType: mime, filename: file.filename });
   const [inserted] = await rawRows<{ row: Record<string, unknown> }>(
@@ -90,7 +92,7 @@ export async function storeMedia(
         on conflict do nothing
         returning to_jsonb(m.*) as row`,
   );
-  // Two stores of the same bytes at once: the other one's row stands.
+  // The tenant already had these bytes (stored before, or by another store at the same moment): its row stands.
   return inserted ? rowFromJson(ctx.tenant.tables.media, inserted.row) : (await findMediaBySha(ctx, spooled.sha256))!;
 }
 

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { MediaLinkSigner } from './links.js';
 
@@ -26,6 +26,12 @@ export interface ByteRange {
 
 export interface MediaBackend {
   readonly kind: 'local' | 'file-service';
+  /**
+   * Files are named by their sha256, so keeping bytes the store already holds only replaces a file with an identical
+   * one: a new file is then kept before its row is looked up, saving a query. Otherwise (the File Service) the
+   * tenant's row is looked up first, so the same bytes are never uploaded twice.
+   */
+  readonly contentAddressed: boolean;
   /** Keeps a spooled file (the temporary file is moved or removed); returns the key to open it by. */
   keep(file: Spooled, meta: { mimeType: string; filename: string | null }): Promise<string>;
   /** The stored bytes, whole or one range. Throws MediaMissingError when the backend no longer has them. */
@@ -77,16 +83,17 @@ export async function spool(
   });
   const hash = createHash('sha256');
   let size = 0;
-  async function* counted() {
-    for await (const chunk of source) {
+  // A transform stream rather than an async generator: no promise per chunk.
+  const counted = new Transform({
+    transform(chunk: Uint8Array, _encoding, next) {
       size += chunk.length;
-      if (size > maxBytes) throw new MediaRefusal('too_large', tooLarge(maxBytes));
+      if (size > maxBytes) return next(new MediaRefusal('too_large', tooLarge(maxBytes)));
       hash.update(chunk);
-      yield chunk;
-    }
-  }
+      next(null, chunk);
+    },
+  });
   try {
-    await pipeline(counted, file.createWriteStream());
+    await pipeline(source, counted, file.createWriteStream());
   } catch (err) {
     await file.close().catch(() => {});
     await rm(path, { force: true });
