@@ -3,11 +3,9 @@
  * embedded PGlite. Both speak the same SQL; callers never know which one they have.
  */
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { PreparingClient } from './prepared.js';
 
@@ -77,6 +75,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   const dataDir = options.dataDir ?? './.data/pglite';
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  // Loaded only here: PGlite's module alone costs a process about 40 MB, which the apps that run against
+  // PostgreSQL (every production process) never need.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
   const client = await PGlite.create(dataDir, { postgresqlconf: PGLITE_CONF });
   return handle(drizzlePglite(client) as unknown as Db, 'pglite', () => client.close());
 }

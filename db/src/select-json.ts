@@ -2,7 +2,7 @@
  * Rows as JSON: selects rendered as JSON texts straight from PostgreSQL's text output, and `to_jsonb` rows
  * turned back into what Drizzle would have returned.
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { getTableColumns, type Table } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from './connection.js';
@@ -113,10 +113,10 @@ export async function selectJson(db: Db, query: SqlSource): Promise<JsonRows> {
   const client = (db as unknown as { $client: pg.Pool | PGlite }).$client;
   let fields: { name: string; dataTypeID: number }[];
   let rows: (string | null)[][];
-  if (client instanceof PGlite) {
-    ({ fields, rows } = await client.query<(string | null)[]>(text, params, { rowMode: 'array', parsers: PGLITE_RAW }));
-  } else {
+  if (client instanceof pg.Pool) {
     ({ fields, rows } = await client.query({ text, rowMode: 'array', types: PG_RAW }, params));
+  } else {
+    ({ fields, rows } = await client.query<(string | null)[]>(text, params, { rowMode: 'array', parsers: PGLITE_RAW }));
   }
   const names = fields.map((f) => f.name);
   // Each column's key with the separator before it, so a row is one concatenation, flattened once.

@@ -3,7 +3,7 @@
  * Parse in raw mode and Amazon SES's receipt notifications carry the same bytes.
  */
 import { isPlausibleTime, MalformedPayloadError, type Media, type PayloadIssue } from '@comms/adapter-kit';
-import { simpleParser } from 'mailparser';
+import type { simpleParser } from 'mailparser';
 
 /** The headers worth keeping on a stored email, lower-cased names. */
 export const KEPT_HEADERS = [
@@ -66,9 +66,12 @@ export async function readMime(
   field: string,
   envelope: { to: string[]; issues?: PayloadIssue[] } = { to: [] },
 ): Promise<ParsedEmail> {
+  // Loaded on the first email: mailparser costs a process about 20 MB, and the worker (which sends email but never
+  // reads one) imports this package too.
+  const { simpleParser: parse } = await import('mailparser');
   let mail: Awaited<ReturnType<typeof simpleParser>>;
   try {
-    mail = await simpleParser(source);
+    mail = await parse(source);
   } catch {
     throw new MalformedPayloadError(`the ${field} field is not a MIME message`, {
       issues: [{ field, message: 'a MIME message' }],

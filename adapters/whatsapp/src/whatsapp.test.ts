@@ -3,7 +3,7 @@ import { MalformedPayloadError, ProviderError } from '@comms/adapter-kit';
 import { type BadValueCase, fakeServer, rawJson, withValueSet } from '@comms/adapter-kit/testing';
 import { hubSignature } from '@comms/adapter-meta-graph/testing';
 import { describe, expect, it } from 'vitest';
-import { parseWhatsApp, sendWhatsApp, verifyWhatsApp, whatsappInbound } from './index.js';
+import { fetchWhatsAppMedia, parseWhatsApp, sendWhatsApp, verifyWhatsApp, whatsappInbound } from './index.js';
 import { whatsappStatus, whatsappText, whatsappWebhook } from './testing.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -242,6 +242,79 @@ describe('send', () => {
     const err = await sendWhatsApp(message, { access_token: 'x' }, { baseUrl: 'http://127.0.0.1:1' }).catch((e) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect([err.code, err.transient]).toEqual(['network', true]);
+  });
+});
+
+describe('media download', () => {
+  const read = async (body: AsyncIterable<Uint8Array>) => {
+    const chunks: Uint8Array[] = [];
+    for await (const c of body) chunks.push(c);
+    return Buffer.concat(chunks).toString();
+  };
+
+  it('the two Graph steps with the token; a redirect off the Graph origin is followed without it', async () => {
+    // Where the media URL redirects (a CDN of its own): it must never see the account's token.
+    const cdn = await fakeServer(() => ({ status: 200, body: 'the bytes', headers: { 'content-type': 'image/jpeg' } }));
+    const graph = await fakeServer((req) =>
+      req.path === '/1003383421387256'
+        ? { status: 200, body: { url: `${graphUrl}/media/1`, mime_type: 'image/jpeg', file_size: 11 } }
+        : req.path === '/media/1'
+          ? { status: 302, headers: { location: `${graphUrl}/media/2` } }
+          : { status: 307, headers: { location: `${cdn.url}/file?sig=x` } },
+    );
+    const graphUrl = graph.url;
+    try {
+      const got = await fetchWhatsAppMedia(
+        { provider_id: '1003383421387256', provider_url: null },
+        { access_token: 'EAAG' },
+        { baseUrl: graph.url },
+      );
+      expect(await read(got.body)).toBe('"the bytes"');
+      expect(got.mime_type).toBe('image/jpeg');
+      expect(graph.requests.map((r) => [r.path, r.headers.authorization])).toEqual([
+        ['/1003383421387256', 'Bearer EAAG'],
+        ['/media/1', 'Bearer EAAG'],
+        ['/media/2', 'Bearer EAAG'],
+      ]);
+      expect(cdn.requests.map((r) => [r.path, r.headers.authorization])).toEqual([['/file?sig=x', undefined]]);
+    } finally {
+      await graph.close();
+      await cdn.close();
+    }
+  });
+
+  it("classifies the media URL's answers: 404 permanent, 503 transient, a redirect loop a network error", async () => {
+    const graph = await fakeServer((req) =>
+      req.path.startsWith('/m')
+        ? { status: 200, body: { url: `${graphUrl}/file${req.path.slice(2)}` } }
+        : req.path === '/file404'
+          ? { status: 404 }
+          : req.path === '/file503'
+            ? { status: 503 }
+            : { status: 302, headers: { location: req.path } },
+    );
+    const graphUrl = graph.url;
+    try {
+      const outcomes = [];
+      for (const id of ['m404', 'm503', 'mloop'])
+        outcomes.push(
+          await fetchWhatsAppMedia(
+            { provider_id: id, provider_url: null },
+            { access_token: 'EAAG' },
+            { baseUrl: graph.url },
+          ).then(
+            () => 'downloaded',
+            (e: ProviderError) => [e.code, e.transient],
+          ),
+        );
+      expect(outcomes).toEqual([
+        ['http_404', false],
+        ['http_503', true],
+        ['network', true],
+      ]);
+    } finally {
+      await graph.close();
+    }
   });
 });
 

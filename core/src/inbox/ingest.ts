@@ -172,8 +172,10 @@ export async function ingestWebhook(
     if (message.attachments.length) withMedia.push(message);
   }
   // The messages are stored: a fetch that cannot be queued now is queued by the worker's sweep of pending items.
+  // Not awaited, so the provider's answer does not wait on the queue's round trips: the sweep covers a fetch that
+  // could not be queued, whether the add failed or the process stopped first.
   if (withMedia.length)
-    await enqueueMediaFetches(ctx, withMedia).catch((err: unknown) =>
+    void enqueueMediaFetches(ctx, withMedia).catch((err: unknown) =>
       ctx.log.warn({ err: String(err) }, 'media fetches not queued; the sweep will queue them'),
     );
   // In order, not awaited: the messages are durable; the bus keeps the order and retries on its own.

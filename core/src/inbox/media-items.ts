@@ -6,13 +6,13 @@
  * `provider_url`, which the fetch uses.
  */
 import type { InboundMessage, Media } from '@comms/adapter-kit';
-import { eq, sql } from '@comms/db';
+import { rawRows, rowFromJson, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
 import { MediaRefusal } from '../platform/media/store.js';
 import { writeWithEvents } from '../platform/outbox.js';
 import { type MediaRow, mediaView, storeMedia } from '../platform/media/service.js';
 import type { MediaFetchJob } from '../platform/queue/definitions.js';
-import { type ChannelAccountRow, type MessageRow, messageView } from './views.js';
+import { type ChannelAccountRow, messageView } from './views.js';
 
 export type AttachmentStatus = 'pending' | 'stored' | 'failed' | 'rejected';
 
@@ -88,23 +88,28 @@ export async function enqueueMediaFetches(
 
 export type MediaFetchWork =
   | { kind: 'skip'; reason: string }
-  | { kind: 'fetch'; message: MessageRow; item: AttachmentItem; account: ChannelAccountRow };
+  | { kind: 'fetch'; item: AttachmentItem; account: ChannelAccountRow };
 
-/** What one media-fetch job has to do: nothing when the item is no longer pending (a repeated job). */
+/**
+ * What one media-fetch job has to do: nothing when the item is no longer pending (a repeated job). One statement:
+ * the item alone (not the whole message) and its account.
+ */
 export async function prepareMediaFetch(ctx: TenantContext, messageId: number, index: number): Promise<MediaFetchWork> {
-  const t = ctx.tenant.tables.inboxMessages;
-  const [message] = await ctx.db.select().from(t).where(eq(t.id, messageId)).limit(1);
-  if (!message) return { kind: 'skip', reason: 'no such message' };
-  const item = message.attachments[index] as AttachmentItem | undefined;
+  const s = sql.identifier(ctx.tenant.schemaName);
+  const [row] = await rawRows<{ item: AttachmentItem | null; account: Record<string, unknown> | null }>(
+    ctx.db,
+    sql`select m.attachments -> ${index}::int as item, to_jsonb(a) as account
+          from ${s}.inbox_messages m
+          left join ${s}.channel_accounts a on a.id = m.channel_account_id
+         where m.id = ${messageId}`,
+  );
+  if (!row) return { kind: 'skip', reason: 'no such message' };
+  const { item } = row;
   if (!item) return { kind: 'skip', reason: 'no such item' };
   if (item.status !== 'pending') return { kind: 'skip', reason: `item already ${item.status ?? 'settled'}` };
   // A deleted account still has the credentials the customer's file was sent under.
-  const a = ctx.tenant.tables.channelAccounts;
-  const [account] = message.channelAccountId
-    ? await ctx.db.select().from(a).where(eq(a.id, message.channelAccountId)).limit(1)
-    : [];
-  if (!account) return { kind: 'skip', reason: 'no channel account' };
-  return { kind: 'fetch', message, item, account };
+  if (!row.account) return { kind: 'skip', reason: 'no channel account' };
+  return { kind: 'fetch', item, account: rowFromJson(ctx.tenant.tables.channelAccounts, row.account) };
 }
 
 /** Stores the outcome on the item (only while it is pending) and tells open consoles (`message_updated`). */
@@ -114,20 +119,19 @@ export async function settleAttachment(
   index: number,
   fields: Record<string, unknown>,
 ): Promise<boolean> {
-  const t = ctx.tenant.tables.inboxMessages;
-  const path = `{${index}}`;
+  const s = sql.identifier(ctx.tenant.schemaName);
   // The event's outgoing webhooks commit with the change (the outbox).
   const { result: row, events } = await writeWithEvents(
     ctx,
     async (db) => {
-      const [row] = await db
-        .update(t)
-        .set({
-          attachments: sql`jsonb_set(${t.attachments}, ${path}::text[], (${t.attachments} -> ${index}::int) || ${JSON.stringify(fields)}::jsonb)`,
-        })
-        .where(sql`${t.id} = ${messageId} and ${t.attachments} -> ${index}::int ->> 'status' = 'pending'`)
-        .returning();
-      return row ?? null;
+      const [updated] = await rawRows<{ row: Record<string, unknown> }>(
+        db,
+        sql`update ${s}.inbox_messages m
+               set attachments = jsonb_set(m.attachments, array[${index}::int::text], (m.attachments -> ${index}::int) || ${JSON.stringify(fields)}::jsonb)
+             where m.id = ${messageId} and m.attachments -> ${index}::int ->> 'status' = 'pending'
+         returning to_jsonb(m.*) as row`,
+      );
+      return updated ? rowFromJson(ctx.tenant.tables.inboxMessages, updated.row) : null;
     },
     (row) => (row ? [{ type: 'message_updated', tenant: ctx.tenant.slug, data: messageView(row) }] : []),
   );

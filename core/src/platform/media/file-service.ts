@@ -40,6 +40,7 @@ export function createFileServiceStore(options: FileServiceOptions): MediaBacken
   const timeoutMs = options.timeoutMs ?? 60_000;
   return {
     kind: 'file-service',
+    contentAddressed: false,
     spoolDir: resolve(join(options.spoolDir, 'tmp')),
     async keep(file: Spooled, meta) {
       const boundary = `----media${randomUUID()}`;

@@ -3,7 +3,7 @@
  * once whichever tenant or message sends them. Rows in each tenant's `media` table say who may open them.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type ByteRange, type MediaBackend, MediaMissingError, type Spooled } from './store.js';
@@ -19,20 +19,18 @@ export function createLocalMediaStore(dir: string): MediaBackend {
   };
   return {
     kind: 'local',
+    contentAddressed: true,
     spoolDir: join(root, 'tmp'),
     async keep(file: Spooled) {
       const target = pathOf(file.sha256);
-      const exists = await stat(target).then(
-        (s) => s.size === file.size,
-        () => false,
-      );
-      if (exists) {
-        await rm(file.path, { force: true });
-      } else {
+      // Same filesystem (the spool is under the root): an atomic rename, never a half-written file in place. A
+      // file already there has the same bytes (its name is their sha256) and is replaced by an identical one; the
+      // shard directory is made the first time it is missing.
+      await rename(file.path, target).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
         await mkdir(join(root, file.sha256.slice(0, 2)), { recursive: true });
-        // Same filesystem (the spool is under the root): an atomic rename, never a half-written file in place.
         await rename(file.path, target);
-      }
+      });
       return file.sha256;
     },
     async open(key: string, range?: ByteRange): Promise<Readable> {

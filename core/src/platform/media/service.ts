@@ -3,7 +3,7 @@
  * The bytes live in the configured backend; the tenant's `media` rows say which files its users may open.
  */
 import { rm } from 'node:fs/promises';
-import { eq } from '@comms/db';
+import { eq, rawRows, rowFromJson, sql } from '@comms/db';
 import type { Config } from '../config.js';
 import type { TenantContext } from '../context.js';
 import { createFileServiceStore } from './file-service.js';
@@ -77,27 +77,23 @@ export async function storeMedia(
     await rm(spooled.path, { force: true });
     throw new MediaRefusal('empty', 'the file is empty');
   }
-  const t = ctx.tenant.tables.media;
-  const existing = await findMediaBySha(ctx, spooled.sha256);
-  if (existing) {
-    await rm(spooled.path, { force: true });
-    return existing;
+  if (!media.backend.contentAddressed) {
+    const existing = await findMediaBySha(ctx, spooled.sha256);
+    if (existing) {
+      await rm(spooled.path, { force: true });
+      return existing;
+    }
   }
   const key = await media.backend.keep(spooled, { mimeType: mime, filename: file.filename });
-  const [row] = await ctx.db
-    .insert(t)
-    .values({
-      sha256: spooled.sha256,
-      mimeType: mime,
-      size: spooled.size,
-      filename: file.filename,
-      backend: media.backend.kind,
-      storageKey: key,
-    })
-    .onConflictDoNothing()
-    .returning();
-  // Two stores of the same bytes at once: the other one's row stands.
-  return row ?? (await findMediaBySha(ctx, spooled.sha256))!;
+  const [inserted] = await rawRows<{ row: Record<string, unknown> }>(
+    ctx.db,
+    sql`insert into ${sql.identifier(ctx.tenant.schemaName)}.media as m (sha256, mime_type, size, filename, backend, storage_key)
+        values (${spooled.sha256}, ${mime}, ${spooled.size}, ${file.filename}, ${media.backend.kind}, ${key})
+        on conflict do nothing
+        returning to_jsonb(m.*) as row`,
+  );
+  // The tenant already had these bytes (stored before, or by another store at the same moment): its row stands.
+  return inserted ? rowFromJson(ctx.tenant.tables.media, inserted.row) : (await findMediaBySha(ctx, spooled.sha256))!;
 }
 
 export async function findMedia(ctx: TenantContext, id: number): Promise<MediaRow | null> {
@@ -108,9 +104,11 @@ export async function findMedia(ctx: TenantContext, id: number): Promise<MediaRo
 }
 
 async function findMediaBySha(ctx: TenantContext, sha256: string): Promise<MediaRow | null> {
-  const t = ctx.tenant.tables.media;
-  const [row] = await ctx.db.select().from(t).where(eq(t.sha256, sha256)).limit(1);
-  return row ?? null;
+  const [found] = await rawRows<{ row: Record<string, unknown> }>(
+    ctx.db,
+    sql`select to_jsonb(m.*) as row from ${sql.identifier(ctx.tenant.schemaName)}.media m where m.sha256 = ${sha256}`,
+  );
+  return found ? rowFromJson(ctx.tenant.tables.media, found.row) : null;
 }
 
 /** Where a tenant's users open a file. */

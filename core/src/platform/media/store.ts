@@ -5,10 +5,9 @@
  * content address.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { MediaLinkSigner } from './links.js';
 
@@ -27,6 +26,12 @@ export interface ByteRange {
 
 export interface MediaBackend {
   readonly kind: 'local' | 'file-service';
+  /**
+   * Files are named by their sha256, so keeping bytes the store already holds only replaces a file with an identical
+   * one: a new file is then kept before its row is looked up, saving a query. Otherwise (the File Service) the
+   * tenant's row is looked up first, so the same bytes are never uploaded twice.
+   */
+  readonly contentAddressed: boolean;
   /** Keeps a spooled file (the temporary file is moved or removed); returns the key to open it by. */
   keep(file: Spooled, meta: { mimeType: string; filename: string | null }): Promise<string>;
   /** The stored bytes, whole or one range. Throws MediaMissingError when the backend no longer has them. */
@@ -69,21 +74,28 @@ export async function spool(
   dir: string,
   maxBytes: number,
 ): Promise<Spooled> {
-  await mkdir(dir, { recursive: true });
   const path = join(dir, `${randomUUID()}.part`);
+  // The directory is made when it is missing, not checked before every file.
+  const file = await open(path, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true });
+    return open(path, 'wx');
+  });
   const hash = createHash('sha256');
   let size = 0;
-  async function* counted() {
-    for await (const chunk of source) {
+  // A transform stream rather than an async generator: no promise per chunk.
+  const counted = new Transform({
+    transform(chunk: Uint8Array, _encoding, next) {
       size += chunk.length;
-      if (size > maxBytes) throw new MediaRefusal('too_large', tooLarge(maxBytes));
+      if (size > maxBytes) return next(new MediaRefusal('too_large', tooLarge(maxBytes)));
       hash.update(chunk);
-      yield chunk;
-    }
-  }
+      next(null, chunk);
+    },
+  });
   try {
-    await pipeline(counted, createWriteStream(path));
+    await pipeline(source, counted, file.createWriteStream());
   } catch (err) {
+    await file.close().catch(() => {});
     await rm(path, { force: true });
     throw err;
   }
