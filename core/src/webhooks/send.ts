@@ -24,10 +24,21 @@ export function newSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
 }
 
+// The HMAC key of each secret, decoded once (a secret signs every delivery of its endpoint).
+const keys = new Map<string, Buffer>();
+function keyOf(secret: string): Buffer {
+  let key = keys.get(secret);
+  if (!key) {
+    key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+    if (keys.size >= 1_000) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 /** `v1,<signature>` of one message under one secret. */
 export function signature(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+  return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
 export interface WebhookRequest {
@@ -49,17 +60,59 @@ export interface WebhookResponse {
   error: string | null;
 }
 
-// Keep-alive agents, one pair per process: a busy receiver gets its deliveries over a few warm connections.
-const agents = new Map<string, http.Agent>();
-function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
-  const key = `${protocol}${allowPrivate}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    const options = { keepAlive: true, maxSockets: 64, lookup: guardedLookup(allowPrivate) } as http.AgentOptions;
-    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
-    agents.set(key, agent);
+/**
+ * One keep-alive agent per endpoint origin (scheme, host, port) and address policy, so an endpoint's deliveries reuse
+ * a few warm connections (the most recently used first, so the others idle out), and what is known of the origin
+ * is worked out once: the parsed URL, and for a literal IP host whether the guard refuses it. A host name is
+ * checked by the agent's `lookup`, once per connection, on the address it connects to.
+ */
+interface Origin {
+  agent: http.Agent;
+  /** Why the guard refuses the origin's literal IP, or null. */
+  refused: string | null;
+}
+const origins = new Map<string, Origin>();
+const parsedUrls = new Map<string, URL | null>();
+const MAX_ORIGINS = 1_000;
+
+function parse(raw: string): URL | null {
+  let url = parsedUrls.get(raw);
+  if (url === undefined) {
+    try {
+      url = new URL(raw);
+    } catch {
+      url = null;
+    }
+    if (parsedUrls.size >= MAX_ORIGINS) parsedUrls.clear();
+    parsedUrls.set(raw, url);
   }
-  return agent;
+  return url;
+}
+
+function originOf(url: URL, allowPrivate: boolean): Origin {
+  const key = `${url.protocol}//${url.host}|${allowPrivate}`;
+  let origin = origins.get(key);
+  if (!origin) {
+    // The oldest origin is forgotten (its idle connections time out; requests in flight finish).
+    if (origins.size >= MAX_ORIGINS) origins.delete(origins.keys().next().value!);
+    const options: http.AgentOptions = {
+      keepAlive: true,
+      maxSockets: 64,
+      scheduling: 'lifo',
+      // Idle connections close after a minute.
+      timeout: 60_000,
+      lookup: guardedLookup(allowPrivate) as http.AgentOptions['lookup'],
+    };
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    // A literal IP never goes through the agent's lookup: it is checked here.
+    const range = !allowPrivate && isIP(host) ? refusedRange(host) : null;
+    origin = {
+      agent: url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options),
+      refused: range ? `refused: ${host} is a ${range} address` : null,
+    };
+    origins.set(key, origin);
+  }
+  return origin;
 }
 
 /** Sends one signed request; never throws (a failure is a response without a status). */
@@ -71,18 +124,10 @@ export async function sendWebhook(req: WebhookRequest): Promise<WebhookResponse>
     error,
     durationMs: Math.round(performance.now() - started),
   });
-  let url: URL;
-  try {
-    url = new URL(req.url);
-  } catch {
-    return done(null, null, 'the endpoint URL is not valid');
-  }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  // A literal IP never goes through the agent's lookup: it is checked here.
-  if (!req.allowPrivate && isIP(host)) {
-    const range = refusedRange(host);
-    if (range) return done(null, null, `refused: ${host} is a ${range} address`);
-  }
+  const url = parse(req.url);
+  if (!url) return done(null, null, 'the endpoint URL is not valid');
+  const origin = originOf(url, req.allowPrivate);
+  if (origin.refused) return done(null, null, origin.refused);
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {
     'content-type': 'application/json',
@@ -101,28 +146,24 @@ export async function sendWebhook(req: WebhookRequest): Promise<WebhookResponse>
       clearTimeout(timer);
       resolve(r);
     };
-    const request = client.request(
-      url,
-      { method: 'POST', headers, agent: agentFor(url.protocol, req.allowPrivate) },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        res.on('data', (chunk: Buffer) => {
-          if (kept >= RESPONSE_BODY_LIMIT) return;
-          chunks.push(chunk);
-          kept += chunk.length;
-          // Enough for the log: stop reading; the connection is not reused.
-          if (kept >= RESPONSE_BODY_LIMIT) res.destroy();
-        });
-        const end = () =>
-          finish(
-            done(res.statusCode ?? null, Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8'), null),
-          );
-        res.on('end', end);
-        res.on('close', end);
-        res.on('error', end);
-      },
-    );
+    const request = client.request(url, { method: 'POST', headers, agent: origin.agent }, (res) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (kept >= RESPONSE_BODY_LIMIT) return;
+        chunks.push(chunk);
+        kept += chunk.length;
+        // Enough for the log: stop reading; the connection is not reused.
+        if (kept >= RESPONSE_BODY_LIMIT) res.destroy();
+      });
+      const end = () =>
+        finish(
+          done(res.statusCode ?? null, Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8'), null),
+        );
+      res.on('end', end);
+      res.on('close', end);
+      res.on('error', end);
+    });
     const timer = setTimeout(() => {
       request.destroy(new Error(`no answer within ${req.timeoutMs} ms`));
     }, req.timeoutMs);
