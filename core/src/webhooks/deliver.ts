@@ -3,10 +3,11 @@
  * `webhook-delivery` job wakes one endpoint, and `deliverDue` claims a batch of that endpoint's due rows in one
  * statement (`FOR UPDATE SKIP LOCKED`, and a lease in `locked_until`), sends them at most
  * WEBHOOK_ENDPOINT_CONCURRENCY at a time from this process, and writes every outcome (the attempt log, the rows,
- * the endpoint's failure clock) in one statement, until nothing is due. The lease keeps a duplicated job, the
- * sweeper's wake or a second worker from sending a delivery twice at once; a worker killed mid-batch frees its
- * rows when the lease expires, and the sweeper wakes their endpoint again (at least once; the `webhook-id` lets
- * receivers dedupe).
+ * the endpoint's failure clock) in one statement, until nothing is due; the next batch is claimed while the last
+ * rows of the one before are still in flight, so the sends never wait for the database. The lease keeps a
+ * duplicated job, the sweeper's wake or a second worker from sending a delivery twice at once; a worker killed
+ * mid-batch frees its rows when the lease expires, and the sweeper wakes their endpoint again (at least once; the
+ * `webhook-id` lets receivers dedupe).
  *
  * Order is not promised: retries overtake, and workers run in parallel (README, "Outgoing webhooks").
  */
@@ -238,11 +239,11 @@ async function claimOne(ctx: TenantContext, settings: DeliverySettings, id: numb
   return claimOf(rows, lease);
 }
 
-// ---- Sending a claimed batch, and writing what came of it ----
+// ---- A run: claimed batches sent through the endpoint's lanes, and their outcomes written ----
 
 interface RowOutcome {
   id: number;
-  /** Null: not attempted (the batch stopped first); the row is only let go. */
+  /** Null: not attempted (the run stopped first); the row is only let go. */
   status: 'succeeded' | 'failed' | 'pending' | null;
   attempts: number;
   nextAt: Date | null;
@@ -253,113 +254,267 @@ interface RowOutcome {
   delayMs?: number;
 }
 
+interface Batch {
+  claim: Claim;
+  /** The secrets that sign its requests. */
+  secrets: string[];
+  /** The next row to send. */
+  next: number;
+  /** Rows taken and not finished. */
+  inFlight: number;
+  outcomes: RowOutcome[];
+  written: boolean;
+}
+
 const DISABLED = 'the endpoint is disabled';
 
-/** Sends the claimed rows, writes their outcomes in one statement, and disables the endpoint if it must. */
-async function deliverClaim(ctx: TenantContext, settings: DeliverySettings, claim: Claim): Promise<RowOutcome[]> {
-  const { endpoint } = claim;
-  const key = `${ctx.tenant.schemaName}:${endpoint.id}`;
-  const outcomes: RowOutcome[] = [];
-  const unsent = (row: Claimed, status: RowOutcome['status'], error: string | null): RowOutcome => ({
-    id: row.id,
-    status,
-    attempts: row.attempts,
-    nextAt: null,
-    error,
-    attempt: null,
-    kind: status === 'failed' ? 'failed' : 'skipped',
-  });
-  if (!endpoint.enabled) {
-    for (const row of claim.rows) outcomes.push(unsent(row, 'failed', DISABLED));
-    await writeOutcomes(ctx, claim, outcomes, { failingSince: undefined });
-    return outcomes;
+/**
+ * One endpoint's run: `WEBHOOK_ENDPOINT_CONCURRENCY` lanes take rows from the claimed batch, and the next batch
+ * is claimed while the last rows of this one are still being sent, so the lanes never wait for the database; each
+ * batch's outcomes are written in one statement as soon as its last row is done, one batch after another.
+ */
+class EndpointRun {
+  private current: Batch | null = null;
+  private upcoming: Promise<Claim | null> | null = null;
+  private readonly adopted = new WeakSet<Claim>();
+  /** No more claims: nothing more due, the endpoint gone, the run's time up, or stopped. */
+  private exhausted = false;
+  private disableReason: string | null = null;
+  private endpoint: Endpoint | null = null;
+  /** The endpoint's failure clock as this run's attempts move it (undefined: no attempt yet). */
+  private failingSince: Date | null | undefined;
+  private lastNextAt: Date | null = null;
+  /** A claim found nothing due (or the endpoint gone). */
+  private dry = false;
+  /** The run's time was up before it ran dry. */
+  private outOfTime = false;
+  private writes: Promise<void> = Promise.resolve();
+  /** The first failure of a statement (a claim or a write): the run ends, and the job fails with it. */
+  private failure: unknown = null;
+  private readonly batches: Batch[] = [];
+  readonly outcomes: RowOutcome[] = [];
+  private readonly key: string;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly ctx: TenantContext,
+    private readonly settings: DeliverySettings,
+    endpointId: number,
+    /** Claims the next batch; null for a run of one claim only. */
+    private readonly claimNext: (() => Promise<Claim | null>) | null,
+    private readonly budgetMs = RUN_BUDGET_MS,
+  ) {
+    this.key = `${ctx.tenant.schemaName}:${endpointId}`;
   }
 
-  const secrets = secretsOf(ctx, endpoint);
-  const lastStart = claim.lease.getTime() - settings.timeoutMs - LEASE_MARGIN_MS;
-  // Set by a 410 or by the failure clock running out: no further row of the batch is sent.
-  let disableReason: string | null = null;
-  let next = 0;
-  const lane = async () => {
+  /** Sends `first` (and, with `claimNext`, every batch after it); resolves once every outcome is written. */
+  async run(first: Claim | null): Promise<DueOutcome> {
+    this.upcoming = Promise.resolve(first);
+    const lanes = Array.from({ length: this.settings.endpointConcurrency }, () => this.lane());
+    await Promise.all(lanes);
+    // Batches the run stopped in (the endpoint being disabled): their rows not started.
+    for (const batch of this.batches) this.maybeFinish(batch);
+    // A batch claimed ahead and never started: let go of its rows (failed, if the endpoint is being disabled).
+    const left = this.upcoming ? await this.upcoming : null;
+    if (left && !this.adopted.has(left)) {
+      if (left.rows.length) this.finishUnstarted(this.adopt(left), this.disableReason ? DISABLED : null);
+      else this.lastNextAt = left.nextAt;
+    }
+    await this.writes;
+    if (this.failure) throw this.failure;
+    if (this.disableReason && this.endpoint) await disableEndpoint(this.ctx, this.endpoint, this.disableReason);
+    // The next wake: the soonest of this run's retries and of the rows not yet due when it last looked.
+    let soonest = this.lastNextAt?.getTime() ?? Number.POSITIVE_INFINITY;
+    let sent = 0;
+    let released = false;
+    for (const o of this.outcomes) {
+      if (o.attempt) sent += 1;
+      if (o.status === null) released = true;
+      if (o.status === 'pending' && o.nextAt && o.nextAt.getTime() < soonest) soonest = o.nextAt.getTime();
+    }
+    return {
+      sent,
+      // Rows let go (a lease too short), or the run's time up before the endpoint ran dry: wake it again now.
+      more: !this.disableReason && (released || (this.outOfTime && !this.dry)),
+      nextAt: Number.isFinite(soonest) ? new Date(soonest) : null,
+    };
+  }
+
+  private adopt(claim: Claim): Batch {
+    this.adopted.add(claim);
+    this.endpoint = claim.endpoint;
+    if (this.failingSince === undefined && claim.endpoint.failingSince) this.failingSince = claim.endpoint.failingSince;
+    const secrets = claim.endpoint.enabled ? secretsOf(this.ctx, claim.endpoint) : [];
+    const batch = { claim, secrets, next: 0, inFlight: 0, outcomes: [], written: false };
+    this.batches.push(batch);
+    return batch;
+  }
+
+  /** The next row to send and its batch, or null when the run is over for this lane. */
+  private async take(): Promise<{ batch: Batch; row: Claimed } | null> {
     for (;;) {
-      await acquire(key, settings.endpointConcurrency);
-      const row = claim.rows[next];
-      if (!row || disableReason || Date.now() > lastStart) {
-        release(key);
+      if (this.disableReason) return null;
+      const batch = this.current;
+      if (batch && batch.next < batch.claim.rows.length) {
+        const row = batch.claim.rows[batch.next++]!;
+        batch.inFlight += 1;
+        // The last rows of this batch are on their way: claim the next one now, so it is there when they end.
+        if (batch.claim.rows.length - batch.next <= this.settings.endpointConcurrency) this.claimAhead();
+        return { batch, row };
+      }
+      if (!this.upcoming) {
+        this.claimAhead();
+        if (!this.upcoming) return null;
+      }
+      const claim = await this.upcoming;
+      if (claim && this.adopted.has(claim)) continue; // another lane took it up meanwhile
+      this.upcoming = null;
+      if (!claim?.rows.length) {
+        this.exhausted = true;
+        this.dry = true;
+        this.lastNextAt = claim?.nextAt ?? null;
+        return null;
+      }
+      const next = this.adopt(claim);
+      if (!claim.endpoint.enabled) {
+        this.finishUnstarted(next, DISABLED);
+        continue;
+      }
+      this.current = next;
+    }
+  }
+
+  private claimAhead(): void {
+    if (this.upcoming || this.exhausted || !this.claimNext) return;
+    if (Date.now() - this.started >= this.budgetMs) {
+      this.exhausted = true;
+      this.outOfTime = true;
+      return;
+    }
+    this.upcoming = this.claimNext().catch((err: unknown) => {
+      this.failure ??= err;
+      return null;
+    });
+  }
+
+  private async lane(): Promise<void> {
+    for (;;) {
+      await acquire(this.key, this.settings.endpointConcurrency);
+      const taken = await this.take();
+      if (!taken) {
+        release(this.key);
         return;
       }
-      next += 1;
+      const { batch, row } = taken;
+      const lastStart = batch.claim.lease.getTime() - this.settings.timeoutMs - LEASE_MARGIN_MS;
+      if (Date.now() > lastStart) {
+        // The lease is too close to its end for a whole attempt: let the row go rather than risk a second sender.
+        release(this.key);
+        this.record(batch, this.unsent(row, null, null));
+        continue;
+      }
       const at = new Date();
       let response: WebhookResponse;
       try {
         response = await sendWebhook({
-          url: endpoint.url,
+          url: batch.claim.endpoint.url,
           id: row.eventId,
           body: row.payload,
-          secrets,
-          timeoutMs: settings.timeoutMs,
-          allowPrivate: settings.allowPrivate,
+          secrets: batch.secrets,
+          timeoutMs: this.settings.timeoutMs,
+          allowPrivate: this.settings.allowPrivate,
         });
       } finally {
-        release(key);
+        release(this.key);
       }
-      notePace(key, response.durationMs);
-      const attempts = row.attempts + 1;
-      const ok = response.statusCode !== null && response.statusCode >= 200 && response.statusCode < 300;
-      const error = ok ? null : (response.error ?? `the receiver answered ${response.statusCode}`);
-      const attempt = { at, response };
-      if (ok) {
-        outcomes.push({ id: row.id, status: 'succeeded', attempts, nextAt: null, error, attempt, kind: 'delivered' });
-        continue;
-      }
-      if (response.statusCode === 410) {
-        disableReason ??= 'the receiver answered 410 Gone';
-        outcomes.push({ id: row.id, status: 'failed', attempts, nextAt: null, error, attempt, kind: 'failed' });
-        continue;
-      }
-      // Failing since the first failure after the last success; past WEBHOOK_DISABLE_AFTER_MS, disabled.
-      if (endpoint.failingSince && at.getTime() - endpoint.failingSince.getTime() >= settings.disableAfterMs)
-        disableReason ??= `every attempt failed for ${Math.round(settings.disableAfterMs / 3_600_000)} h`;
-      const delayMs = retryDelayMs(settings, attempts);
-      outcomes.push(
-        delayMs === null
-          ? { id: row.id, status: 'failed', attempts, nextAt: null, error, attempt, kind: 'failed' }
-          : {
-              id: row.id,
-              status: 'pending',
-              attempts,
-              nextAt: new Date(Date.now() + delayMs),
-              error,
-              attempt,
-              kind: 'retry',
-              delayMs,
-            },
-      );
+      notePace(this.key, response.durationMs);
+      this.record(batch, this.outcomeOf(row, at, response));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(settings.endpointConcurrency, claim.rows.length) }, lane));
-
-  // The endpoint's failure clock, from the attempts in the order they were made.
-  const made = outcomes.filter((o) => o.attempt).sort((a, b) => a.attempt!.at.getTime() - b.attempt!.at.getTime());
-  let failingSince: Date | null | undefined;
-  if (made.length) {
-    const lastSuccess = made.findLastIndex((o) => o.status === 'succeeded');
-    const firstFailure = made[lastSuccess + 1]?.attempt?.at ?? null;
-    failingSince = lastSuccess >= 0 ? firstFailure : (endpoint.failingSince ?? firstFailure);
   }
-  if (!disableReason && failingSince && Date.now() - failingSince.getTime() >= settings.disableAfterMs)
-    disableReason = `every attempt failed for ${Math.round(settings.disableAfterMs / 3_600_000)} h`;
-  // Rows the batch did not get to are let go (or failed, the endpoint being disabled); once it is disabled, the
-  // batch's retries are not kept either.
-  const attempted = new Set(outcomes.map((o) => o.id));
-  for (const row of claim.rows)
-    if (!attempted.has(row.id)) outcomes.push(unsent(row, disableReason ? 'failed' : null, disableReason && DISABLED));
-  if (disableReason)
-    for (const o of outcomes)
-      if (o.status === 'pending') Object.assign(o, { status: 'failed', nextAt: null, kind: 'failed' });
-  await writeOutcomes(ctx, claim, outcomes, { failingSince });
-  if (disableReason) await disableEndpoint(ctx, endpoint, disableReason);
-  return outcomes;
+
+  private unsent(row: Claimed, status: RowOutcome['status'], error: string | null): RowOutcome {
+    return {
+      id: row.id,
+      status,
+      attempts: row.attempts,
+      nextAt: null,
+      error,
+      attempt: null,
+      kind: status === 'failed' ? 'failed' : 'skipped',
+    };
+  }
+
+  /** What an answer means for the row, and for the endpoint's failure clock. */
+  private outcomeOf(row: Claimed, at: Date, response: WebhookResponse): RowOutcome {
+    const attempts = row.attempts + 1;
+    const attempt = { at, response };
+    const ok = response.statusCode !== null && response.statusCode >= 200 && response.statusCode < 300;
+    if (ok) {
+      this.failingSince = null;
+      return { id: row.id, status: 'succeeded', attempts, nextAt: null, error: null, attempt, kind: 'delivered' };
+    }
+    const error = response.error ?? `the receiver answered ${response.statusCode}`;
+    if (response.statusCode === 410) {
+      this.disableReason ??= 'the receiver answered 410 Gone';
+      return { id: row.id, status: 'failed', attempts, nextAt: null, error, attempt, kind: 'failed' };
+    }
+    // Failing since the first failure after the last success; past WEBHOOK_DISABLE_AFTER_MS, disabled.
+    this.failingSince ??= at;
+    if (Date.now() - this.failingSince.getTime() >= this.settings.disableAfterMs)
+      this.disableReason ??= `every attempt failed for ${Math.round(this.settings.disableAfterMs / 3_600_000)} h`;
+    const delayMs = retryDelayMs(this.settings, attempts);
+    if (delayMs === null)
+      return { id: row.id, status: 'failed', attempts, nextAt: null, error, attempt, kind: 'failed' };
+    const nextAt = new Date(Date.now() + delayMs);
+    return { id: row.id, status: 'pending', attempts, nextAt, error, attempt, kind: 'retry', delayMs };
+  }
+
+  private record(batch: Batch, outcome: RowOutcome): void {
+    batch.outcomes.push(outcome);
+    this.outcomes.push(outcome);
+    batch.inFlight -= 1;
+    if (this.disableReason || batch.next >= batch.claim.rows.length) this.maybeFinish(batch);
+  }
+
+  /** Once every row of the batch is done (or the run stopped and none is in flight): its outcomes written. */
+  private maybeFinish(batch: Batch): void {
+    if (batch.inFlight > 0 || batch.written) return;
+    batch.written = true;
+    // Rows not started: let go, or failed when the endpoint is being disabled.
+    for (const row of batch.claim.rows.slice(batch.next)) {
+      const o = this.unsent(row, this.disableReason ? 'failed' : null, this.disableReason ? DISABLED : null);
+      batch.outcomes.push(o);
+      this.outcomes.push(o);
+    }
+    batch.next = batch.claim.rows.length;
+    // Once the endpoint is being disabled, the retries are not kept either.
+    if (this.disableReason)
+      for (const o of batch.outcomes)
+        if (o.status === 'pending') Object.assign(o, { status: 'failed', nextAt: null, kind: 'failed' });
+    const failingSince = batch.outcomes.some((o) => o.attempt) ? (this.failingSince ?? null) : undefined;
+    this.write(batch, failingSince);
+  }
+
+  /** A batch none of whose rows is sent: let go, or failed with `error`. */
+  private finishUnstarted(batch: Batch, error: string | null): void {
+    for (const row of batch.claim.rows) {
+      const o = this.unsent(row, error ? 'failed' : null, error);
+      batch.outcomes.push(o);
+      this.outcomes.push(o);
+    }
+    batch.next = batch.claim.rows.length;
+    batch.written = true;
+    this.write(batch, undefined);
+  }
+
+  /** Queues the batch's outcome statement behind the run's earlier ones (a failure is kept for the end). */
+  private write(batch: Batch, failingSince: Date | null | undefined): void {
+    this.writes = this.writes
+      .then(() => writeOutcomes(this.ctx, batch.claim, batch.outcomes, { failingSince }))
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      });
+  }
 }
 
 /**
@@ -452,17 +607,9 @@ export async function deliverDue(
   endpointId: number,
   options: { budgetMs?: number } = {},
 ): Promise<DueOutcome> {
-  const started = Date.now();
   const key = `${ctx.tenant.schemaName}:${endpointId}`;
-  let sent = 0;
-  for (;;) {
-    const claim = await claimDue(ctx, settings, endpointId, batchSize(key, settings.endpointConcurrency));
-    if (!claim) return { sent, more: false, nextAt: null };
-    if (!claim.rows.length) return { sent, more: false, nextAt: claim.nextAt };
-    const outcomes = await deliverClaim(ctx, settings, claim);
-    sent += outcomes.filter((o) => o.attempt).length;
-    if (Date.now() - started >= (options.budgetMs ?? RUN_BUDGET_MS)) return { sent, more: true, nextAt: null };
-  }
+  const claim = () => claimDue(ctx, settings, endpointId, batchSize(key, settings.endpointConcurrency));
+  return new EndpointRun(ctx, settings, endpointId, claim, options.budgetMs).run(await claim());
 }
 
 /**
@@ -518,7 +665,9 @@ export async function attemptDelivery(
 ): Promise<AttemptOutcome> {
   const claim = await claimOne(ctx, settings, id, options.force ?? false);
   if (!claim?.rows.length) return { kind: 'skipped' };
-  const [outcome] = await deliverClaim(ctx, settings, claim);
+  const run = new EndpointRun(ctx, settings, claim.endpoint.id, null);
+  await run.run(claim);
+  const outcome = run.outcomes[0];
   if (!outcome) return { kind: 'skipped' };
   if (outcome.kind === 'retry') return { kind: 'retry', attempts: outcome.attempts, delayMs: outcome.delayMs ?? 0 };
   return { kind: outcome.kind };
