@@ -60,7 +60,7 @@ export type AttemptOutcome =
 /** What one run of `deliverDue` did, and what is left. */
 export interface DueOutcome {
   sent: number;
-  /** Stopped by its time budget with rows still due: wake the endpoint again. */
+  /** Stopped by its time budget before it ran dry, or rows let go (a lease too short): wake the endpoint again. */
   more: boolean;
   /** When the endpoint's next pending row falls due (a retry), if any. */
   nextAt: Date | null;
