@@ -53,6 +53,7 @@ describe('tenant provisioning', () => {
       '0003_ses_transport',
       '0004_media',
       '0005_webhooks',
+      '0006_webhook_batches',
     ]);
     // The functions are the tenant's own: schema-qualified, nothing in public.
     const functions = await db.query(

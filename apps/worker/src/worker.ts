@@ -7,6 +7,7 @@ import { createMediaFetchProcessor } from './processors/media-fetch.js';
 import {
   createWebhookDeliveryProcessor,
   createWebhookReplayProcessor,
+  pruneWebhooks,
   sweepWebhooks,
 } from './processors/webhook-delivery.js';
 import { createNotificationProcessor } from './processors/notification.js';
@@ -22,6 +23,8 @@ export interface WorkerOptions {
   sweepEveryMs?: number;
   /** Webhook deliveries due longer than this and not in flight are queued again (ms). */
   webhookSweepAfterMs?: number;
+  /** How often old webhook deliveries are pruned (once per period across every process; default hourly). */
+  webhookPruneEveryMs?: number;
   senders?: Senders;
   /** Where inbound media are downloaded from (default: the providers' adapters on the configured base URLs). */
   mediaSources?: Partial<Record<Channel, MediaSource>>;
@@ -32,6 +35,8 @@ export interface WorkerOptions {
 export interface RunningWorker {
   /** One sweep over every tenant now; returns how many messages were enqueued. */
   sweep(): Promise<number>;
+  /** One prune of webhook deliveries past WEBHOOK_RETENTION_DAYS over every tenant now; returns how many. */
+  prune(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -75,10 +80,22 @@ export function startWorker(runtime: Runtime, options: WorkerOptions = {}): Runn
     options.sweepEveryMs ?? runtime.config.PENDING_SWEEP_INTERVAL_MS,
     sweep,
   );
+  const retentionDays = runtime.config.WEBHOOK_RETENTION_DAYS;
+  const prune = async () => {
+    let pruned = 0;
+    for (const tenant of await listActiveTenants(runtime))
+      pruned += await pruneWebhooks(runtime.context(tenant), retentionDays);
+    if (pruned) runtime.log.info({ pruned, retention_days: retentionDays }, 'old webhook deliveries pruned');
+    return pruned;
+  };
+  // One prune per period across every worker process and host, as the sweeper.
+  const pruner = runtime.singleton('webhook-prune', options.webhookPruneEveryMs ?? 3_600_000, prune);
   return {
     sweep,
+    prune,
     async close() {
       timer.stop();
+      pruner.stop();
       await sandbox?.close();
     },
   };

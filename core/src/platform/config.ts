@@ -200,6 +200,11 @@ const EnvSchema = z.object({
     .default(24 * 3_600_000),
   /** Attempts in flight to one endpoint, per worker process: one slow receiver cannot take every worker slot. */
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().positive().default(10),
+  /**
+   * Days a finished (succeeded or failed) webhook delivery and its attempts are kept; older ones are deleted by
+   * the worker's hourly prune. A replay reaches back this far.
+   */
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
   /** Processes per host for the API (`start:api`, and `npm start`'s HTTP processes), sharing one port. */
   API_PROCESSES: processCount,
   /** Processes per host for the gateway alone (`start:gateway`), sharing GATEWAY_PORT. */

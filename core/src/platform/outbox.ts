@@ -1,9 +1,10 @@
 /**
  * The outbox of outgoing webhooks (issue 15): an event one of the tenant's endpoints subscribes to becomes one
  * `webhook_deliveries` row per endpoint, written by the same executor as the change it describes, so a
- * transaction that commits the change commits its deliveries too, and one that rolls back leaves none. The
- * `webhook-delivery` job is queued after the commit; if that fails (Redis away, the process killed in between)
- * the sweeper finds the row and queues it.
+ * transaction that commits the change commits its deliveries too, and one that rolls back leaves none. The rows
+ * are the queue: after the commit each endpoint with new rows gets a `webhook-delivery` wake-up (one per endpoint,
+ * deduplicated while one waits), whose job sends what is due in batches; if queueing fails (Redis away, the
+ * process killed in between) the sweeper finds the rows and wakes their endpoint.
  *
  * Services that write in a transaction record their events there (`recordOutgoing(tx, …)` then `markRecorded`);
  * every other event is recorded by the context's bus (`outboxBus`) right after its change committed, just
@@ -63,7 +64,7 @@ export async function hasSubscribers(db: Executor, tenant: Tenant): Promise<bool
 
 /**
  * Writes the deliveries of `events` for every enabled endpoint that subscribes to them, in one statement, in
- * the executor's transaction. Returns the new delivery ids, in event order, for `queueDeliveries` after commit.
+ * the executor's transaction. Returns the endpoints that got deliveries, for `queueDeliveries` after commit.
  */
 export async function recordOutgoing(db: Executor, tenant: Tenant, events: DomainEvent[]): Promise<number[]> {
   const outgoing = events.filter(isOutgoing);
@@ -78,7 +79,7 @@ export async function recordOutgoing(db: Executor, tenant: Tenant, events: Domai
     payload: webhookBody(event.type, event.data, now),
   }));
   const s = sql.identifier(tenant.schemaName);
-  const inserted = await rawRows<{ id: number }>(
+  const inserted = await rawRows<{ endpoint_id: number }>(
     db,
     sql`insert into ${s}.webhook_deliveries (endpoint_id, event_id, event_type, payload, next_attempt_at, created_at)
         select ep.id, e.event_id, e.type, e.payload, ${now}, ${now}
@@ -89,18 +90,26 @@ export async function recordOutgoing(db: Executor, tenant: Tenant, events: Domai
          and (ep.event_types is null or ep.event_types @> jsonb_build_array(e.type))
          and (ep.channels is null or (e.channel is not null and ep.channels @> jsonb_build_array(e.channel)))
         order by e.ord, ep.id
-        returning id`,
+        returning endpoint_id`,
   );
-  return inserted.map((r) => r.id);
+  return [...new Set(inserted.map((r) => r.endpoint_id))];
 }
 
-/** Queues the first attempt of each delivery; a failure is left to the sweeper (the rows are durable). */
-export async function queueDeliveries(queues: Queues, tenant: string, ids: number[], log: Logger): Promise<void> {
-  for (const id of ids) {
+/**
+ * Wakes the delivery of each endpoint's due rows (a `webhook-delivery` job per endpoint, deduplicated while one
+ * waits, and kept for after a running one); a failure is left to the sweeper (the rows are durable).
+ */
+export async function queueDeliveries(
+  queues: Queues,
+  tenant: string,
+  endpointIds: number[],
+  log: Logger,
+): Promise<void> {
+  for (const id of endpointIds) {
     try {
-      await queues.add('webhook-delivery', { tenant, delivery_id: id, attempt: 0 });
+      await queues.add('webhook-delivery', { tenant, endpoint_id: id });
     } catch (err) {
-      log.warn({ err: String(err), delivery_id: id }, 'webhook delivery not queued; the sweeper will');
+      log.warn({ err: String(err), endpoint_id: id }, 'webhook deliveries not queued; the sweeper will');
       return;
     }
   }
@@ -127,8 +136,8 @@ export function outboxBus(
     publish: async (event) => {
       if (!recorded.has(event) && isOutgoing(event)) {
         try {
-          const ids = await recordOutgoing(deps.db, deps.tenant, [event]);
-          if (ids.length) await queueDeliveries(deps.queues, deps.tenant.slug, ids, deps.log);
+          const endpoints = await recordOutgoing(deps.db, deps.tenant, [event]);
+          if (endpoints.length) await queueDeliveries(deps.queues, deps.tenant.slug, endpoints, deps.log);
         } catch (err) {
           deps.log.error({ err: String(err), type: event.type }, 'webhook deliveries of an event not recorded');
         }
@@ -155,15 +164,15 @@ export async function writeWithEvents<T>(
     const result = await write(ctx.db);
     return { result, events: eventsOf(result) };
   }
-  let ids: number[] = [];
+  let endpoints: number[] = [];
   const out = await ctx.db.transaction(async (tx) => {
     const result = await write(tx);
     const events = eventsOf(result);
-    ids = await recordOutgoing(tx, ctx.tenant, events);
+    endpoints = await recordOutgoing(tx, ctx.tenant, events);
     markRecorded(...events);
     return { result, events };
   });
-  if (ids.length) void queueDeliveries(ctx.queues, ctx.tenant.slug, ids, ctx.log);
+  if (endpoints.length) void queueDeliveries(ctx.queues, ctx.tenant.slug, endpoints, ctx.log);
   return out;
 }
 
@@ -178,7 +187,7 @@ export async function withOutbox<T>(ctx: TenantContext, work: (scoped: TenantCon
   if (!(await hasSubscribers(ctx.db, ctx.tenant))) return work(ctx);
   const held: DomainEvent[] = [];
   const jobs: Parameters<Queues['add']>[] = [];
-  let ids: number[] = [];
+  let endpoints: number[] = [];
   const result = await ctx.db.transaction(async (tx) => {
     const bus: EventBus = {
       publish: async (event) => {
@@ -200,11 +209,11 @@ export async function withOutbox<T>(ctx: TenantContext, work: (scoped: TenantCon
     const out = await work({ ...ctx, db: tx, bus, queues });
     // One statement for all of them; a nested scope has already recorded its own.
     const unrecorded = held.filter((event) => !recorded.has(event));
-    ids = await recordOutgoing(tx, ctx.tenant, unrecorded);
+    endpoints = await recordOutgoing(tx, ctx.tenant, unrecorded);
     markRecorded(...unrecorded);
     return out;
   });
-  if (ids.length) void queueDeliveries(ctx.queues, ctx.tenant.slug, ids, ctx.log);
+  if (endpoints.length) void queueDeliveries(ctx.queues, ctx.tenant.slug, endpoints, ctx.log);
   for (const [name, data, options] of jobs)
     await ctx.queues
       .add(name, data, options)

@@ -1,5 +1,5 @@
 /** The delivery log and what an admin does with it: list, retry one, replay since a time, send a test event. */
-import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from '@comms/db';
+import { and, asc, desc, eq, gte, inArray, lt, lte, rawRows, sql } from '@comms/db';
 import type { TenantContext } from '../platform/context.js';
 import { AppError, notFound } from '../platform/errors.js';
 import { newEventId, webhookBody } from '../platform/outbox.js';
@@ -114,12 +114,7 @@ export async function retryDelivery(ctx: TenantContext, id: number): Promise<Del
     .where(eq(d.id, id))
     .returning();
   if (!row) throw notFound(`webhook delivery ${id}`);
-  await ctx.queues.add('webhook-delivery', {
-    tenant: ctx.tenant.slug,
-    delivery_id: id,
-    attempt: row.attempts,
-    key: `r${Date.now()}`,
-  });
+  await ctx.queues.add('webhook-delivery', { tenant: ctx.tenant.slug, endpoint_id: row.endpointId });
   return findDelivery(ctx, id);
 }
 
@@ -144,7 +139,7 @@ export async function sendTestEvent(ctx: TenantContext, endpointId: number): Pro
       createdAt: now,
     })
     .returning();
-  await ctx.queues.add('webhook-delivery', { tenant: ctx.tenant.slug, delivery_id: row!.id, attempt: 0 });
+  await ctx.queues.add('webhook-delivery', { tenant: ctx.tenant.slug, endpoint_id: endpointId });
   return deliveryView(row!, []);
 }
 
@@ -199,37 +194,61 @@ export async function runReplay(
       ),
     )
     .orderBy(asc(d.id));
-  for (const { id } of rows) {
-    // Busy (the endpoint's concurrency in use): wait for a slot rather than let a later event overtake.
-    for (let tries = 0; tries < 600; tries++) {
-      const outcome = await deliverAndSchedule(ctx, settings, id, { force: true });
-      if (outcome.kind !== 'busy') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  // One at a time: each waits for one of the endpoint's slots, so a later event never overtakes an earlier one.
+  for (const { id } of rows) await deliverAndSchedule(ctx, settings, id, job.endpoint_id, { force: true });
 }
 
 /**
- * The sweeper: deliveries due for longer than `graceMs` and in no attempt are queued again (the job was never
- * queued, Redis lost it, a worker died mid-attempt). Job ids dedupe with jobs still waiting, so several workers
- * sweeping at once cost queries, not duplicate sends; the claim in `attemptDelivery` holds either way.
+ * The sweeper: endpoints with deliveries due for longer than `graceMs` and in no attempt are woken again (their
+ * wake was never queued, Redis lost it, a worker died mid-batch and its lease ran out). Its wakes have an id of
+ * their own (`s…`, one per second), so they never wait behind a wake-up that Redis may have lost; the claim holds
+ * either way, so several sweeps at once cost statements, not duplicate sends. Returns how many endpoints.
  */
 export async function sweepDeliveries(ctx: TenantContext, graceMs: number, limit = 500): Promise<number> {
-  const d = ctx.tenant.tables.webhookDeliveries;
   const now = new Date();
-  const rows = await ctx.db
-    .select({ id: d.id, attempts: d.attempts })
-    .from(d)
-    .where(
-      and(
-        eq(d.status, 'pending'),
-        lt(d.nextAttemptAt, new Date(now.getTime() - graceMs)),
-        or(isNull(d.lockedUntil), lt(d.lockedUntil, now)),
-      ),
-    )
-    .orderBy(asc(d.nextAttemptAt))
-    .limit(limit);
+  const rows = await rawRows<{ endpoint_id: number }>(
+    ctx.db,
+    sql`select distinct endpoint_id from ${sql.identifier(ctx.tenant.schemaName)}.webhook_deliveries
+         where status = 'pending' and next_attempt_at < ${new Date(now.getTime() - graceMs)}
+           and (locked_until is null or locked_until < ${now})
+         limit ${limit}`,
+  );
+  const key = `s${Math.floor(now.getTime() / 1000).toString(36)}`;
   for (const row of rows)
-    await ctx.queues.add('webhook-delivery', { tenant: ctx.tenant.slug, delivery_id: row.id, attempt: row.attempts });
+    await ctx.queues.add('webhook-delivery', { tenant: ctx.tenant.slug, endpoint_id: row.endpoint_id, key });
   return rows.length;
+}
+
+/**
+ * The retention: finished deliveries (succeeded or failed) created more than `retentionDays` ago are deleted with
+ * their attempts (the foreign key cascades), `batch` rows per statement, oldest first, until none is left or
+ * `maxBatches` statements have run (the next run goes on). Pending deliveries are kept whatever their age. Returns
+ * how many deliveries.
+ */
+export async function pruneDeliveries(
+  ctx: TenantContext,
+  retentionDays: number,
+  options: { batch?: number; maxBatches?: number } = {},
+): Promise<number> {
+  const s = sql.identifier(ctx.tenant.schemaName);
+  const before = new Date(Date.now() - retentionDays * 86_400_000);
+  const batch = options.batch ?? 1_000;
+  let deleted = 0;
+  for (let i = 0; i < (options.maxBatches ?? 100); i++) {
+    const rows = await rawRows<{ n: number }>(
+      ctx.db,
+      sql`with gone as (
+            delete from ${s}.webhook_deliveries
+             where id in (select id from ${s}.webhook_deliveries
+                           where created_at < ${before} and status <> 'pending'
+                           order by created_at
+                           limit ${batch})
+            returning 1)
+          select count(*)::int as n from gone`,
+    );
+    const n = rows[0]?.n ?? 0;
+    deleted += n;
+    if (n < batch) break;
+  }
+  return deleted;
 }

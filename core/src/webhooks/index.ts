@@ -1,11 +1,19 @@
-/** Outgoing webhooks (issue 15): endpoints, the delivery worker's attempt, the delivery log, replay, sweeper. */
+/** Outgoing webhooks (issue 15): endpoints, the delivery worker's batches, the delivery log, replay, sweeper, retention. */
 export { checkEndpointUrl, refusedRange } from './address.js';
-export { attemptDelivery, deliverAndSchedule, type DeliverySettings, deliverySettings } from './deliver.js';
+export {
+  attemptDelivery,
+  deliverAndSchedule,
+  deliverDue,
+  deliverEndpoint,
+  type DeliverySettings,
+  deliverySettings,
+} from './deliver.js';
 export {
   type DeliveryQuery,
   type DeliveryView,
   findDelivery,
   listDeliveries,
+  pruneDeliveries,
   replayDeliveries,
   retryDelivery,
   runReplay,

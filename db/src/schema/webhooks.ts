@@ -56,8 +56,10 @@ export function buildWebhookTables(schema: PgSchema) {
     (t) => [
       uniqueIndex('webhook_deliveries_endpoint_event_key').on(t.endpointId, t.eventId),
       index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
-      // The sweeper's scan: only rows still to deliver.
-      index('webhook_deliveries_pending_idx').on(t.nextAttemptAt).where(sql`"status" = 'pending'`),
+      // An endpoint's due rows, for the delivery job's claim and the sweeper's scan: only rows still to deliver.
+      index('webhook_deliveries_due_idx').on(t.endpointId, t.nextAttemptAt).where(sql`"status" = 'pending'`),
+      // The retention's prune, oldest first.
+      index('webhook_deliveries_created_idx').on(t.createdAt),
     ],
   );
 

@@ -229,6 +229,9 @@ export const webhookEndpointRoutes = app
       operationId: 'listWebhookDeliveries',
       tags,
       security: bearer,
+      description:
+        'The delivery log, newest first, each delivery with every attempt. Finished (succeeded or failed) deliveries ' +
+        'created more than WEBHOOK_RETENTION_DAYS ago (30 by default) are deleted with their attempts; pending ones stay.',
       request: { params: IdParam, query: DeliveryQuery },
       responses: {
         200: jsonResponse(pageOf(WebhookDelivery, 'WebhookDeliveryPage'), 'Deliveries, newest first, with attempts'),
@@ -244,7 +247,9 @@ export const webhookEndpointRoutes = app
       operationId: 'replayWebhookDeliveries',
       tags,
       security: bearer,
-      description: 'Sends every delivery created since `since` again, in order, with their original `webhook-id`s.',
+      description:
+        'Sends every delivery created since `since` again, in order, with their original `webhook-id`s. It reaches ' +
+        'back as far as the delivery log: WEBHOOK_RETENTION_DAYS (30 days by default).',
       request: { params: IdParam, body: jsonBody(ReplayBody) },
       responses: {
         202: jsonResponse(z.object({ replayed: z.number().int() }).openapi('WebhookReplay'), 'How many are replayed'),

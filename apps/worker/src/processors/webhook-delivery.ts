@@ -1,9 +1,9 @@
 /**
- * webhook-delivery: one attempt at one outgoing webhook, then its retry queued on the delivery's schedule.
+ * webhook-delivery: one endpoint's due deliveries, sent in batches; then its next wake queued (more due, a retry).
  * webhook-replay: an endpoint's deliveries since a time, sent again one after another in order.
  */
 import type { Processor, Runtime, TenantContext } from '@comms/core/platform';
-import { deliverAndSchedule, deliverySettings, runReplay, sweepDeliveries } from '@comms/core/webhooks';
+import { deliverEndpoint, deliverySettings, pruneDeliveries, runReplay, sweepDeliveries } from '@comms/core/webhooks';
 import { tenantJob } from '../job.js';
 
 export function createWebhookDeliveryProcessor(runtime: Runtime): Processor<'webhook-delivery'> {
@@ -12,9 +12,9 @@ export function createWebhookDeliveryProcessor(runtime: Runtime): Processor<'web
     runtime,
     'webhook-delivery',
     async (ctx, data) => {
-      await deliverAndSchedule(ctx, settings, data.delivery_id);
+      await deliverEndpoint(ctx, settings, data.endpoint_id, { key: data.key });
     },
-    { logFields: (data) => ({ delivery_id: data.delivery_id }) },
+    { logFields: (data) => ({ endpoint_id: data.endpoint_id }) },
   );
 }
 
@@ -25,7 +25,12 @@ export function createWebhookReplayProcessor(runtime: Runtime): Processor<'webho
   });
 }
 
-/** The sweeper's share for webhooks: deliveries due and never attempted are queued again. */
+/** The sweeper's share for webhooks: endpoints with deliveries due and in no attempt are woken again. */
 export function sweepWebhooks(ctx: TenantContext, graceMs: number): Promise<number> {
   return sweepDeliveries(ctx, graceMs);
+}
+
+/** The retention's share of one tenant: finished deliveries older than WEBHOOK_RETENTION_DAYS are deleted. */
+export function pruneWebhooks(ctx: TenantContext, retentionDays: number): Promise<number> {
+  return pruneDeliveries(ctx, retentionDays);
 }

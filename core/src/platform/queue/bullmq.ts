@@ -2,7 +2,7 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { backoffDelay, type JobData, QUEUES, type QueueName } from './definitions.js';
+import { backoffDelay, dedupeKeyOf, type JobData, QUEUES, type QueueName } from './definitions.js';
 import { PermanentJobError, type Processor, type Queues } from './contract.js';
 
 export const QUEUE_PREFIX = 'comms';
@@ -39,22 +39,28 @@ export function createBullQueues(redisUrl: string, log: Logger, options: { prefi
   const addJob = async <N extends QueueName>(name: N, data: JobData<N>, options?: { delayMs?: number }) => {
     const def = QUEUES[name];
     const parsed = def.schema.parse(data);
-    const jobId = (def.jobId as (d: typeof parsed) => string)(parsed);
     const q = queue(name);
+    const common = {
+      attempts: def.policy.attempts,
+      backoff: { type: 'custom' },
+      delay: options?.delayMs ?? 0,
+      removeOnComplete: { count: def.policy.keepCompleted },
+      removeOnFail: { count: def.policy.keepFailed },
+    };
+    const dedupe = dedupeKeyOf(name, parsed as JobData<N>);
+    if (dedupe) {
+      // BullMQ's own deduplication: ignored while one with the key waits; kept as the next one while one is active.
+      await q.add(name, parsed, { ...common, deduplication: { id: dedupe, keepLastIfActive: true } });
+      return;
+    }
+    const jobId = (def.jobId as (d: typeof parsed) => string)(parsed);
     // A finished job keeps its id for a while. Adding again means the work is wanted again (a retry through
     // POST /messages/{id}/retry, the sweeper, a tenant re-created under the same slug whose ids start over),
     // so a finished job is replaced; a waiting or active one is left alone, which is what dedupes.
     // Processors are idempotent (a sent message is never sent twice), so a replaced job costs at most a no-op.
     const existing = await q.getJob(jobId);
     if (existing && ((await existing.isFailed()) || (await existing.isCompleted()))) await existing.remove();
-    await q.add(name, parsed, {
-      jobId,
-      attempts: def.policy.attempts,
-      backoff: { type: 'custom' },
-      delay: options?.delayMs ?? 0,
-      removeOnComplete: { count: def.policy.keepCompleted },
-      removeOnFail: { count: def.policy.keepFailed },
-    });
+    await q.add(name, parsed, { ...common, jobId });
   };
 
   return {

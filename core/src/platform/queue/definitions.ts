@@ -42,14 +42,15 @@ export const MediaFetchJob = z.object({
 export type MediaFetchJob = z.infer<typeof MediaFetchJob>;
 
 /**
- * One attempt at one outgoing webhook delivery (issue 15). `attempt` is the delivery's attempt count when the job
- * was queued, so each retry is a job of its own; `key` tells apart the sweeper's and a manual retry's re-queues.
- * The delivery row is the truth: a job for a delivery that is not due, or in flight elsewhere, does nothing.
+ * Delivers what is due of one webhook endpoint (issue 15): the delivery rows are the queue, and a job claims a batch
+ * of the endpoint's due rows, sends them and writes their outcomes, until none is due. Without `key` it is the
+ * endpoint's wake-up, deduplicated (`dedupe`): at most one waits, and one more is kept while one runs. With `key`
+ * it is a wake of its own, deduplicated by job id only: a retry's delayed wake (`t…`, when the retry is due) or the
+ * sweeper's (`s…`). A job that finds nothing due does nothing.
  */
 export const WebhookDeliveryJob = z.object({
   tenant: z.string(),
-  delivery_id: z.number().int().positive(),
-  attempt: z.number().int().min(0),
+  endpoint_id: z.number().int().positive(),
   key: z.string().max(40).optional(),
 });
 export type WebhookDeliveryJob = z.infer<typeof WebhookDeliveryJob>;
@@ -110,7 +111,8 @@ export const QUEUES = {
   'webhook-delivery': {
     schema: WebhookDeliveryJob,
     policy: { attempts: 5, backoffMs: 1_000, keepCompleted: 1_000, keepFailed: 10_000, concurrency: 50 },
-    jobId: (d: WebhookDeliveryJob) => `webhook-${d.tenant}-${d.delivery_id}-${d.attempt}${d.key ? `-${d.key}` : ''}`,
+    jobId: (d: WebhookDeliveryJob) => `webhook-${d.tenant}-${d.endpoint_id}${d.key ? `-${d.key}` : ''}`,
+    dedupe: (d: WebhookDeliveryJob) => (d.key ? null : `webhook-${d.tenant}-${d.endpoint_id}`),
   },
   'webhook-replay': {
     schema: WebhookReplayJob,
@@ -121,6 +123,17 @@ export const QUEUES = {
 
 export type QueueName = keyof typeof QUEUES;
 export type JobData<N extends QueueName> = z.infer<(typeof QUEUES)[N]['schema']>;
+
+/**
+ * The key a queue deduplicates a job by instead of its id, or null. A job with a key is added only when no job with
+ * that key is waiting (or delayed); while one runs, one more is kept and queued when it finishes (so work that
+ * arrives during a run is never lost to the dedupe, and jobs of one key never run in parallel). Jobs without a key
+ * dedupe by job id, as every queue's do.
+ */
+export function dedupeKeyOf<N extends QueueName>(name: N, data: JobData<N>): string | null {
+  const def = QUEUES[name] as { dedupe?: (d: JobData<N>) => string | null };
+  return def.dedupe ? def.dedupe(data) : null;
+}
 
 /** The delay before retry `attempt` (1-based): exponential from `baseMs`. */
 export function backoffDelay(baseMs: number, attempt: number): number {

@@ -1,6 +1,6 @@
 /** The embedded-mode queue: same contract as BullMQ (job ids dedupe, retries with backoff), in memory. */
 import type { Logger } from '../logger.js';
-import { backoffDelay, type JobData, QUEUES, type QueueName } from './definitions.js';
+import { backoffDelay, dedupeKeyOf, type JobData, QUEUES, type QueueName } from './definitions.js';
 import { PermanentJobError, type Processor, type Queues } from './contract.js';
 
 interface Job {
@@ -10,6 +10,8 @@ interface Job {
   attempt: number;
   state: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
   timer?: NodeJS.Timeout;
+  /** The queue's dedupe key (`dedupeKeyOf`), if any. */
+  dedupe?: string;
 }
 
 export function createInProcessQueues(log: Logger): Queues {
@@ -17,7 +19,42 @@ export function createInProcessQueues(log: Logger): Queues {
   const processors = new Map<QueueName, Processor<QueueName>>();
   const active = new Map<QueueName, number>();
   const inFlight = new Set<Promise<void>>();
+  // Dedupe keys: the job holding each (waiting, delayed or active), and the job to add when an active one finishes.
+  const holders = new Map<string, Job>();
+  const nextOf = new Map<string, { name: QueueName; data: unknown }>();
+  let sequence = 0;
   let closed = false;
+
+  const enqueue = (name: QueueName, data: unknown, delayMs: number, dedupe: string | null) => {
+    if (dedupe) {
+      const holder = holders.get(dedupe);
+      if (holder?.state === 'active') {
+        nextOf.set(dedupe, { name, data });
+        return;
+      }
+      if (holder) return;
+    }
+    const def = QUEUES[name];
+    const id = dedupe ? `${dedupe}#${++sequence}` : (def.jobId as (d: unknown) => string)(data);
+    const existing = jobs.get(id);
+    // Same rule as BullMQ: a finished job is replaced, a waiting or active one dedupes.
+    if (existing && existing.state !== 'failed' && existing.state !== 'completed') return;
+    const job: Job = { id, name, data, attempt: 0, state: 'waiting', ...(dedupe ? { dedupe } : {}) };
+    jobs.set(id, job);
+    if (dedupe) holders.set(dedupe, job);
+    schedule(job, delayMs);
+  };
+
+  // A finished job lets go of its dedupe key; the one kept while it ran is queued now.
+  const release = (job: Job) => {
+    if (!job.dedupe || holders.get(job.dedupe) !== job) return;
+    holders.delete(job.dedupe);
+    const next = nextOf.get(job.dedupe);
+    if (next) {
+      nextOf.delete(job.dedupe);
+      enqueue(next.name, next.data, 0, job.dedupe);
+    }
+  };
 
   const schedule = (job: Job, delayMs: number) => {
     job.state = delayMs > 0 ? 'delayed' : 'waiting';
@@ -43,12 +80,14 @@ export function createInProcessQueues(log: Logger): Queues {
     })
       .then(() => {
         job.state = 'completed';
+        release(job);
         // Keep the id a while, as BullMQ does, so an immediate re-add is still a no-op.
         setTimeout(() => jobs.delete(job.id), 60_000).unref?.();
       })
       .catch((err: unknown) => {
         if (err instanceof PermanentJobError || job.attempt >= policy.attempts) {
           job.state = 'failed';
+          release(job);
           log.warn({ queue: job.name, job_id: job.id, attempt: job.attempt, err: String(err) }, 'job failed');
           return;
         }
@@ -64,15 +103,8 @@ export function createInProcessQueues(log: Logger): Queues {
   return {
     kind: 'in-process',
     async add(name, data, options) {
-      const def = QUEUES[name];
-      const parsed = def.schema.parse(data);
-      const id = (def.jobId as (d: typeof parsed) => string)(parsed);
-      const existing = jobs.get(id);
-      // Same rule as BullMQ: a finished job is replaced, a waiting or active one dedupes.
-      if (existing && existing.state !== 'failed' && existing.state !== 'completed') return;
-      const job: Job = { id, name, data: parsed, attempt: 0, state: 'waiting' };
-      jobs.set(id, job);
-      schedule(job, options?.delayMs ?? 0);
+      const parsed = QUEUES[name].schema.parse(data) as JobData<typeof name>;
+      enqueue(name, parsed, options?.delayMs ?? 0, dedupeKeyOf(name, parsed));
     },
     process(name, processor) {
       processors.set(name, processor as unknown as Processor<QueueName>);
