@@ -2,7 +2,7 @@
 // WhatsApp Cloud API on loopback, beside the same-work ceiling: a bare node:http script fetching the same number of
 // files in the same two Graph steps at the queue's concurrency, hashing each (sha256) while writing it to a temporary
 // file and renaming it to its content address, as the job does (bench/servers/same-work-media.ts). The gateway and
-// the worker run as processes of their own, the worker as `npm run start:worker` runs it (under tsx), and the
+// the worker run as processes of their own, the worker as `npm run start:worker` runs it (the bundle `dist/worker.js`), and the
 // worker's RSS is sampled from /proc throughout. Each of BENCH_MEDIA_ROUNDS (default 3) rounds measures the ceiling,
 // then 200 webhooks end to end (posted → every file stored and its `message_updated` published), then the jobs
 // alone (200 webhooks answered and their jobs queued while the queue is paused, timed from its resume); the ratios
@@ -17,6 +17,7 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { signedMetaWebhook, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 import { createApiApp, listen } from '@comms/api';
@@ -111,18 +112,20 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
- * The worker as production starts it: `npm run start:worker`'s command (`node --import tsx apps/worker/src/main.ts`),
- * or with BENCH_MEDIA_WORKER=bundle the bundle the Docker image runs (`node dist/worker.js`, after `npm run build`).
+ * The worker as production starts it: the bundle `npm run start:worker` and the Docker image run (`node
+ * dist/worker.js`, built first when stale), or with BENCH_MEDIA_WORKER=tsx from its TypeScript sources under tsx.
  * Ready once its media-fetch consumer is connected to the queue. Its sweeper is off, as in the other benchmarks.
  */
 async function startWorkerProcess(env: Record<string, string>, queue: Queue): Promise<ChildProcess> {
-  const entry =
-    process.env.BENCH_MEDIA_WORKER === 'bundle' ? ['dist/worker.js'] : ['--import', 'tsx', 'apps/worker/src/main.ts'];
+  const root = new URL('../', import.meta.url).pathname;
+  const tsx = process.env.BENCH_MEDIA_WORKER === 'tsx';
+  if (!tsx) await promisify(execFile)(process.execPath, ['tools/build.mjs', '--if-stale'], { cwd: root });
+  const entry = tsx ? ['--import', 'tsx', 'apps/worker/src/main.ts'] : ['dist/worker.js'];
   const child = spawn(
     process.execPath,
     [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), ...entry],
     {
-      cwd: new URL('../', import.meta.url).pathname,
+      cwd: root,
       env: { ...process.env, ...env, PENDING_SWEEP_INTERVAL_MS: '3600000' },
       stdio: ['ignore', 'ignore', 'inherit'],
     },
@@ -416,9 +419,9 @@ export async function run(): Promise<void> {
         same_work: round2(cpu.sameWork / files),
       },
       worker_command:
-        process.env.BENCH_MEDIA_WORKER === 'bundle'
-          ? 'node dist/worker.js (the Docker image)'
-          : 'node --import tsx apps/worker/src/main.ts (npm run start:worker)',
+        process.env.BENCH_MEDIA_WORKER === 'tsx'
+          ? 'node --import tsx apps/worker/src/main.ts'
+          : 'node dist/worker.js (npm run start:worker, the Docker image)',
       worker_baseline_rss_mb: Math.round(baseline),
       // The first round is the issue's measurement (200 files after the warm-up); the peak over every round shows
       // how far V8 lets the old generation grow before its next full collection.
