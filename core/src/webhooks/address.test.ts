@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { refusedRange } from './address.js';
-import { retryDelayMs } from './deliver.js';
+import { retryDelayMs } from './settings.js';
 
 describe('refusedRange', () => {
   it('allows public unicast addresses only', () => {

@@ -4,7 +4,8 @@ import type { TenantContext } from '../platform/context.js';
 import { AppError, notFound } from '../platform/errors.js';
 import { newEventId, webhookBody } from '../platform/outbox.js';
 import { decodeCursor, type Page, toPage } from '../platform/pagination.js';
-import { type DeliverySettings, deliverAndSchedule } from './deliver.js';
+import { deliverAndSchedule } from './deliver.js';
+import type { DeliverySettings } from './settings.js';
 import { findEndpoint } from './endpoints.js';
 
 type DeliveryRow = TenantContext['tenant']['tables']['webhookDeliveries']['$inferSelect'];

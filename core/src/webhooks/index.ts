@@ -1,13 +1,6 @@
 /** Outgoing webhooks (issue 15): endpoints, the delivery worker's batches, the delivery log, replay, sweeper, retention. */
 export { checkEndpointUrl, refusedRange } from './address.js';
-export {
-  attemptDelivery,
-  deliverAndSchedule,
-  deliverDue,
-  deliverEndpoint,
-  type DeliverySettings,
-  deliverySettings,
-} from './deliver.js';
+export { attemptDelivery, deliverAndSchedule, deliverDue, deliverEndpoint } from './deliver.js';
 export {
   type DeliveryQuery,
   type DeliveryView,
@@ -34,3 +27,4 @@ export {
   webhookPolicy,
 } from './endpoints.js';
 export { newSecret, signature, USER_AGENT } from './send.js';
+export { type DeliverySettings, deliverySettings } from './settings.js';
