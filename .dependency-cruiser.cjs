@@ -15,8 +15,9 @@ module.exports = {
       name: 'console-uses-only-the-public-api',
       severity: 'error',
       comment:
-        'the agent console is a browser client of the public REST and WebSocket API: it imports no package of ours, and no app imports it',
-      from: { path: '^apps/console/' },
+        'the agent console is a browser client of the public REST and WebSocket API: it imports no package of ours, and no app imports it ' +
+        '(its build script, run by node, shares the build lock in tools/)',
+      from: { path: '^apps/console/', pathNot: '^apps/console/build\\.mjs$' },
       to: { path: '^(apps/(?!console/)|core|db|adapters|tools|test)/' },
     },
     {

@@ -7,10 +7,11 @@
 // is missing: the sources and their hashes are kept in dist/.inputs.json from esbuild's metafile, so a start with
 // nothing changed costs a few hashes instead of compiling TypeScript at run time. One build at a time (a lock).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withLock } from './lock.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = resolve(root, 'dist');
@@ -92,27 +93,7 @@ async function bundle() {
   );
 }
 
-/** Runs `fn` holding the build lock (a directory: made atomically); waits up to 3 minutes for another holder. */
-async function withLock(fn) {
-  const until = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-      if (Date.now() > until) rmSync(LOCK, { recursive: true, force: true }); // left by a killed build
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
-await withLock(async () => {
+await withLock(LOCK, async () => {
   if (process.argv.includes('--if-stale') && !isStale()) return;
   await bundle();
 });

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { withLock } from '../../tools/lock.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DIST = join(here, 'dist');
@@ -83,28 +84,8 @@ export async function buildConsole() {
   return true;
 }
 
-/** Runs `fn` holding the build lock (a directory: made atomically); waits up to 3 minutes for another holder. */
-async function withLock(fn) {
-  const until = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-      if (Date.now() > until) rmSync(LOCK, { recursive: true, force: true }); // left by a killed build
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await withLock(main);
+  await withLock(LOCK, main);
 }
 
 async function main() {
