@@ -104,6 +104,23 @@ describe('SES replies and sending events', () => {
     expect(await statusOf(tenant, id)).toBe('read');
   });
 
+  it('signs with the account’s new key once it is rotated (the SES client is kept per key, not per account)', async () => {
+    answerSendEmail(defaultAnswer);
+    const { tenant, conversation } = await customerWrote('ses-rotate');
+    const [account] = (await h.request('GET', api(tenant, '/channel-accounts'))).body.data;
+    const signedWith = async (text: string) => {
+      await sentRow(tenant, await reply(tenant, conversation, text));
+      const call = sendEmailCalls().find((r) => r.json.Content.Simple.Body.Text.Data === text)!;
+      return /Credential=(\w+)\//.exec(String(call.headers.authorization))?.[1];
+    };
+    expect(await signedWith('Before the rotation.')).toBe('AKIAEXAMPLE');
+    const put = await h.request('PUT', api(tenant, `/channel-accounts/${account.id}`), {
+      body: { credentials: { access_key_id: 'AKIAROTATED', secret_access_key: 'the-new-secret' } },
+    });
+    expect(put.status).toBe(200);
+    expect(await signedWith('After the rotation.')).toBe('AKIAROTATED');
+  });
+
   it('fails on a permanent bounce, a reject or a rendering failure; records complaints, transient bounces and delays', async () => {
     answerSendEmail(defaultAnswer);
     const { tenant, conversation } = await customerWrote('ses-ev');

@@ -57,6 +57,17 @@ export function dateOf(date: Date | null | undefined): Date | null {
   return date && isPlausibleTime(date) ? date : null;
 }
 
+// Loaded on the first email: mailparser costs a process about 20 MB, and the worker (which sends email but never
+// reads one) imports this package too. Kept once loaded: an import() per email went through module resolution again
+// each time, and cost more than the parse.
+let mailparser: Promise<typeof import('mailparser')> | undefined;
+
+/**
+ * What mailparser is asked to make: the text of an HTML-only mail (html-to-text keeps its links), but not the HTML of a
+ * text mail nor links found in it (`textAsHtml`), which nothing here reads.
+ */
+const PARSE_OPTIONS = { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true };
+
 /**
  * A whole MIME message → ParsedEmail. `field` names where it came from, for the refusal of one that is not MIME.
  * Throws MalformedPayloadError.
@@ -66,12 +77,11 @@ export async function readMime(
   field: string,
   envelope: { to: string[]; issues?: PayloadIssue[] } = { to: [] },
 ): Promise<ParsedEmail> {
-  // Loaded on the first email: mailparser costs a process about 20 MB, and the worker (which sends email but never
-  // reads one) imports this package too.
-  const { simpleParser: parse } = await import('mailparser');
+  mailparser ??= import('mailparser');
+  const { simpleParser: parse } = await mailparser;
   let mail: Awaited<ReturnType<typeof simpleParser>>;
   try {
-    mail = await parse(source);
+    mail = await parse(source, PARSE_OPTIONS);
   } catch {
     throw new MalformedPayloadError(`the ${field} field is not a MIME message`, {
       issues: [{ field, message: 'a MIME message' }],

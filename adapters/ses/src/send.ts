@@ -10,7 +10,7 @@ import {
   type SendOptions,
   type SendResult,
 } from '@comms/adapter-kit';
-import { awsCredentials } from './aws.js';
+import { awsCredentials, keptClients } from './aws.js';
 import { SesSettings } from './settings.js';
 
 const bracket = (id: string) => (id.startsWith('<') ? id : `<${id}>`);
@@ -34,6 +34,18 @@ function classify(err: unknown): ProviderError {
   return new ProviderError('network', e.message ?? String(err), true, { cause: err });
 }
 
+// The SDK is loaded on the first SES send: it is large, and processes without an SES account never pay for it.
+const sesClient = keptClients(
+  () => import('@aws-sdk/client-sesv2'),
+  (sdk, t) =>
+    new sdk.SESv2Client({
+      region: t.region,
+      ...(t.endpoint ? { endpoint: t.endpoint } : {}),
+      maxAttempts: 1, // the worker retries, with its own backoff
+      ...(awsCredentials(t.credentials) ? { credentials: awsCredentials(t.credentials) } : {}),
+    }),
+);
+
 /** Sends one email reply; returns SES's MessageId, which its sending events name as `mail.messageId`. */
 export async function sendSes(
   message: OutboundMessage,
@@ -45,13 +57,10 @@ export async function sendSes(
   );
   if (!parsed.success) throw new ProviderError('bad_settings', 'the account has no valid SES settings', false);
   const settings = parsed.data;
-  // Loaded on the first SES send: the SDK is large, and processes without an SES account never pay for it.
-  const { SESv2Client, SendEmailCommand } = await import('@aws-sdk/client-sesv2');
-  const client = new SESv2Client({
+  const { sdk, client } = await sesClient({
     region: settings.region,
-    ...(options.baseUrl ? { endpoint: options.baseUrl } : {}),
-    maxAttempts: 1, // the worker retries, with its own backoff
-    ...(awsCredentials(credentials) ? { credentials: awsCredentials(credentials) } : {}),
+    endpoint: options.baseUrl,
+    credentials,
   });
   const headers: { Name: string; Value: string }[] = [];
   // The customer's mail client keeps the thread when the reply names what it answers.
@@ -62,7 +71,7 @@ export async function sendSes(
   const files = message.attachments ?? [];
   try {
     const out = await client.send(
-      new SendEmailCommand({
+      new sdk.SendEmailCommand({
         FromEmailAddress: settings.from_email ?? message.from,
         Destination: { ToAddresses: [message.to] },
         // The customer's answer goes to the inbound address, where the receipt rule takes it back to us.
@@ -98,7 +107,5 @@ export async function sendSes(
     return { provider_message_id: out.MessageId };
   } catch (err) {
     throw classify(err);
-  } finally {
-    client.destroy();
   }
 }

@@ -6,7 +6,7 @@
  *   name and value on a line of their own, in byte order of the names; the key is the X.509 certificate at
  *   SigningCertURL, which is fetched only from an https URL whose host is AWS's (`SNS_CERT_HOSTS`), once per URL.
  */
-import { verify as verifySignature, X509Certificate } from 'node:crypto';
+import { type KeyObject, verify as verifySignature, X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { MalformedPayloadError, parseJsonBody, type RawRequest, readWire, ShortText } from '@comms/adapter-kit';
@@ -36,13 +36,19 @@ export const SnsMessage = z.object({
 });
 export type SnsMessage = z.infer<typeof SnsMessage>;
 
+// Every step of the gateway reads the message (account look-up, signature, topic, dedupe key, parse): validated once.
+const read = new WeakMap<RawRequest, SnsMessage>();
+
 /** The SNS message a request carries. Throws MalformedPayloadError. */
 export function readSnsMessage(req: RawRequest): SnsMessage {
+  const known = read.get(req);
+  if (known) return known;
   const msg = readWire(SnsMessage, parseJsonBody(req), 'not an Amazon SNS message');
   if (msg.Type === 'SubscriptionConfirmation' && (!msg.SubscribeURL || !msg.Token))
     throw new MalformedPayloadError('a SubscriptionConfirmation without SubscribeURL and Token', {
       issues: [{ field: 'SubscribeURL', message: 'the URL that confirms the subscription' }],
     });
+  read.set(req, msg);
   return msg;
 }
 
@@ -99,12 +105,19 @@ export interface SnsClient {
   verify(msg: SnsMessage): Promise<SnsVerdict>;
 }
 
+/** A fetched certificate as the check uses it: its key and validity read once, not per message. */
+interface SigningCertificate {
+  key: KeyObject;
+  validFrom: number;
+  validTo: number;
+}
+
 const MAX_FETCHED = 64 * 1024;
 const MAX_CERTIFICATES = 100;
 
 export function createSnsClient(trust: SnsTrust = {}): SnsClient {
   const patterns = (trust.hosts?.length ? trust.hosts : AWS_SNS_CERT_HOSTS).map(hostPattern);
-  const certificates = new Map<string, Promise<X509Certificate>>();
+  const certificates = new Map<string, Promise<SigningCertificate>>();
   const ca = trust.ca?.length ? [...rootCertificates, ...trust.ca] : undefined;
 
   function allowed(raw: string): boolean {
@@ -143,10 +156,13 @@ export function createSnsClient(trust: SnsTrust = {}): SnsClient {
     });
   }
 
-  function certificate(url: string): Promise<X509Certificate> {
+  function certificate(url: string): Promise<SigningCertificate> {
     let pending = certificates.get(url);
     if (!pending) {
-      pending = get(url).then((pem) => new X509Certificate(pem));
+      pending = get(url).then((pem) => {
+        const cert = new X509Certificate(pem);
+        return { key: cert.publicKey, validFrom: Date.parse(cert.validFrom), validTo: Date.parse(cert.validTo) };
+      });
       // A failed fetch is not kept: the next message tries again.
       pending.catch(() => certificates.delete(url));
       if (certificates.size >= MAX_CERTIFICATES) certificates.clear();
@@ -160,20 +176,20 @@ export function createSnsClient(trust: SnsTrust = {}): SnsClient {
     get,
     async verify(msg) {
       if (!allowed(msg.SigningCertURL)) return { ok: false, reason: 'SigningCertURL is not on an allowed SNS host' };
-      let cert: X509Certificate;
+      let cert: SigningCertificate;
       try {
         cert = await certificate(msg.SigningCertURL);
       } catch {
         return { ok: false, reason: 'the signing certificate could not be fetched' };
       }
       const now = Date.now();
-      if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo))
+      if (now < cert.validFrom || now > cert.validTo)
         return { ok: false, reason: 'the signing certificate is not valid now' };
       const algorithm = msg.SignatureVersion === '1' ? 'RSA-SHA1' : 'RSA-SHA256';
       const ok = verifySignature(
         algorithm,
         Buffer.from(canonicalString(msg), 'utf8'),
-        cert.publicKey,
+        cert.key,
         Buffer.from(msg.Signature, 'base64'),
       );
       return ok ? { ok: true } : { ok: false, reason: 'the SNS signature does not match' };
