@@ -1,5 +1,5 @@
 /**
- * What the email transports share (SendGrid, Amazon SES): a raw MIME message read with mailparser, the normalized
+ * What the email transports share (SendGrid, Amazon SES): a raw MIME message read with postal-mime, the normalized
  * inbound email built from it, and the address and Message-ID helpers of parse and send. No I/O.
  */
 export { messageIdList, normalizeMessageId, parseAddress, parseAddressList } from './addresses.js';

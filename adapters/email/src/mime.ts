@@ -1,9 +1,9 @@
 /**
- * A raw MIME message (RFC 5322) read with mailparser, and the email fields both transports keep: SendGrid's Inbound
+ * A raw MIME message (RFC 5322) read with postal-mime, and the email fields both transports keep: SendGrid's Inbound
  * Parse in raw mode and Amazon SES's receipt notifications carry the same bytes.
  */
 import { isPlausibleTime, MalformedPayloadError, type Media, type PayloadIssue } from '@comms/adapter-kit';
-import type { simpleParser } from 'mailparser';
+import PostalMime, { type Address, type Email } from 'postal-mime';
 
 /** The headers worth keeping on a stored email, lower-cased names. */
 export const KEPT_HEADERS = [
@@ -16,6 +16,7 @@ export const KEPT_HEADERS = [
   'list-id',
   'precedence',
 ];
+const KEPT = new Set(KEPT_HEADERS);
 
 /** One email, read from whichever form the transport posts it in. */
 export interface ParsedEmail {
@@ -36,17 +37,28 @@ export interface ParsedEmail {
   issues: PayloadIssue[];
 }
 
+/** The text of an HTML-only email: paragraphs and line breaks kept, a link's address after its words. */
 export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, '')
-    .replace(/<br\s*\/?>|<\/p>/gi, '\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return (
+    html
+      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, '')
+      // Bounded repetitions: a mail full of unclosed links costs linear time, not quadratic.
+      .replace(
+        /<a\s[^>]{0,500}?href\s*=\s*["']([^"'>]{1,2048})["'][^>]{0,500}>([\s\S]{0,2000}?)<\/a>/gi,
+        (_, href: string, label: string) =>
+          label.replace(/<[^>]+>/g, '').trim() === href || /^(mailto:|#)/i.test(href) ? label : `${label} (${href})`,
+      )
+      .replace(/<br\s*\/?>|<\/p>|<\/div>|<\/li>|<\/h[1-6]>|<\/tr>/gi, '\n')
+      .replace(/<[^>]+>/g, '')
+      .replace(/&nbsp;/g, ' ')
+      .replace(/&amp;/g, '&')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;|&apos;/g, "'")
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
 }
 
 /**
@@ -57,16 +69,13 @@ export function dateOf(date: Date | null | undefined): Date | null {
   return date && isPlausibleTime(date) ? date : null;
 }
 
-// Loaded on the first email: mailparser costs a process about 20 MB, and the worker (which sends email but never
-// reads one) imports this package too. Kept once loaded: an import() per email went through module resolution again
-// each time, and cost more than the parse.
-let mailparser: Promise<typeof import('mailparser')> | undefined;
-
-/**
- * What mailparser is asked to make: the text of an HTML-only mail (html-to-text keeps its links), but not the HTML of a
- * text mail nor links found in it (`textAsHtml`), which nothing here reads.
- */
-const PARSE_OPTIONS = { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true };
+/** Addresses, group members included, lower-cased. */
+function addresses(list: Address[] | undefined): string[] {
+  return (list ?? [])
+    .flatMap((a) => (a.group ? a.group : [a]))
+    .map((a) => a.address.toLowerCase())
+    .filter(Boolean);
+}
 
 /**
  * A whole MIME message → ParsedEmail. `field` names where it came from, for the refusal of one that is not MIME.
@@ -77,50 +86,42 @@ export async function readMime(
   field: string,
   envelope: { to: string[]; issues?: PayloadIssue[] } = { to: [] },
 ): Promise<ParsedEmail> {
-  mailparser ??= import('mailparser');
-  const { simpleParser: parse } = await mailparser;
-  let mail: Awaited<ReturnType<typeof simpleParser>>;
+  let mail: Email;
   try {
-    mail = await parse(source, PARSE_OPTIONS);
+    mail = await PostalMime.parse(source, { attachmentEncoding: 'arraybuffer' });
   } catch {
     throw new MalformedPayloadError(`the ${field} field is not a MIME message`, {
       issues: [{ field, message: 'a MIME message' }],
     });
   }
-  const addr = (v: typeof mail.to) =>
-    (Array.isArray(v) ? v : v ? [v] : [])
-      .flatMap((x) => x.value)
-      .map((x) => (x.address ?? '').toLowerCase())
-      .filter(Boolean);
   const headers: Record<string, string> = {};
-  for (const h of KEPT_HEADERS) {
-    const v = mail.headers.get(h);
-    if (typeof v === 'string') headers[h] = v;
-  }
+  for (const h of mail.headers) if (KEPT.has(h.key) && !(h.key in headers)) headers[h.key] = h.value.trim();
   if (mail.messageId) headers['message-id'] = mail.messageId;
   if (mail.inReplyTo) headers['in-reply-to'] = mail.inReplyTo;
-  const refs = Array.isArray(mail.references) ? mail.references.join(' ') : mail.references;
-  if (refs) headers.references = refs;
-  const fromValue = mail.from?.value[0];
+  if (mail.references) headers.references = mail.references;
+  const from = mail.from && !mail.from.group ? mail.from : (mail.from?.group?.[0] ?? null);
   return {
-    from: fromValue?.address ? { name: fromValue.name || null, address: fromValue.address.toLowerCase() } : null,
-    to: addr(mail.to),
-    cc: addr(mail.cc),
+    from: from?.address ? { name: from.name || null, address: from.address.toLowerCase() } : null,
+    to: addresses(mail.to),
+    cc: addresses(mail.cc),
     subject: mail.subject ?? null,
     text: mail.text ?? null,
-    html: typeof mail.html === 'string' ? mail.html : null,
+    html: mail.html ?? null,
     headers,
-    attachments: mail.attachments.map((a) => ({
-      id: a.contentId ?? null,
-      url: null,
-      mime_type: a.contentType,
-      filename: a.filename ?? null,
-      size: a.size,
-      caption: null,
-      content: new Uint8Array(a.content.buffer, a.content.byteOffset, a.content.byteLength),
-    })),
+    attachments: mail.attachments.map((a) => {
+      const content = typeof a.content === 'string' ? new TextEncoder().encode(a.content) : new Uint8Array(a.content);
+      return {
+        id: a.contentId ?? null,
+        url: null,
+        mime_type: a.mimeType,
+        filename: a.filename ?? null,
+        size: content.byteLength,
+        caption: null,
+        content,
+      };
+    }),
     envelopeTo: envelope.to.map((a) => a.toLowerCase()),
-    date: dateOf(mail.date),
+    date: mail.date ? dateOf(new Date(mail.date)) : null,
     raw: true,
     issues: [...(envelope.issues ?? [])],
   };
