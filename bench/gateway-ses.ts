@@ -2,6 +2,8 @@
 // through POST /webhooks/{tenant}/ses, saturated and paced at the WhatsApp run's rate, 10% redeliveries. SNS is played
 // by an https server on loopback with a certificate made now; the gateway fetches it once (cached per URL).
 import { randomUUID } from 'node:crypto';
+import type { InboundMessage } from '@comms/adapter-kit';
+import { createSesInbound } from '@comms/adapter-ses';
 import {
   type SnsEndpoint,
   sesReceived,
@@ -9,6 +11,7 @@ import {
   snsTestCertificate,
   startSnsEndpoint,
 } from '@comms/adapter-ses/testing';
+import { ingestInputOf, spamRulesOf } from '@comms/core/inbox';
 
 export const SES_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:bench-ses';
 const INBOUND = 'bench@inbound.acme.example';
@@ -50,7 +53,7 @@ export async function startSesBench() {
 }
 
 /** The SES account the notifications are for, through the API. */
-export async function createSesBenchAccount(apiUrl: string, slug: string, token: string): Promise<void> {
+export async function createSesBenchAccount(apiUrl: string, slug: string, token: string): Promise<number> {
   const res = await fetch(`${apiUrl}/api/v1/tenants/${slug}/communications/channel-accounts`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -63,4 +66,29 @@ export async function createSesBenchAccount(apiUrl: string, slug: string, token:
     }),
   });
   if (res.status !== 201) throw new Error(`SES account: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: number }).id;
+}
+
+/**
+ * What the gateway passes `ingest_webhook()` for each notification (the adapter's parse and the ingest's input, made
+ * here once and untimed), so the SES ceiling stores the same rows: the notification as the receipt, the mail's
+ * fields in the message's metadata.
+ */
+export async function sesIngestInputs(items: SesWebhook[]): Promise<Map<SesWebhook, string>> {
+  const adapter = createSesInbound();
+  const rules = spamRulesOf({});
+  const out = new Map<SesWebhook, string>();
+  for (const w of items) {
+    const req = { url: 'http://bench/ses', headers: w.headers, body: new TextEncoder().encode(w.body) };
+    const events = await adapter.parse(req, { settings: { region: 'eu-west-1' }, credentials: {} } as never);
+    const messages = events.filter((e): e is InboundMessage => e.kind === 'message');
+    // Under ids of their own: the gateway's run stored these very mails, and a stored id is skipped, not written.
+    const inputs = messages.map((m) => ({
+      ...ingestInputOf(m, rules, []),
+      external_id: `f-${m.external_id}`,
+      sender: `f-${m.sender_identifier}`,
+    }));
+    out.set(w, JSON.stringify(inputs));
+  }
+  return out;
 }

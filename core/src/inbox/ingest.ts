@@ -50,7 +50,7 @@ function previewOf(m: InboundMessage): string {
 }
 
 /** One message as `ingest_webhook` takes it: the row's fields, and what the rules decided without the database. */
-function ingestInputOf(m: InboundMessage, rules: SpamRules, attachments: AttachmentItem[]) {
+export function ingestInputOf(m: InboundMessage, rules: SpamRules, attachments: AttachmentItem[]) {
   return {
     external_id: m.external_id,
     type: m.type,
