@@ -216,6 +216,30 @@ export async function run(): Promise<void> {
     identifier: PHONE_ID,
     credentials: { access_token: TOKEN, app_secret: SECRET, verify_token: 'v' },
   });
+  // The same-work ceiling of the whole path stores into a tenant of its own: the same files in one tenant would be
+  // deduplicated (content addresses), and neither side would do the other's work.
+  const bareSlug = `${slug}-bare`;
+  await provisionTenant(runtime, { slug: bareSlug, name: 'Bench media, bare' });
+  const bareTenant = await runtime.tenants.resolve(bareSlug);
+  const bareAccount = await createChannelAccount(runtime.context(bareTenant), {
+    provider: 'whatsapp',
+    name: 'bench',
+    identifier: PHONE_ID,
+    credentials: { access_token: TOKEN, app_secret: SECRET, verify_token: 'v' },
+  });
+  const bareDir = mkdtempSync(join(tmpdir(), 'bench-media-bare-queue-'));
+  const barePath = await startServer('same-work-media-queue', {
+    DATABASE_URL: BENCH_DB_URL,
+    REDIS_URL,
+    QUEUE_PREFIX: `${env.QUEUE_PREFIX}-bare`,
+    SCHEMA: bareTenant.schemaName,
+    ACCOUNT_ID: String(bareAccount.id),
+    APP_SECRET: SECRET,
+    WHATSAPP_API_URL: fakeUrl,
+    WHATSAPP_API_KEY: TOKEN,
+    DIR: bareDir,
+    CONCURRENCY: String(CONCURRENCY),
+  });
   const db = new pg.Client({ connectionString: BENCH_DB_URL });
   await db.connect();
   const gateway = await startServer('gateway', env);
@@ -271,14 +295,17 @@ export async function run(): Promise<void> {
   });
 
   /** Posts signed webhooks, SENDERS at a time; each sender waits for its answer before posting the next. */
-  async function post(signed: { body: string; headers: Record<string, string> }[]) {
+  async function post(
+    signed: { body: string; headers: Record<string, string> }[],
+    url = `${gateway.url}/webhooks/${slug}/whatsapp`,
+  ) {
     let posted = 0;
     await Promise.all(
       Array.from({ length: SENDERS }, async () => {
         while (posted < signed.length) {
           const { body, headers } = signed[posted++]!;
-          const res = await fetch(`${gateway.url}/webhooks/${slug}/whatsapp`, { method: 'POST', headers, body });
-          if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+          const res = await fetch(url, { method: 'POST', headers, body });
+          if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
         }
       }),
     );
@@ -327,18 +354,33 @@ export async function run(): Promise<void> {
     return { seconds, ingestSeconds, peakRssMb };
   }
 
+  /** The same webhooks through the bare path (bench/servers/same-work-media-queue.ts), until every item is settled. */
+  async function bareInbound(files: number[]) {
+    const signed = files.map(webhook);
+    const settledNow = async () => Number(await (await fetch(`${barePath.url}/settled`)).text());
+    const target = (await settledNow()) + files.length;
+    const cpuBefore = cpuMsOf(barePath.child.pid!);
+    const started = performance.now();
+    await post(signed, `${barePath.url}/hook`);
+    while ((await settledNow()) < target) await new Promise((r) => setTimeout(r, 20));
+    return { seconds: (performance.now() - started) / 1000, cpuMs: cpuMsOf(barePath.child.pid!) - cpuBefore };
+  }
+  await bareInbound(range(0, WARMUP));
+
   // The machine may be shared: each round measures its ceiling just before our two runs, and the ratios are taken
   // per round (their median is the figure).
   await inbound(range(0, WARMUP));
   const rounds: {
     sameWork: Awaited<ReturnType<typeof sameWorkFetch>>;
+    barePath: Awaited<ReturnType<typeof bareInbound>>;
     endToEnd: Awaited<ReturnType<typeof inbound>>;
     jobsAlone: Awaited<ReturnType<typeof inbound>>;
   }[] = [];
-  const cpu = { gateway: 0, worker: 0, workerJobsAlone: 0, sameWork: 0 };
+  const cpu = { gateway: 0, worker: 0, workerJobsAlone: 0, sameWork: 0, barePath: 0 };
   for (let r = 0; r < ROUNDS; r += 1) {
     const first = WARMUP + r * 2 * FILES;
     const sameWork = await sameWorkFetch(fakeUrl, range(first, FILES));
+    const bare = await bareInbound(range(first, FILES));
     const before = { gateway: cpuMsOf(gateway.child.pid!), worker: cpuMsOf(workerPid) };
     const endToEnd = await inbound(range(first, FILES));
     const middle = cpuMsOf(workerPid);
@@ -347,7 +389,8 @@ export async function run(): Promise<void> {
     cpu.worker += middle - before.worker;
     cpu.workerJobsAlone += cpuMsOf(workerPid) - middle;
     cpu.sameWork += sameWork.cpuMs;
-    rounds.push({ sameWork, endToEnd, jobsAlone });
+    cpu.barePath += bare.cpuMs;
+    rounds.push({ sameWork, barePath: bare, endToEnd, jobsAlone });
   }
   await fetchQueue.close();
   clearInterval(sampler);
@@ -363,6 +406,8 @@ export async function run(): Promise<void> {
     worker.kill('SIGTERM');
   });
   await gateway.stop();
+  await barePath.stop();
+  rmSync(bareDir, { recursive: true, force: true });
 
   // Serving: the API's GET /media/{id} beside a bare route streaming the same file, both in this process.
   const server = await listen(createApiApp(runtime, { logRequests: false }).fetch, { host: '127.0.0.1', port: 0 });
@@ -395,15 +440,20 @@ export async function run(): Promise<void> {
       webhooks_posted_at_once: SENDERS,
       job_concurrency: CONCURRENCY,
       // Medians over the rounds; each ratio is taken against its own round's ceiling.
+      // The target's ratio: against the same path built from the bare tools (webhook route, ingest_webhook(), a bare
+      // BullMQ processor with the same provider calls and statements).
+      share_of_bare_path: median(rounds.map((r) => round2(r.barePath.seconds / r.endToEnd.seconds))),
       share_of_same_work: median(rounds.map((r) => round2(r.sameWork.seconds / r.endToEnd.seconds))),
       jobs_alone_share_of_same_work: median(rounds.map((r) => round2(r.sameWork.seconds / r.jobsAlone.seconds))),
       files_per_sec: median(rounds.map((r) => perSec(r.endToEnd.seconds))),
       mb_per_sec: median(rounds.map((r) => Math.round(mb / r.endToEnd.seconds))),
       jobs_alone_files_per_sec: median(rounds.map((r) => perSec(r.jobsAlone.seconds))),
+      bare_path_files_per_sec: median(rounds.map((r) => perSec(r.barePath.seconds))),
       same_work_files_per_sec: median(rounds.map((r) => perSec(r.sameWork.seconds))),
       same_work_mb_per_sec: median(rounds.map((r) => Math.round(mb / r.sameWork.seconds))),
       read_only_files_per_sec: perSec(readSeconds),
       per_round: rounds.map((r) => ({
+        bare_path_files_per_sec: perSec(r.barePath.seconds),
         same_work_files_per_sec: perSec(r.sameWork.seconds),
         end_to_end_files_per_sec: perSec(r.endToEnd.seconds),
         webhooks_answered_seconds: round2(r.endToEnd.ingestSeconds),
@@ -418,6 +468,7 @@ export async function run(): Promise<void> {
         worker: round2(cpu.worker / files),
         worker_jobs_alone: round2(cpu.workerJobsAlone / files),
         same_work: round2(cpu.sameWork / files),
+        bare_path: round2(cpu.barePath / files),
       },
       worker_command:
         process.env.BENCH_MEDIA_WORKER === 'tsx'
@@ -450,7 +501,12 @@ export async function run(): Promise<void> {
       files_per_sec: results.fetch.jobs_alone_files_per_sec,
     },
     {
-      what: 'same work, bare (node:http two steps, sha256, disk)',
+      what: 'the same path, bare (route, ingest_webhook(), BullMQ processor)',
+      files_per_sec: results.fetch.bare_path_files_per_sec,
+      mb_per_sec: Math.round(results.fetch.bare_path_files_per_sec * (BYTES / 2 ** 20)),
+    },
+    {
+      what: 'the files alone, bare (node:http two steps, sha256, disk)',
       files_per_sec: results.fetch.same_work_files_per_sec,
       mb_per_sec: results.fetch.same_work_mb_per_sec,
     },
@@ -459,7 +515,7 @@ export async function run(): Promise<void> {
     { what: 'bare fs.createReadStream route', requests_per_sec: ceiling.requests_per_sec, p99_ms: ceiling.p99_ms },
   ]);
   console.log(
-    `fetch at ${results.fetch.share_of_same_work} of the same-work ceiling, the jobs alone at ${results.fetch.jobs_alone_share_of_same_work} (medians of ${ROUNDS} rounds); serving at ${results.serve.share_of_bare} of bare; worker RSS ${results.fetch.worker_baseline_rss_mb} MB, peak ${results.fetch.worker_peak_rss_first_round_mb} MB in the first round, ${results.fetch.worker_peak_rss_mb} MB over all`,
+    `fetch at ${results.fetch.share_of_bare_path} of the same path built bare, ${results.fetch.share_of_same_work} of the files alone done bare, the jobs alone at ${results.fetch.jobs_alone_share_of_same_work} (medians of ${ROUNDS} rounds); serving at ${results.serve.share_of_bare} of bare; worker RSS ${results.fetch.worker_baseline_rss_mb} MB, peak ${results.fetch.worker_peak_rss_first_round_mb} MB in the first round, ${results.fetch.worker_peak_rss_mb} MB over all`,
   );
   console.log('per round:', JSON.stringify(results.fetch.per_round));
   console.log('CPU ms per file:', JSON.stringify(results.fetch.cpu_ms_per_file));
