@@ -1,16 +1,20 @@
 // `npm run bench -- media`: inbound images through the gateway and the media-fetch job (BullMQ on Redis) from a fake
-// WhatsApp Cloud API on loopback, beside the same-work ceiling: a bare node:http script fetching the same number of
-// files in the same two Graph steps at the queue's concurrency, hashing each (sha256) while writing it to a temporary
-// file and renaming it to its content address, as the job does (bench/servers/same-work-media.ts). The gateway and
-// the worker run as processes of their own, the worker as `npm run start:worker` runs it (the bundle `dist/worker.js`), and the
-// worker's RSS is sampled from /proc throughout. Each of BENCH_MEDIA_ROUNDS (default 3) rounds measures the ceiling,
-// then 200 webhooks end to end (posted → every file stored and its `message_updated` published), then the jobs
-// alone (200 webhooks answered and their jobs queued while the queue is paused, timed from its resume); the ratios
-// are per round, their medians the figures, so a machine shared with other work moves both sides of a ratio. Then the
-// API's GET /media/{id} beside a bare route streaming the same file with fs.createReadStream.
-// Both sides first fetch BENCH_MEDIA_WARMUP (default 20) other files, untimed, so neither is measured while its code
-// is still being compiled. BENCH_MEDIA_FILES (default 200) files of BENCH_MEDIA_BYTES (default 1 MiB) a round,
-// webhooks posted BENCH_MEDIA_SENDERS (default 8) at a time.
+// WhatsApp Cloud API on loopback, beside two ceilings measured in each round:
+// - the same path built from the bare tools (bench/servers/same-work-media-queue.ts, the target's ceiling): a
+//   node:http route checking Meta's signature and calling ingest_webhook() with raw pg, then a bare BullMQ processor
+//   making the same two Graph steps, hashing and writing the file, and running the job's statements;
+// - the files alone: a bare node:http script fetching the same number of files in the same two Graph steps at the
+//   queue's concurrency, hashing each (sha256) while writing it to a temporary file and renaming it to its content
+//   address (bench/servers/same-work-media.ts): what the path costs beyond its bytes.
+// The gateway and the worker run as processes of their own, the worker as `npm run start:worker` runs it (the bundle
+// `dist/worker.js`), and the worker's RSS is sampled from /proc throughout. Each of BENCH_MEDIA_ROUNDS (default 3)
+// rounds measures the ceilings, then 200 webhooks end to end (posted → every file stored and its `message_updated`
+// published), then the jobs alone (200 webhooks answered and their jobs queued while the queue is paused, timed from
+// its resume); the ratios are per round, their medians the figures, so a machine shared with other work moves both
+// sides of a ratio. Then the API's GET /media/{id} beside a bare route streaming the same file with
+// fs.createReadStream. Every side first fetches BENCH_MEDIA_WARMUP (default 20) other files, untimed, so none is
+// measured while its code is still being compiled. BENCH_MEDIA_FILES (default 200) files of BENCH_MEDIA_BYTES
+// (default 1 MiB) a round, webhooks posted BENCH_MEDIA_SENDERS (default 8) at a time.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
