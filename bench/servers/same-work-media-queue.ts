@@ -9,21 +9,21 @@
 //   statements, the message's event appended to a Redis stream.
 // No validation library, no logger, no metrics, no outbox, no retries. GET /settled answers how many items are
 // settled. Prints `LISTENING <url>` (bench/lib.ts startServer).
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
-import { createServer, get, type IncomingMessage } from 'node:http';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { fetchFile } from './bare-fetch.js';
 
 const env = process.env;
 const schema = `"${env.SCHEMA}"`;
 const accountId = Number(env.ACCOUNT_ID);
 const graph = env.WHATSAPP_API_URL!;
-const headers = { authorization: `Bearer ${env.WHATSAPP_API_KEY}` };
+const token = env.WHATSAPP_API_KEY!;
 const appSecret = env.APP_SECRET!;
 const dir = env.DIR!;
 const concurrency = Number(env.CONCURRENCY ?? 8);
@@ -94,14 +94,6 @@ async function hook(body: Buffer): Promise<void> {
       await queue.add('fetch', { message_id: m.message.id, index: 0 }, { jobId: `${m.message.id}-0` });
 }
 
-const request = (url: string) =>
-  new Promise<IncomingMessage>((resolve, reject) => {
-    get(url, { headers }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`${url} answered ${res.statusCode}`));
-      else resolve(res);
-    }).on('error', reject);
-  });
-
 async function fetchJob(data: { message_id: number; index: number }): Promise<void> {
   const { rows } = await pool.query(
     `select m.attachments -> $2::int as item, to_jsonb(a) as account
@@ -111,26 +103,7 @@ async function fetchJob(data: { message_id: number; index: number }): Promise<vo
   );
   const item = rows[0]?.item as { provider_id: string; mime_type: string; status: string } | undefined;
   if (item?.status !== 'pending') return;
-  const meta = await request(`${graph}/${item.provider_id}`);
-  let json = '';
-  for await (const chunk of meta) json += chunk;
-  const { url } = JSON.parse(json) as { url: string };
-  const body = await request(url);
-  const tmp = join(dir, 'tmp', `${randomUUID()}.part`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const file = createWriteStream(tmp);
-  body.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    hash.update(chunk);
-  });
-  await new Promise<void>((resolve, reject) => {
-    body.pipe(file).on('finish', resolve).on('error', reject);
-    body.on('error', reject);
-  });
-  const sha = hash.digest('hex');
-  await mkdir(join(dir, sha.slice(0, 2)), { recursive: true });
-  await rename(tmp, join(dir, sha.slice(0, 2), sha));
+  const { sha256: sha, size } = await fetchFile(graph, token, item.provider_id, dir);
   const media = await pool.query(
     `insert into ${schema}.media as m (sha256, mime_type, size, filename, backend, storage_key)
      values ($1, $2, $3, null, 'local', $1) on conflict do nothing returning to_jsonb(m.*) as row`,

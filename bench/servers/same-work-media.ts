@@ -4,45 +4,17 @@
 // both with the bearer token), the body hashed (sha256) while it is written to a temporary file in DIR/tmp, then
 // renamed to its content address DIR/ab/abcdef…. No queue, no database, no validation, no logs. WARMUP_IDS are
 // fetched first, untimed. Prints `DONE <seconds> <cpu ms> <peak RSS MB>` of the measured downloads.
-import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
-import { get, type IncomingMessage } from 'node:http';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fetchFile } from './bare-fetch.js';
 
 const base = process.env.WHATSAPP_API_URL!;
-const headers = { authorization: `Bearer ${process.env.WHATSAPP_API_KEY}` };
 const warmup = JSON.parse(process.env.WARMUP_IDS ?? '[]') as string[];
 const ids = JSON.parse(process.env.MEDIA_IDS!) as string[];
 const dir = process.env.DIR!;
 const concurrency = Number(process.env.CONCURRENCY ?? 8);
 
-const request = (url: string) =>
-  new Promise<IncomingMessage>((resolve, reject) => {
-    get(url, { headers }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`${url} answered ${res.statusCode}`));
-      else resolve(res);
-    }).on('error', reject);
-  });
-
-async function fetchOne(id: string) {
-  const meta = await request(`${base}/${id}`);
-  let json = '';
-  for await (const chunk of meta) json += chunk;
-  const { url } = JSON.parse(json) as { url: string };
-  const body = await request(url);
-  const tmp = join(dir, 'tmp', `${randomUUID()}.part`);
-  const hash = createHash('sha256');
-  const file = createWriteStream(tmp);
-  body.on('data', (chunk: Buffer) => hash.update(chunk));
-  await new Promise<void>((resolve, reject) => {
-    body.pipe(file).on('finish', resolve).on('error', reject);
-    body.on('error', reject);
-  });
-  const sha = hash.digest('hex');
-  await mkdir(join(dir, sha.slice(0, 2)), { recursive: true });
-  await rename(tmp, join(dir, sha.slice(0, 2), sha));
-}
+const fetchOne = (id: string) => fetchFile(base, process.env.WHATSAPP_API_KEY!, id, dir);
 
 /** Fetches `list` with `concurrency` downloads at a time. */
 async function fetchAll(list: string[]) {
