@@ -3,7 +3,7 @@
 // the JavaScript a first visit loads, gzipped, against the budget (issue 18: under 250 KB).
 // `node apps/console/build.mjs --force` builds regardless; `--check` only prints whether a build is needed.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
