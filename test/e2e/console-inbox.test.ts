@@ -2,13 +2,16 @@
 // message arriving live, a quick reply whose ticks follow the provider's statuses, filters and search, the
 // conversation actions as the API then reports them, and recovery after the WebSocket is cut.
 import { describe, expect, it } from 'vitest';
+import { screenshot } from '../support/browser.js';
 import {
   agent,
   api,
   base,
+  customerSendsImage,
   customerWrites,
   fake,
   h,
+  IMAGE_PNG,
   page,
   providerReports,
   proxy,
@@ -106,6 +109,32 @@ describe('the agent console: inbox', () => {
     await tick.and(p.page.locator('[data-status="delivered"]')).waitFor({ timeout: 10_000 });
     await providerReports(tenant, mine.external_id, from, 'read');
     await tick.and(p.page.locator('[data-status="read"]')).waitFor({ timeout: 10_000 });
+    expect(p.errors).toEqual([]);
+  });
+
+  it('shows an image the customer sent inline once the worker has fetched it', T, async () => {
+    const { tenant, admin } = await whatsappTenant();
+    const p = await page();
+    await signIn(p, admin);
+    await p.page.getByText('Live', { exact: true }).waitFor();
+    await customerSendsImage(tenant, randomWaId(), 'Rui Costa', 'My boarding pass');
+    await p.page.getByRole('link', { name: /Rui Costa/ }).click();
+    // The file is fetched from the fake Cloud API by the media-fetch job, then read by the browser through
+    // GET /media/{id} with the agent's token: the image decoded means the bytes arrived whole.
+    const image = p.page.getByRole('list', { name: 'Messages with Rui Costa' }).locator('img.attachment-image');
+    await image.waitFor({ timeout: 15_000 });
+    const size = await until(
+      () =>
+        image.evaluate((img: { complete: boolean; naturalWidth: number; naturalHeight: number }) =>
+          img.complete ? [img.naturalWidth, img.naturalHeight] : [],
+        ),
+      (v) => v.length === 2,
+    );
+    expect(size).toEqual([96, 64]);
+    await screenshot(p.page, 'inbox-image');
+    const [conversation] = (await tenantGet(tenant, '/conversations')).data;
+    const stored = (await tenantGet(tenant, `/messages/conversation/${conversation.id}`)).data[0];
+    expect(stored.attachments[0]).toMatchObject({ status: 'stored', mime_type: 'image/png', size: IMAGE_PNG.length });
     expect(p.errors).toEqual([]);
   });
 

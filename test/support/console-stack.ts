@@ -8,12 +8,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { crc32, deflateSync } from 'node:zlib';
 import { signedMetaWebhook, whatsappStatus, whatsappText, whatsappWebhook } from '@comms/adapter-whatsapp/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { hasChromium, launchChromium, openPage, screenshot, type WatchedPage } from './browser.js';
 import { api } from './harness.js';
-import { h, useProviderStack } from './provider-stack.js';
+import { fake, h, useProviderStack } from './provider-stack.js';
 import { createAccount } from './stack.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { eventually } from './wait.js';
@@ -23,6 +24,35 @@ export { api } from './harness.js';
 
 export const APP_SECRET = 'wa-console-secret';
 export const PHONE_ID = '106540352242922';
+
+/** A 96×64 PNG in three bands (blue sky, sand, sea), the file the fake Cloud API serves for every media id. */
+export const IMAGE_PNG = png(96, 64, (_x, y) => (y < 24 ? [80, 160, 230] : y < 40 ? [240, 220, 160] : [20, 110, 160]));
+
+/** A truecolour PNG (RFC 2083: signature, IHDR, one zlib-deflated IDAT of filter-0 rows, IEND). */
+function png(width: number, height: number, colour: (x: number, y: number) => number[]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bits per channel
+  header[9] = 2; // RGB
+  const rows = Buffer.alloc(height * (1 + width * 3));
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) rows.set(colour(x, y), y * (1 + width * 3) + 1 + x * 3);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 const CONSOLE_BUILD = fileURLToPath(new URL('../../apps/console/build.mjs', import.meta.url));
 
@@ -35,15 +65,35 @@ const pages: WatchedPage[] = [];
 export function useConsoleStack(): void {
   if (!hasChromium()) throw new Error('Chromium is missing at /usr/bin/chromium: apt-get install -y chromium');
   useProviderStack({
-    responder: (_req, n) => ({
-      status: 200,
-      body: {
-        messaging_product: 'whatsapp',
-        contacts: [{ input: '5511999990000', wa_id: '5511999990000' }],
-        messages: [{ id: `wamid.console${n}` }],
-      },
-    }),
+    responder: (req, n) => {
+      // The two steps of a WhatsApp media download (media id → URL, URL → bytes):
+      // https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#download-media
+      const media = req.method === 'GET' ? /^\/(\d{6,})$/.exec(req.path) : null;
+      if (media)
+        return {
+          status: 200,
+          body: {
+            messaging_product: 'whatsapp',
+            url: `${fake.url}/wa-cdn/${media[1]}`,
+            mime_type: 'image/png',
+            file_size: IMAGE_PNG.length,
+            id: media[1],
+          },
+        };
+      if (req.method === 'GET' && req.path.startsWith('/wa-cdn/'))
+        return { status: 200, body: IMAGE_PNG, headers: { 'content-type': 'image/png' } };
+      return {
+        status: 200,
+        body: {
+          messaging_product: 'whatsapp',
+          contacts: [{ input: '5511999990000', wa_id: '5511999990000' }],
+          messages: [{ id: `wamid.console${n}` }],
+        },
+      };
+    },
     worker: { sweepAfterMs: 0 },
+    // Webhook endpoints on loopback receivers (the settings test).
+    env: { WEBHOOK_ALLOW_PRIVATE: 'true' },
   });
   beforeAll(async () => {
     // As `npm start` does it, in a process of its own (its production NODE_ENV is not this test's).
@@ -110,6 +160,32 @@ export async function customerWrites(tenant: string, from: string, name: string,
     APP_SECRET,
   );
   const res = await fetch(`${target}/webhooks/${tenant}/whatsapp`, { method: 'POST', ...webhook });
+  expect(res.status).toBe(200);
+}
+
+/** A customer's WhatsApp image (a media id the fake Cloud API serves), posted signed as Meta signs it. */
+export async function customerSendsImage(tenant: string, from: string, name: string, caption: string) {
+  const payload = whatsappWebhook(
+    [
+      {
+        contacts: [{ profile: { name }, wa_id: from }],
+        messages: [
+          {
+            from,
+            id: `wamid.img${randomUUID()}`,
+            timestamp: String(Math.floor(Date.now() / 1000)),
+            type: 'image',
+            image: { mime_type: 'image/png', sha256: 'x', id: String(Date.now()), caption },
+          },
+        ],
+      } as never,
+    ],
+    { phoneNumberId: PHONE_ID },
+  );
+  const res = await fetch(`${h.url}/webhooks/${tenant}/whatsapp`, {
+    method: 'POST',
+    ...signedMetaWebhook(payload, APP_SECRET),
+  });
   expect(res.status).toBe(200);
 }
 

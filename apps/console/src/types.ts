@@ -101,6 +101,17 @@ export interface ChannelAccount {
   credentials: string[];
   status: string;
   sandbox?: boolean;
+  /** Email accounts: which transport carries their mail. */
+  transport?: 'sendgrid' | 'ses' | null;
+  ses?: SesSettings | null;
+}
+
+export interface SesSettings {
+  region: string;
+  from_email?: string | null;
+  configuration_set?: string | null;
+  inbound_addresses?: string[];
+  sns_topic_arns: string[];
 }
 
 export interface SpamRules {
@@ -111,10 +122,29 @@ export interface SpamRules {
 }
 
 export interface WebhookEndpoint {
-  id: number | string;
+  id: number;
   url: string;
-  description?: string | null;
-  event_types?: string[] | null;
+  description: string | null;
+  event_types: string[] | null;
+  channels: string[] | null;
   enabled: boolean;
+  disabled_reason: string | null;
+  previous_secret_expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+  /** In the answer to a creation or a rotation only. */
   secret?: string;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  endpoint_id: number;
+  event_id: string;
+  event_type: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  attempts: { attempted_at: string; status_code: number | null; duration_ms: number; error: string | null }[];
 }

@@ -15,6 +15,21 @@ export const CREDENTIALS: Record<string, string[]> = {
   email: ['api_key', 'from_email', 'inbound_token', 'event_public_key'],
 };
 
+/** An email account through Amazon SES: its own keys (or none: the AWS default credentials of the service). */
+const SES_CREDENTIALS = ['access_key_id', 'secret_access_key'];
+
+const credentialsOf = (provider: string, transport: string) =>
+  provider === 'email' && transport === 'ses' ? SES_CREDENTIALS : (CREDENTIALS[provider] ?? []);
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+const providerLabel = (a: ChannelAccount) =>
+  a.provider === 'email' && a.transport === 'ses' ? 'Email (Amazon SES)' : channelLabel(a.provider);
+
 const IDENTIFIER_HINT: Record<string, string> = {
   whatsapp: 'WhatsApp phone_number_id',
   messenger: 'Facebook page id',
@@ -61,7 +76,7 @@ export function ChannelAccounts() {
                 {a.status !== 'active' && <span className="tag"> {a.status}</span>}
                 {a.sandbox && <span className="tag"> sandbox</span>}
               </td>
-              <td>{channelLabel(a.provider)}</td>
+              <td>{providerLabel(a)}</td>
               <td className="mono">{a.identifier}</td>
               <td className="small">{a.credentials.join(', ') || 'none'}</td>
               <td>
@@ -84,6 +99,15 @@ function AccountForm({ account, onDone }: { account: ChannelAccount | null; onDo
   const [name, setName] = useState(account?.name ?? '');
   const [identifier, setIdentifier] = useState(account?.identifier ?? '');
   const [secrets, setSecrets] = useState<Record<string, string>>({});
+  const [transport, setTransport] = useState<string>(account?.transport ?? 'sendgrid');
+  const [ses, setSes] = useState({
+    region: account?.ses?.region ?? '',
+    from_email: account?.ses?.from_email ?? '',
+    configuration_set: account?.ses?.configuration_set ?? '',
+    sns_topic_arns: (account?.ses?.sns_topic_arns ?? []).join('\n'),
+    inbound_addresses: (account?.ses?.inbound_addresses ?? []).join('\n'),
+  });
+  const isSes = provider === 'email' && transport === 'ses';
   const done = () => {
     void qc.invalidateQueries({ queryKey: ['channel-accounts'] });
     onDone();
@@ -91,10 +115,29 @@ function AccountForm({ account, onDone }: { account: ChannelAccount | null; onDo
   const save = useMutation({
     mutationFn: () => {
       // Secrets left empty are not sent: on an edit they keep their stored value.
-      const credentials = Object.fromEntries(Object.entries(secrets).filter(([, v]) => v.trim()));
+      const credentials = Object.fromEntries(
+        Object.entries(secrets).filter(([k, v]) => v.trim() && credentialsOf(provider, transport).includes(k)),
+      );
+      const email =
+        provider === 'email'
+          ? {
+              transport,
+              ...(isSes
+                ? {
+                    ses: {
+                      region: ses.region.trim(),
+                      from_email: ses.from_email.trim() || null,
+                      configuration_set: ses.configuration_set.trim() || null,
+                      sns_topic_arns: lines(ses.sns_topic_arns),
+                      inbound_addresses: lines(ses.inbound_addresses),
+                    },
+                  }
+                : {}),
+            }
+          : {};
       return account
-        ? api.put(`/channel-accounts/${account.id}`, { name, identifier, credentials })
-        : api.post('/channel-accounts', { provider, name, identifier, credentials });
+        ? api.put(`/channel-accounts/${account.id}`, { name, identifier, credentials, ...email })
+        : api.post('/channel-accounts', { provider, name, identifier, credentials, ...email });
     },
     onSuccess: done,
   });
@@ -126,9 +169,73 @@ function AccountForm({ account, onDone }: { account: ChannelAccount | null; onDo
         <label htmlFor="acc-identifier">Identifier ({IDENTIFIER_HINT[provider]})</label>
         <input id="acc-identifier" required value={identifier} onChange={(e) => setIdentifier(e.target.value)} />
       </div>
+      {provider === 'email' && (
+        <div className="field">
+          <label htmlFor="acc-transport">Transport</label>
+          <select id="acc-transport" value={transport} onChange={(e) => setTransport(e.target.value)}>
+            <option value="sendgrid">SendGrid</option>
+            <option value="ses">Amazon SES</option>
+          </select>
+        </div>
+      )}
+      {isSes && (
+        <fieldset>
+          <legend>Amazon SES</legend>
+          <div className="field">
+            <label htmlFor="ses-region">Region</label>
+            <input
+              id="ses-region"
+              required
+              placeholder="eu-west-1"
+              value={ses.region}
+              onChange={(e) => setSes((v) => ({ ...v, region: e.target.value }))}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="ses-topics">SNS topic ARNs (one a line)</label>
+            <textarea
+              id="ses-topics"
+              required
+              rows={2}
+              placeholder="arn:aws:sns:eu-west-1:123456789012:acme-ses"
+              value={ses.sns_topic_arns}
+              onChange={(e) => setSes((v) => ({ ...v, sns_topic_arns: e.target.value }))}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="ses-from">From address (a verified identity; the identifier when empty)</label>
+            <input
+              id="ses-from"
+              type="email"
+              value={ses.from_email}
+              onChange={(e) => setSes((v) => ({ ...v, from_email: e.target.value }))}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="ses-config">Configuration set (its SNS event destination posts the statuses)</label>
+            <input
+              id="ses-config"
+              value={ses.configuration_set}
+              onChange={(e) => setSes((v) => ({ ...v, configuration_set: e.target.value }))}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="ses-inbound">Other inbound addresses (one a line)</label>
+            <textarea
+              id="ses-inbound"
+              rows={2}
+              value={ses.inbound_addresses}
+              onChange={(e) => setSes((v) => ({ ...v, inbound_addresses: e.target.value }))}
+            />
+          </div>
+        </fieldset>
+      )}
       <fieldset>
-        <legend>Secrets (write-only{account ? '; leave empty to keep the stored value' : ''})</legend>
-        {(CREDENTIALS[provider] ?? []).map((k) => (
+        <legend>
+          Secrets (write-only{account ? '; leave empty to keep the stored value' : ''}
+          {isSes ? '; none: the service’s AWS credentials' : ''})
+        </legend>
+        {credentialsOf(provider, transport).map((k) => (
           <div className="field" key={k}>
             <label htmlFor={`secret-${k}`}>
               {k}

@@ -1,80 +1,80 @@
 /**
- * Outgoing webhook endpoints (issue 15's paths). A server without that feature answers 404 on the list, and the
- * section says so instead of failing.
+ * Outgoing webhook endpoints (the API's /webhook-endpoints): add one (URL, description, the events and inbox channels
+ * it takes), see its signing secret once, enable or disable it, rotate its secret, send it a test event, read its
+ * delivery log and retry a delivery, delete it.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { ApiError, api, type Page } from '../api';
+import { api, type Page } from '../api';
 import { ErrorNote } from '../components';
-import type { WebhookEndpoint } from '../types';
-
-export const EVENT_TYPES = [
-  'message_received',
-  'message_sent',
-  'message_delivered',
-  'message_read',
-  'message_failed',
-  'conversation_created',
-  'conversation_updated',
-  'conversation_archived',
-  'conversation_assigned',
-  'conversation_qualified',
-];
+import { channelLabel, shortTime } from '../format';
+import type { WebhookDelivery, WebhookEndpoint } from '../types';
+import { WEBHOOK_CHANNELS, WEBHOOK_EVENT_TYPES } from './webhook-events';
 
 export function WebhookEndpoints() {
   const qc = useQueryClient();
   const endpoints = useQuery({
     queryKey: ['webhook-endpoints'],
     queryFn: async () => (await api.get<Page<WebhookEndpoint>>('/webhook-endpoints', { limit: 100 })).data,
-    retry: false,
   });
   const [creating, setCreating] = useState(false);
-  const [secret, setSecret] = useState<string | null>(null);
+  const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [log, setLog] = useState<WebhookEndpoint['id'] | null>(null);
   const act = useMutation({
     mutationFn: (f: () => Promise<unknown>) => f(),
     onSuccess: (res) => {
-      const s = (res as { secret?: string } | null)?.secret;
-      if (s) setSecret(s);
+      const r = res as Partial<WebhookEndpoint> | null;
+      if (r?.secret && r.url) setSecret({ url: r.url, secret: r.secret });
       void qc.invalidateQueries({ queryKey: ['webhook-endpoints'] });
+      void qc.invalidateQueries({ queryKey: ['webhook-deliveries'] });
     },
   });
-  const missing = endpoints.error instanceof ApiError && endpoints.error.status === 404;
+  const run = (f: () => Promise<unknown>, done?: string) => {
+    setNotice(null);
+    act.mutate(f, { onSuccess: () => done && setNotice(done) });
+  };
 
   return (
     <section className="card" aria-labelledby="hooks-title">
       <div className="card-head">
         <h2 id="hooks-title">Webhook endpoints</h2>
-        {!missing && (
-          <button type="button" onClick={() => setCreating(true)}>
-            Add endpoint
-          </button>
-        )}
+        <button type="button" onClick={() => setCreating(true)}>
+          Add endpoint
+        </button>
       </div>
-      {missing ? (
-        <p className="muted" data-testid="webhooks-unavailable">
-          Outgoing webhooks are not available on this server.
-        </p>
-      ) : (
-        <ErrorNote error={endpoints.error} />
-      )}
+      <p className="small muted">
+        Events are POSTed to each endpoint as they happen, signed as Standard Webhooks specifies (
+        <code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>), and retried with
+        backoff until the endpoint answers 2xx.
+      </p>
+      <ErrorNote error={endpoints.error} />
       {secret && (
         <div className="notice" role="alert">
           <p>
-            The signing secret, shown this once: copy it into the receiver now.
+            The signing secret of <span className="mono">{secret.url}</span>, shown this once: copy it into the receiver
+            now.
             <br />
-            <code className="mono">{secret}</code>
+            <code className="mono" data-testid="webhook-secret">
+              {secret.secret}
+            </code>
           </p>
           <button type="button" className="ghost" onClick={() => setSecret(null)}>
             I have copied it
           </button>
         </div>
       )}
+      {notice && (
+        <p role="status" className="small">
+          {notice}
+        </p>
+      )}
       {creating && (
         <EndpointForm
           onCancel={() => setCreating(false)}
           onCreate={(body) => {
             setCreating(false);
-            act.mutate(() => api.post('/webhook-endpoints', body));
+            run(() => api.post('/webhook-endpoints', body));
           }}
         />
       )}
@@ -87,28 +87,47 @@ export function WebhookEndpoints() {
                 <span className="mono">{ep.url}</span> {!ep.enabled && <span className="tag">disabled</span>}
                 <p className="small muted">
                   {ep.description ? `${ep.description} · ` : ''}
-                  {ep.event_types?.length ? ep.event_types.join(', ') : 'all events'}
+                  {ep.event_types?.length ? ep.event_types.join(', ') : 'every event'}
+                  {ep.channels?.length ? ` · ${ep.channels.map(channelLabel).join(', ')} only` : ''}
+                  {!ep.enabled && ep.disabled_reason ? ` · disabled: ${ep.disabled_reason}` : ''}
                 </p>
               </div>
               <div className="actions">
                 <button
                   type="button"
                   className="ghost"
-                  onClick={() => act.mutate(() => api.put(`/webhook-endpoints/${ep.id}`, { enabled: !ep.enabled }))}
+                  aria-expanded={log === ep.id}
+                  onClick={() => setLog((open) => (open === ep.id ? null : ep.id))}
+                >
+                  Deliveries
+                </button>
+                <button
+                  type="button"
+                  className="ghost"
+                  onClick={() =>
+                    run(
+                      () => api.put(`/webhook-endpoints/${ep.id}`, { enabled: !ep.enabled }),
+                      ep.enabled ? 'Disabled.' : 'Enabled.',
+                    )
+                  }
                 >
                   {ep.enabled ? 'Disable' : 'Enable'}
                 </button>
                 <button
                   type="button"
                   className="ghost"
-                  onClick={() => act.mutate(() => api.post(`/webhook-endpoints/${ep.id}/test`))}
+                  disabled={!ep.enabled}
+                  onClick={() => run(() => api.post(`/webhook-endpoints/${ep.id}/test`), 'Test event queued.')}
                 >
                   Send test
                 </button>
                 <button
                   type="button"
                   className="ghost"
-                  onClick={() => act.mutate(() => api.post(`/webhook-endpoints/${ep.id}/rotate-secret`))}
+                  onClick={() => {
+                    if (confirm('Rotate the signing secret? The current one keeps signing beside it for 24 hours.'))
+                      run(() => api.post(`/webhook-endpoints/${ep.id}/rotate-secret`));
+                  }}
                 >
                   Rotate secret
                 </button>
@@ -116,13 +135,20 @@ export function WebhookEndpoints() {
                   type="button"
                   className="danger"
                   onClick={() => {
-                    if (confirm(`Delete the endpoint ${ep.url}?`))
-                      act.mutate(() => api.del(`/webhook-endpoints/${ep.id}`));
+                    if (!confirm(`Delete the endpoint ${ep.url} and its delivery log?`)) return;
+                    setLog(null); // its log stops asking for the deliveries of an endpoint about to be gone
+                    run(() => api.del(`/webhook-endpoints/${ep.id}`), 'Deleted.');
                   }}
                 >
                   Delete
                 </button>
               </div>
+              {log === ep.id && (
+                <DeliveryLog
+                  endpoint={ep}
+                  onRetry={(id) => run(() => api.post(`/webhook-deliveries/${id}/retry`), 'Sent again.')}
+                />
+              )}
             </li>
           ))}
           {endpoints.data.length === 0 && <li className="muted">No endpoints yet.</li>}
@@ -132,18 +158,104 @@ export function WebhookEndpoints() {
   );
 }
 
+/** The endpoint's latest deliveries, newest first, refreshed while open. */
+function DeliveryLog({ endpoint, onRetry }: { endpoint: WebhookEndpoint; onRetry: (id: number) => void }) {
+  const deliveries = useQuery({
+    queryKey: ['webhook-deliveries', endpoint.id],
+    queryFn: async () =>
+      (await api.get<Page<WebhookDelivery>>(`/webhook-endpoints/${endpoint.id}/deliveries`, { limit: 20 })).data,
+    refetchInterval: 3_000,
+  });
+  return (
+    <div className="delivery-log">
+      <ErrorNote error={deliveries.error} />
+      <table className="table">
+        <caption className="sr-only">Latest deliveries to {endpoint.url}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Event</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last answer</th>
+            <th scope="col">Created</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {deliveries.data?.map((d) => (
+            <tr key={d.id} data-testid="webhook-delivery">
+              <td className="mono">{d.event_type}</td>
+              <td>{d.status}</td>
+              <td>{d.attempts.length}</td>
+              <td className="small">{d.last_status_code ?? d.last_error ?? '—'}</td>
+              <td className="small">{shortTime(d.created_at)}</td>
+              <td>
+                {d.status !== 'pending' && (
+                  <button
+                    type="button"
+                    className="ghost"
+                    onClick={() => onRetry(d.id)}
+                    aria-label={`Send the ${d.event_type} delivery again`}
+                  >
+                    Retry
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {deliveries.isSuccess && !deliveries.data.length && <p className="muted small">No deliveries yet.</p>}
+    </div>
+  );
+}
+
+function Checks(p: {
+  legend: string;
+  options: readonly string[];
+  label?: (v: string) => string;
+  value: string[];
+  onChange: (v: string[]) => void;
+}) {
+  return (
+    <fieldset>
+      <legend>{p.legend}</legend>
+      <div className="checks">
+        {p.options.map((t) => (
+          <label key={t} className="check">
+            <input
+              type="checkbox"
+              checked={p.value.includes(t)}
+              onChange={(e) => p.onChange(e.target.checked ? [...p.value, t] : p.value.filter((x) => x !== t))}
+            />{' '}
+            {p.label ? p.label(t) : t}
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
 function EndpointForm(p: { onCreate: (body: Record<string, unknown>) => void; onCancel: () => void }) {
   const [url, setUrl] = useState('');
   const [description, setDescription] = useState('');
   const [types, setTypes] = useState<string[]>([]);
+  const [channels, setChannels] = useState<string[]>([]);
   return (
     <form
       className="form"
       aria-label="New webhook endpoint"
       onSubmit={(e) => {
         e.preventDefault();
-        // No types picked: every event (the field left out).
-        p.onCreate({ url, description: description || undefined, ...(types.length ? { event_types: types } : {}) });
+        // Nothing picked: every event, every channel (the fields left out).
+        p.onCreate({
+          url,
+          ...(description ? { description } : {}),
+          ...(types.length ? { event_types: types } : {}),
+          ...(channels.length ? { channels } : {}),
+        });
       }}
     >
       <div className="field">
@@ -161,21 +273,19 @@ function EndpointForm(p: { onCreate: (body: Record<string, unknown>) => void; on
         <label htmlFor="ep-desc">Description</label>
         <input id="ep-desc" value={description} onChange={(e) => setDescription(e.target.value)} />
       </div>
-      <fieldset>
-        <legend>Events (none picked: all)</legend>
-        <div className="checks">
-          {EVENT_TYPES.map((t) => (
-            <label key={t} className="check">
-              <input
-                type="checkbox"
-                checked={types.includes(t)}
-                onChange={(e) => setTypes((s) => (e.target.checked ? [...s, t] : s.filter((x) => x !== t)))}
-              />{' '}
-              {t}
-            </label>
-          ))}
-        </div>
-      </fieldset>
+      <Checks
+        legend="Events (none picked: every event)"
+        options={WEBHOOK_EVENT_TYPES}
+        value={types}
+        onChange={setTypes}
+      />
+      <Checks
+        legend="Inbox channels (none picked: every channel and the team chat)"
+        options={WEBHOOK_CHANNELS}
+        label={channelLabel}
+        value={channels}
+        onChange={setChannels}
+      />
       <div className="form-actions">
         <button type="submit" className="primary">
           Create endpoint
