@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { type KeyboardEvent, useRef, useState } from 'react';
+import { type KeyboardEvent, useLayoutEffect, useRef, useState } from 'react';
 import { api } from '../api';
 import { ErrorNote, SuggestionList, suggestionAria, useSuggestions } from '../components';
 import { encodeMentions, memberName, mentionQuery, plainText } from '../format';
@@ -22,6 +22,14 @@ export function ChatComposer(p: {
   const picked = useRef(new Map<string, string>());
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
+  // Where the caret goes once a picked mention is in the box: set as the new text is committed, before the next key
+  // is handled (a frame later, keys typed meanwhile landed after the caret's old place and the text came out jumbled).
+  const caretAfterPick = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    if (caretAfterPick.current === null) return;
+    box.current?.setSelectionRange(caretAfterPick.current, caretAfterPick.current);
+    caretAfterPick.current = null;
+  });
 
   const mq = mentionQuery(text, caret);
   const options = mq
@@ -56,7 +64,7 @@ export function ChatComposer(p: {
     setText(next);
     const pos = before.length + o.name.length + 2;
     setCaret(pos);
-    requestAnimationFrame(() => box.current?.setSelectionRange(pos, pos));
+    caretAfterPick.current = pos;
   };
 
   const typing = () => {
