@@ -112,16 +112,19 @@ describe('the agent console: inbox', () => {
     expect(p.errors).toEqual([]);
   });
 
-  it('shows an image the customer sent inline once the worker has fetched it', T, async () => {
+  it('shows an image the customer sent inline, live, once the worker has fetched it', T, async () => {
     const { tenant, admin } = await whatsappTenant();
     const p = await page();
     await signIn(p, admin);
     await p.page.getByText('Live', { exact: true }).waitFor();
     await customerSendsImage(tenant, randomWaId(), 'Rui Costa', 'My boarding pass');
     await p.page.getByRole('link', { name: /Rui Costa/ }).click();
-    // The file is fetched from the fake Cloud API by the media-fetch job, then read by the browser through
+    // Opened while the media-fetch job is still downloading (the fake CDN answers after 1.5 s): the item says so,
+    // then its `message_updated` event shows the image without a reload. The browser reads the file through
     // GET /media/{id} with the agent's token: the image decoded means the bytes arrived whole.
-    const image = p.page.getByRole('list', { name: 'Messages with Rui Costa' }).locator('img.attachment-image');
+    const messages = p.page.getByRole('list', { name: 'Messages with Rui Costa' });
+    await messages.getByText('image/png file (being fetched)').waitFor();
+    const image = messages.locator('img.attachment-image');
     await image.waitFor({ timeout: 15_000 });
     const size = await until(
       () =>

@@ -80,8 +80,11 @@ export function useConsoleStack(): void {
             id: media[1],
           },
         };
+      // The bytes a moment later, so that a conversation opened at once shows the file arriving live.
       if (req.method === 'GET' && req.path.startsWith('/wa-cdn/'))
-        return { status: 200, body: IMAGE_PNG, headers: { 'content-type': 'image/png' } };
+        return new Promise((answer) =>
+          setTimeout(() => answer({ status: 200, body: IMAGE_PNG, headers: { 'content-type': 'image/png' } }), 1_500),
+        );
       return {
         status: 200,
         body: {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addMessage, placeConversation, upsertEntry, upsertMessage } from './cache';
+import { QueryClient } from '@tanstack/react-query';
+import { addMessage, applyEvent, placeConversation, upsertEntry, upsertMessage } from './cache';
 import type { Conversation, Entry, Message } from './types';
 
 const msg = (id: number, status: Message['status']) => ({ id, conversation_id: 1, status }) as Message;
@@ -24,6 +25,22 @@ describe('the live cache', () => {
     const e = (id: number, content: string) => ({ id, content }) as Entry;
     const c = upsertEntry({ entries: [e(1, 'a'), e(2, 'b')], older: null }, e(2, 'b, edited'));
     expect(c?.entries.map((x) => x.content)).toEqual(['a', 'b, edited']);
+  });
+});
+
+describe('message_updated', () => {
+  it('shows an attachment once its file is stored, in the open conversation', () => {
+    const qc = new QueryClient();
+    const pending = { ...msg(7, 'delivered'), attachments: [{ status: 'pending', mime_type: 'image/png' }] };
+    qc.setQueryData(['messages', 1], [msg(6, 'read'), pending]);
+    const stored = {
+      ...pending,
+      attachments: [{ status: 'stored', mime_type: 'image/png', url: '/api/v1/x/media/3' }],
+    };
+    applyEvent(qc, { id: '1-0', type: 'message_updated', data: stored }, 'me');
+    const list = qc.getQueryData<Message[]>(['messages', 1]);
+    expect(list?.map((m) => m.id)).toEqual([6, 7]);
+    expect(list?.[1]?.attachments).toEqual(stored.attachments);
   });
 });
 

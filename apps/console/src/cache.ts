@@ -91,6 +91,15 @@ export function applyEvent(qc: QueryClient, e: LiveEvent, me: string): void {
       if (e.type === 'message_received' && c) showConversation(qc, c);
       return;
     }
+    case 'message_updated': {
+      // An attachment's file was stored (or could not be): the message again, whole.
+      const m = d as unknown as Message;
+      const key = ['messages', m.conversation_id];
+      qc.setQueryData<Message[]>(key, (list) => upsertMessage(list, m));
+      // A list being loaded now may answer with the message as it was before the change: load it again.
+      if (qc.isFetching({ queryKey: key })) void qc.invalidateQueries({ queryKey: key });
+      return;
+    }
     case 'conversation_created':
     case 'conversation_updated':
     case 'conversation_archived':
