@@ -15,6 +15,19 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+// Processes a benchmark started are stopped when it exits, also when it fails half-way and never reaches its stop().
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGTERM');
+});
+
+/** Stops `child` when the benchmark's process exits, if it has not stopped by then. */
+export function stopOnExit(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
+
 /** Starts a bench server script (`bench/servers/<name>.ts`) that prints `LISTENING <url>` when ready. */
 export function startServer(script: string, env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
@@ -32,6 +45,7 @@ export function startServer(script: string, env: Record<string, string | undefin
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
+    stopOnExit(child);
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;

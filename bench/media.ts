@@ -31,7 +31,7 @@ import { provisionTenant } from '@comms/core/tenancy';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { BENCH_DB_URL, ensureBenchDatabase, load, printTable, startServer, writeResult } from './lib.js';
+import { BENCH_DB_URL, ensureBenchDatabase, load, printTable, startServer, stopOnExit, writeResult } from './lib.js';
 
 const FILES = Number(process.env.BENCH_MEDIA_FILES ?? 200);
 const WARMUP = Number(process.env.BENCH_MEDIA_WARMUP ?? 20);
@@ -125,14 +125,16 @@ async function startWorkerProcess(env: Record<string, string>, queue: Queue): Pr
   const tsx = process.env.BENCH_MEDIA_WORKER === 'tsx';
   if (!tsx) await promisify(execFile)(process.execPath, ['tools/build.mjs', '--if-stale'], { cwd: root });
   const entry = tsx ? ['--import', 'tsx', 'apps/worker/src/main.ts'] : ['dist/worker.js'];
-  const child = spawn(
-    process.execPath,
-    [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), ...entry],
-    {
-      cwd: root,
-      env: { ...process.env, ...env, PENDING_SWEEP_INTERVAL_MS: '3600000' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+  const child = stopOnExit(
+    spawn(
+      process.execPath,
+      [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), ...entry],
+      {
+        cwd: root,
+        env: { ...process.env, ...env, PENDING_SWEEP_INTERVAL_MS: '3600000' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    ),
   );
   let exited = false;
   child.once('exit', () => {
