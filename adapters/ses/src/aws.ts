@@ -22,20 +22,38 @@ export interface AwsClientTarget {
 }
 
 const MAX_CLIENTS = 64;
-/** An evicted client is closed this long after, once what it was sending has had its time. */
-const CLOSE_AFTER_MS = 60_000;
+
+interface Kept<C> {
+  client: C;
+  /** Calls using it now. */
+  inFlight: number;
+  /** Out of the cache: destroyed as soon as no call uses it. */
+  evicted: boolean;
+}
+
+/** A client for one call: `release()` when the call is over (the client may be destroyed then). */
+export interface ClientLease<Sdk, C> {
+  sdk: Sdk;
+  client: C;
+  release(): void;
+}
 
 /**
  * One AWS SDK client per region, endpoint and key, kept for the next call: a client made per call opened new TLS
  * connections and resolved its configuration every time. `create` is called with the SDK loaded on first use (`load`),
  * so processes that never talk to AWS never load it. The key holds a hash of the credentials, not the credentials.
+ * Past MAX_CLIENTS the least recently used client leaves the cache and is destroyed once its last call is released.
  */
 export function keptClients<Sdk, C extends { destroy(): void }>(
   load: () => Promise<Sdk>,
   create: (sdk: Sdk, target: AwsClientTarget) => C,
-): (target: AwsClientTarget) => Promise<{ sdk: Sdk; client: C }> {
+): (target: AwsClientTarget) => Promise<ClientLease<Sdk, C>> {
   let sdk: Promise<Sdk> | undefined;
-  const clients = new Map<string, C>();
+  const clients = new Map<string, Kept<C>>();
+  const release = (kept: Kept<C>) => {
+    kept.inFlight -= 1;
+    if (kept.evicted && kept.inFlight === 0) kept.client.destroy();
+  };
   return async (target) => {
     sdk ??= load().catch((err) => {
       sdk = undefined;
@@ -46,18 +64,30 @@ export function keptClients<Sdk, C extends { destroy(): void }>(
     const key = createHash('sha256')
       .update(JSON.stringify([target.region, target.endpoint ?? '', creds ?? null]))
       .digest('base64');
-    let client = clients.get(key);
-    if (client) {
+    let kept = clients.get(key);
+    if (kept) {
       clients.delete(key); // most recently used last
     } else {
-      client = create(loaded, target);
+      kept = { client: create(loaded, target), inFlight: 0, evicted: false };
       if (clients.size >= MAX_CLIENTS) {
-        const [oldestKey, oldest] = clients.entries().next().value as [string, C];
+        const [oldestKey, oldest] = clients.entries().next().value as [string, Kept<C>];
         clients.delete(oldestKey);
-        setTimeout(() => oldest.destroy(), CLOSE_AFTER_MS).unref();
+        oldest.evicted = true;
+        if (oldest.inFlight === 0) oldest.client.destroy();
       }
     }
-    clients.set(key, client);
-    return { sdk: loaded, client };
+    clients.set(key, kept);
+    kept.inFlight += 1;
+    const lease = kept;
+    let released = false;
+    return {
+      sdk: loaded,
+      client: lease.client,
+      release: () => {
+        if (released) return;
+        released = true;
+        release(lease);
+      },
+    };
   };
 }

@@ -23,13 +23,17 @@ const s3Client = keptClients(
 /** `endpoint` overrides S3's (`S3_API_URL`), path-style, so tests use a fake S3 on loopback. */
 export function s3Fetcher(endpoint?: string, timeoutMs = 15_000): S3Fetch {
   return async ({ bucket, key, region }, credentials) => {
-    const { sdk, client } = await s3Client({ region, endpoint, credentials });
-    const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), {
-      abortSignal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!out.Body) throw new Error('S3 answered without a body');
-    const bytes = await out.Body.transformToByteArray();
-    if (bytes.length > MAX_MAIL) throw new Error('the S3 object is larger than SES receives');
-    return Buffer.from(bytes);
+    const { sdk, client, release } = await s3Client({ region, endpoint, credentials });
+    try {
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), {
+        abortSignal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!out.Body) throw new Error('S3 answered without a body');
+      const bytes = await out.Body.transformToByteArray();
+      if (bytes.length > MAX_MAIL) throw new Error('the S3 object is larger than SES receives');
+      return Buffer.from(bytes);
+    } finally {
+      release();
+    }
   };
 }

@@ -57,7 +57,7 @@ export async function sendSes(
   );
   if (!parsed.success) throw new ProviderError('bad_settings', 'the account has no valid SES settings', false);
   const settings = parsed.data;
-  const { sdk, client } = await sesClient({
+  const { sdk, client, release } = await sesClient({
     region: settings.region,
     endpoint: options.baseUrl,
     credentials,
@@ -107,5 +107,7 @@ export async function sendSes(
     return { provider_message_id: out.MessageId };
   } catch (err) {
     throw classify(err);
+  } finally {
+    release();
   }
 }
