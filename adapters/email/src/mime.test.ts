@@ -70,4 +70,43 @@ describe('readMime', () => {
     expect(mail.attachments[0]).toMatchObject({ mime_type: 'image/png', filename: 'passport.png', size: bytes.length });
     expect(Buffer.from(mail.attachments[0]!.content!)).toEqual(bytes);
   });
+
+  it('keeps a forwarded mail as one attachment, not merged into the message that forwards it', async () => {
+    const mail = await readMime(
+      crlf([
+        'From: ana@example.com',
+        'To: desk@acme.example',
+        'Subject: Fwd: your booking',
+        'Content-Type: multipart/mixed; boundary="b1"',
+        '',
+        '--b1',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'See the airline mail below.',
+        '--b1',
+        'Content-Type: message/rfc822',
+        'Content-Disposition: inline',
+        '',
+        'From: noreply@airline.example',
+        'To: ana@example.com',
+        'Subject: Your flight',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Flight TP123 is confirmed.',
+        '--b1--',
+        '',
+      ]),
+      'email',
+    );
+    expect(mail.text?.trim()).toBe('See the airline mail below.');
+    expect(mail.attachments).toHaveLength(1);
+    expect(mail.attachments[0]!.mime_type).toBe('message/rfc822');
+    expect(Buffer.from(mail.attachments[0]!.content!).toString()).toContain('Flight TP123 is confirmed.');
+  });
+
+  it('turns HTML into text in linear time, whatever is left unclosed', () => {
+    expect(htmlToText(`${'<'.repeat(1000)}x`)).toBe(`${'<'.repeat(1000)}x`);
+    expect(htmlToText('<p>hi<script>alert(1)</script> there<style>p{}</style></p><style>')).toBe('hi there');
+    expect(htmlToText(`<a href='https://x.example/a'>open</a>`)).toBe('open (https://x.example/a)');
+  });
 });

@@ -37,28 +37,53 @@ export interface ParsedEmail {
   issues: PayloadIssue[];
 }
 
-/** The text of an HTML-only email: paragraphs and line breaks kept, a link's address after its words. */
+/** How much of an HTML-only email's HTML is turned into its text (the HTML itself is kept whole). */
+const MAX_HTML_FOR_TEXT = 1024 * 1024;
+
+/**
+ * The text of an HTML-only email: paragraphs and line breaks kept, a link's address after its words. Every pattern
+ * runs in linear time (no unbounded repetition that can restart at each `<`): the HTML is anyone's to send.
+ */
 export function htmlToText(html: string): string {
-  return (
-    html
-      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, '')
-      // Bounded repetitions: a mail full of unclosed links costs linear time, not quadratic.
-      .replace(
-        /<a\s[^>]{0,500}?href\s*=\s*["']([^"'>]{1,2048})["'][^>]{0,500}>([\s\S]{0,2000}?)<\/a>/gi,
-        (_, href: string, label: string) =>
-          label.replace(/<[^>]+>/g, '').trim() === href || /^(mailto:|#)/i.test(href) ? label : `${label} (${href})`,
-      )
-      .replace(/<br\s*\/?>|<\/p>|<\/div>|<\/li>|<\/h[1-6]>|<\/tr>/gi, '\n')
-      .replace(/<[^>]+>/g, '')
-      .replace(/&nbsp;/g, ' ')
-      .replace(/&amp;/g, '&')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;|&apos;/g, "'")
-      .replace(/\n{3,}/g, '\n\n')
-      .trim()
-  );
+  return dropBlocks(html.slice(0, MAX_HTML_FOR_TEXT), ['script', 'style'])
+    .replace(
+      /<a\s[^<>]{0,500}?\bhref\s*=\s*(?:"([^"<>]{1,2048})"|'([^'<>]{1,2048})')[^<>]{0,500}>([^<]{0,2000})<\/a>/gi,
+      (_, dq: string | undefined, sq: string | undefined, label: string) => {
+        const href = (dq ?? sq)!;
+        return label.trim() === href || /^(mailto:|#)/i.test(href) ? label : `${label} (${href})`;
+      },
+    )
+    .replace(/<br\s*\/?>|<\/p>|<\/div>|<\/li>|<\/h[1-6]>|<\/tr>/gi, '\n')
+    .replace(/<[^<>]*>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** `html` without the elements named (their content included), found with indexOf: one pass. */
+function dropBlocks(html: string, names: string[]): string {
+  const lower = html.toLowerCase();
+  let out = '';
+  let at = 0;
+  for (;;) {
+    let start = -1;
+    let name = '';
+    for (const n of names) {
+      const i = lower.indexOf(`<${n}`, at);
+      if (i !== -1 && (start === -1 || i < start)) [start, name] = [i, n];
+    }
+    if (start === -1) return out + html.slice(at);
+    out += html.slice(at, start);
+    const close = lower.indexOf(`</${name}`, start);
+    if (close === -1) return out;
+    const end = lower.indexOf('>', close);
+    at = end === -1 ? html.length : end + 1;
+  }
 }
 
 /**
@@ -88,7 +113,8 @@ export async function readMime(
 ): Promise<ParsedEmail> {
   let mail: Email;
   try {
-    mail = await PostalMime.parse(source, { attachmentEncoding: 'arraybuffer' });
+    // A forwarded mail (message/rfc822) stays one attachment, as the customer sent it, not merged into this one.
+    mail = await PostalMime.parse(source, { attachmentEncoding: 'arraybuffer', forceRfc822Attachments: true });
   } catch {
     throw new MalformedPayloadError(`the ${field} field is not a MIME message`, {
       issues: [{ field, message: 'a MIME message' }],
