@@ -41,6 +41,9 @@ describe('message_updated', () => {
     const list = qc.getQueryData<Message[]>(['messages', 1]);
     expect(list?.map((m) => m.id)).toEqual([6, 7]);
     expect(list?.[1]?.attachments).toEqual(stored.attachments);
+    // An older message, not among those shown, is not added by its update.
+    applyEvent(qc, { id: '2-0', type: 'message_updated', data: { ...stored, id: 2 } }, 'me');
+    expect(qc.getQueryData<Message[]>(['messages', 1])?.map((m) => m.id)).toEqual([6, 7]);
   });
 });
 

@@ -95,7 +95,8 @@ export function applyEvent(qc: QueryClient, e: LiveEvent, me: string): void {
       // An attachment's file was stored (or could not be): the message again, whole.
       const m = d as unknown as Message;
       const key = ['messages', m.conversation_id];
-      qc.setQueryData<Message[]>(key, (list) => upsertMessage(list, m));
+      // Only a message the list shows: an older one settling must not appear among the latest.
+      qc.setQueryData<Message[]>(key, (list) => (list?.some((x) => x.id === m.id) ? upsertMessage(list, m) : list));
       // A list being loaded now may answer with the message as it was before the change: load it again.
       if (qc.isFetching({ queryKey: key })) void qc.invalidateQueries({ queryKey: key });
       return;

@@ -50,7 +50,7 @@ export function WebhookEndpoints() {
       </p>
       <ErrorNote error={endpoints.error} />
       {secret && (
-        <div className="notice" role="alert">
+        <div className="notice" role="status">
           <p>
             The signing secret of <span className="mono">{secret.url}</span>, shown this once: copy it into the receiver
             now.
@@ -59,7 +59,14 @@ export function WebhookEndpoints() {
               {secret.secret}
             </code>
           </p>
-          <button type="button" className="ghost" onClick={() => setSecret(null)}>
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => {
+              setSecret(null);
+              act.reset(); // the answer that carried the secret is not kept either
+            }}
+          >
             I have copied it
           </button>
         </div>
@@ -73,8 +80,9 @@ export function WebhookEndpoints() {
         <EndpointForm
           onCancel={() => setCreating(false)}
           onCreate={(body) => {
-            setCreating(false);
-            run(() => api.post('/webhook-endpoints', body));
+            // The form stays, with what was typed, when the API refuses the endpoint (its error shows below).
+            setNotice(null);
+            act.mutate(() => api.post('/webhook-endpoints', body), { onSuccess: () => setCreating(false) });
           }}
         />
       )}
