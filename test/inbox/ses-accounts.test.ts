@@ -75,6 +75,25 @@ describe('SES email accounts', () => {
     const sgCredential = await post({ transport: 'ses', ses: SES, credentials: { api_key: 'SG.x' } });
     expect(sgCredential.status).toBe(400);
     expect(sgCredential.body.errors[0].field).toBe('credentials.api_key');
+    // Half a key pair would sign with the service's own AWS identity: refused, on creation and on an update.
+    const halfPair = await post({ transport: 'ses', ses: SES, credentials: { access_key_id: 'AKIAEXAMPLE' } });
+    expect(halfPair.status).toBe(400);
+    expect(halfPair.body.errors[0].field).toBe('credentials.secret_access_key');
+    const keyless = await h.request('POST', api(t, '/channel-accounts'), {
+      body: {
+        provider: 'email',
+        name: 'keyless',
+        identifier: 'keyless@inbound.acme.example',
+        transport: 'ses',
+        ses: SES,
+      },
+    });
+    expect(keyless.status, keyless.text).toBe(201);
+    const halfUpdate = await h.request('PUT', api(t, `/channel-accounts/${keyless.body.id}`), {
+      body: { credentials: { secret_access_key: 'only-the-secret' } },
+    });
+    expect(halfUpdate.status).toBe(400);
+    expect(halfUpdate.body.errors[0].field).toBe('credentials.access_key_id');
     const sesOnSendGrid = await post({ ses: SES });
     expect(sesOnSendGrid.status).toBe(400);
     const onWhatsApp = await h.request('POST', api(t, '/channel-accounts'), {

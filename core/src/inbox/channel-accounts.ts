@@ -81,6 +81,21 @@ function checkCredentialNames(
     });
 }
 
+/**
+ * An SES account signs with its own key pair or with the service's AWS credentials: one half of a pair would
+ * silently fall back to the service's own identity.
+ */
+function checkAwsKeyPair(credentials: Record<string, unknown>, transport: EmailTransport | null): void {
+  if (transport !== 'ses') return;
+  const [missing] = SES_CREDENTIALS.filter((k) => !credentials[k]);
+  if (missing && SES_CREDENTIALS.some((k) => credentials[k]))
+    throw new AppError('bad_request', 'an ses account takes access_key_id and secret_access_key together, or neither', {
+      errors: [
+        { field: `credentials.${missing}`, message: 'set with the other half of the key pair, or both removed' },
+      ],
+    });
+}
+
 function seal(ctx: TenantContext, credentials: Record<string, string>) {
   const names = Object.keys(credentials).sort();
   return {
@@ -149,6 +164,7 @@ export async function createChannelAccount(
   const sandbox = input.sandbox ?? false;
   const transport = transportOf(input.provider, input.transport, input.ses ?? undefined);
   checkCredentialNames(input.provider, credentials, sandbox, transport.transport);
+  checkAwsKeyPair(credentials, transport.transport);
   const identifier = normalizeIdentifier(input.provider, input.identifier);
   try {
     const [row] = await ctx.db
@@ -251,6 +267,7 @@ export async function updateChannelAccount(
     }
     // An account leaving the sandbox keeps none of the sandbox's own credentials.
     if (!sandbox) for (const k of SANDBOX_CREDENTIALS[provider] ?? []) delete merged[k];
+    checkAwsKeyPair(merged, transport);
     Object.assign(patch, seal(ctx, merged));
   }
   try {
