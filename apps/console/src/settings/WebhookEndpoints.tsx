@@ -92,7 +92,10 @@ export function WebhookEndpoints() {
           {endpoints.data.map((ep) => (
             <li key={ep.id} className="endpoint">
               <div>
-                <span className="mono">{ep.url}</span> {!ep.enabled && <span className="tag">disabled</span>}
+                <span className="mono" id={`endpoint-${ep.id}-url`}>
+                  {ep.url}
+                </span>{' '}
+                {!ep.enabled && <span className="tag">disabled</span>}
                 <p className="small muted">
                   {ep.description ? `${ep.description} · ` : ''}
                   {ep.event_types?.length ? ep.event_types.join(', ') : 'every event'}
@@ -102,14 +105,17 @@ export function WebhookEndpoints() {
               </div>
               <div className="actions">
                 <button
+                  aria-describedby={`endpoint-${ep.id}-url`}
                   type="button"
                   className="ghost"
                   aria-expanded={log === ep.id}
+                  aria-controls={`endpoint-${ep.id}-log`}
                   onClick={() => setLog((open) => (open === ep.id ? null : ep.id))}
                 >
                   Deliveries
                 </button>
                 <button
+                  aria-describedby={`endpoint-${ep.id}-url`}
                   type="button"
                   className="ghost"
                   onClick={() =>
@@ -122,6 +128,7 @@ export function WebhookEndpoints() {
                   {ep.enabled ? 'Disable' : 'Enable'}
                 </button>
                 <button
+                  aria-describedby={`endpoint-${ep.id}-url`}
                   type="button"
                   className="ghost"
                   disabled={!ep.enabled}
@@ -130,6 +137,7 @@ export function WebhookEndpoints() {
                   Send test
                 </button>
                 <button
+                  aria-describedby={`endpoint-${ep.id}-url`}
                   type="button"
                   className="ghost"
                   onClick={() => {
@@ -140,6 +148,7 @@ export function WebhookEndpoints() {
                   Rotate secret
                 </button>
                 <button
+                  aria-describedby={`endpoint-${ep.id}-url`}
                   type="button"
                   className="danger"
                   onClick={() => {
@@ -175,7 +184,7 @@ function DeliveryLog({ endpoint, onRetry }: { endpoint: WebhookEndpoint; onRetry
     refetchInterval: 3_000,
   });
   return (
-    <div className="delivery-log">
+    <div className="delivery-log" id={`endpoint-${endpoint.id}-log`}>
       <ErrorNote error={deliveries.error} />
       <table className="table">
         <caption className="sr-only">Latest deliveries to {endpoint.url}</caption>
