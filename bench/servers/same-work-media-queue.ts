@@ -131,11 +131,15 @@ async function fetchJob(data: { message_id: number; index: number }): Promise<vo
   settled += 1;
 }
 
+// ROLE=route or ROLE=worker: the two halves as processes of their own, each with its own pool, as the gateway and
+// the worker are; both answer GET /settled (the worker's count is the one that moves).
+const role = env.ROLE ?? 'both';
 await mkdir(join(dir, 'tmp'), { recursive: true });
-new Worker('bare-media-fetch', (job) => fetchJob(job.data), { connection: connection(), prefix, concurrency }).on(
-  'failed',
-  (_job, err) => console.error(`bare media fetch failed: ${err.message}`),
-);
+if (role !== 'route')
+  new Worker('bare-media-fetch', (job) => fetchJob(job.data), { connection: connection(), prefix, concurrency }).on(
+    'failed',
+    (_job, err) => console.error(`bare media fetch failed: ${err.message}`),
+  );
 
 const server = createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/settled') return res.end(String(settled));
