@@ -89,14 +89,19 @@ const endpointColumns = sql.raw(
   'e.id as endpoint_id, e.enabled, e.url, e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at, e.failing_since',
 );
 
+/** Now, and until when a row claimed now is ours: the request's timeout and a margin. */
+function leaseFrom(settings: DeliverySettings) {
+  const now = new Date();
+  return { now, lease: new Date(now.getTime() + settings.timeoutMs + LEASE_EXTRA_MS) };
+}
+
 /**
  * Claims up to `limit` due rows of the endpoint, oldest due first, in one statement that also reads the endpoint
  * and when its next row not yet due falls due. Null when the endpoint is gone.
  */
 export async function claimDue(ctx: TenantContext, settings: DeliverySettings, endpointId: number, limit: number) {
   const s = sql.identifier(ctx.tenant.schemaName);
-  const now = new Date();
-  const lease = new Date(now.getTime() + settings.timeoutMs + LEASE_EXTRA_MS);
+  const { now, lease } = leaseFrom(settings);
   const rows = await rawRows<ClaimRow>(
     ctx.db,
     sql`with c as (
@@ -121,8 +126,7 @@ export async function claimDue(ctx: TenantContext, settings: DeliverySettings, e
 /** Claims one row by id: if it is due (or `force`: a replay sends it now), pending and not in flight. */
 export async function claimOne(ctx: TenantContext, settings: DeliverySettings, id: number, force: boolean) {
   const s = sql.identifier(ctx.tenant.schemaName);
-  const now = new Date();
-  const lease = new Date(now.getTime() + settings.timeoutMs + LEASE_EXTRA_MS);
+  const { now, lease } = leaseFrom(settings);
   const rows = await rawRows<ClaimRow>(
     ctx.db,
     sql`with c as (
