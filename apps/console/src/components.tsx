@@ -182,3 +182,21 @@ export function suggestionAria(id: string, options: { id: string | number }[], a
     'aria-activedescendant': current ? `${id}-${current.id}` : undefined,
   };
 }
+
+/** A table's header row: its column names, and a last column of actions named for screen readers only. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th scope="col" key={c}>
+            {c}
+          </th>
+        ))}
+        <th scope="col">
+          <span className="sr-only">Actions</span>
+        </th>
+      </tr>
+    </thead>
+  );
+}

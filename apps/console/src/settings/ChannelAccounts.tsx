@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Page } from '../api';
-import { ErrorNote } from '../components';
+import { ErrorNote, TableHead } from '../components';
 import { channelLabel } from '../format';
 import type { ChannelAccount } from '../types';
 
@@ -57,17 +57,7 @@ export function ChannelAccounts() {
       {editing && <AccountForm account={editing === 'new' ? null : editing} onDone={() => setEditing(null)} />}
       <table className="table">
         <caption className="sr-only">The tenant's provider connections</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Provider</th>
-            <th scope="col">Identifier</th>
-            <th scope="col">Secrets set</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Name', 'Provider', 'Identifier', 'Secrets set']} />
         <tbody>
           {accounts.data?.map((a) => (
             <tr key={a.id}>

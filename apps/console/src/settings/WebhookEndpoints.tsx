@@ -6,7 +6,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Page } from '../api';
-import { ErrorNote } from '../components';
+import { ErrorNote, TableHead } from '../components';
 import { channelLabel, shortTime } from '../format';
 import type { WebhookDelivery, WebhookEndpoint } from '../types';
 import { WEBHOOK_CHANNELS, WEBHOOK_EVENT_TYPES } from './webhook-events';
@@ -188,18 +188,7 @@ function DeliveryLog({ endpoint, onRetry }: { endpoint: WebhookEndpoint; onRetry
       <ErrorNote error={deliveries.error} />
       <table className="table">
         <caption className="sr-only">Latest deliveries to {endpoint.url}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last answer</th>
-            <th scope="col">Created</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Event', 'Status', 'Attempts', 'Last answer', 'Created']} />
         <tbody>
           {deliveries.data?.map((d) => (
             <tr key={d.id} data-testid="webhook-delivery">
