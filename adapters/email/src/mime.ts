@@ -3,7 +3,7 @@
  * Parse in raw mode and Amazon SES's receipt notifications carry the same bytes.
  */
 import { isPlausibleTime, MalformedPayloadError, type Media, type PayloadIssue } from '@comms/adapter-kit';
-import PostalMime, { type Address, type Email } from 'postal-mime';
+import type { Address, Email } from 'postal-mime';
 
 /** The headers worth keeping on a stored email, lower-cased names. */
 export const KEPT_HEADERS = [
@@ -94,6 +94,10 @@ export function dateOf(date: Date | null | undefined): Date | null {
   return date && isPlausibleTime(date) ? date : null;
 }
 
+// Loaded on the first email and kept (about 5 MB a process): the worker, which sends email but never reads one,
+// imports this package too. Kept once loaded: an import() per email resolved the module again every time.
+let parser: Promise<typeof import('postal-mime').default> | undefined;
+
 /** Addresses, group members included, lower-cased. */
 function addresses(list: Address[] | undefined): string[] {
   return (list ?? [])
@@ -111,6 +115,8 @@ export async function readMime(
   field: string,
   envelope: { to: string[]; issues?: PayloadIssue[] } = { to: [] },
 ): Promise<ParsedEmail> {
+  parser ??= import('postal-mime').then((m) => m.default);
+  const PostalMime = await parser;
   let mail: Email;
   try {
     // A forwarded mail (message/rfc822) stays one attachment, as the customer sent it, not merged into this one.
